@@ -1,0 +1,396 @@
+"""The dialog engine: `step(flow, session, turn) -> (session, replies)`, a pure function.
+
+No I/O here: the runner loads the session, calls `step`, commits the result atomically and
+only then hands the replies to the adapter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from dialogs import views
+from dialogs.commands import (
+    MAX_ANSWER_LENGTH,
+    YES,
+    CommandCall,
+    match_option,
+    normalise,
+    parse_command,
+    parse_tokens,
+)
+from dialogs.cost import CostAssumptions
+from dialogs.flow import Flow, Question
+from dialogs.session import Session
+from dialogs.turn import Answered, Notice, Reply, Turn, Why
+
+Replies = list[Reply]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineConfig:
+    """What a step needs beyond the flow: how long a quiet session lives, and cost inputs."""
+
+    session_ttl_seconds: int
+    costs: CostAssumptions
+
+
+def new_session(flow: Flow, turn: Turn) -> Session:
+    digest = hashlib.sha256(f"{turn.key}|{turn.event_id}".encode()).hexdigest()[:12]
+    at = turn.at.isoformat()
+    return Session(id=digest, flow=flow.id, flow_version=flow.version, started_at=at, updated_at=at)
+
+
+def next_question(flow: Flow, session: Session, after: str | None) -> str | None:
+    """The first open question after `after` in flow order, else the first open one at all."""
+    open_ = [
+        q.id
+        for q in flow.applicable(session.answers)
+        if q.id not in session.answers and q.id not in session.skipped
+    ]
+    if after is not None and flow.question(after) is not None:
+        position = flow.index(after)
+        later = [q for q in open_ if flow.index(q) > position]
+        if later:
+            return later[0]
+    return open_[0] if open_ else None
+
+
+class _Step:
+    """One turn's work; methods return the new session and the replies."""
+
+    def __init__(self, flow: Flow, config: EngineConfig, turn: Turn) -> None:
+        self.flow = flow
+        self.config = config
+        self.turn = turn
+
+    # ------------------------------------------------------------------ helpers
+
+    def notice(
+        self, code: str, level: str = "info", echo: str | None = None, **params: object
+    ) -> Notice:
+        lvl = level if level in ("info", "warning", "error") else "info"
+        return Notice(code=code, text=self.flow.message(code, **params), level=lvl, echo=echo)  # type: ignore[arg-type]
+
+    def show(self, session: Session, *, updated: bool = False) -> Replies:
+        """What the person should see now: the current question, or their summary."""
+        if session.state == "done":
+            return [views.summary(self.flow, session, self.config.costs, updated=updated)]
+        if session.state == "cancelled":
+            return [self.notice("cancelled")]
+        return [views.ask(self.flow, session)]
+
+    def go_to(
+        self, session: Session, question: str | None, *, updated: bool = False
+    ) -> tuple[Session, Replies]:
+        if question is None:
+            done = replace(session, state="done", current=None, editing=False, pending=None)
+            return done, self.show(done, updated=updated or session.editing)
+        moved = replace(session, state="asking", current=question, asked=session.asked + 1)
+        return moved, self.show(moved)
+
+    def start(self, session: Session, notes: Replies) -> tuple[Session, Replies]:
+        first = next_question(self.flow, session, None)
+        session, shown = self.go_to(replace(session, state="asking"), first)
+        return session, [*notes, views.intro(self.flow), *shown]
+
+    # ------------------------------------------------------------------ entry
+
+    def run(self, session: Session | None) -> tuple[Session, Replies]:
+        notes: Replies = []
+        if session is not None:
+            session, notes = self.refresh(session)
+        if session is None or session.state == "new":
+            return self.start(session or new_session(self.flow, self.turn), notes)
+        if notes:
+            return session, [*notes, *self.show(session)]
+        if self.turn.click is not None:
+            return self.click(session)
+        if self.turn.text is None:
+            return self.reopen(session)
+        return self.text(session, self.turn.text)
+
+    def refresh(self, session: Session) -> tuple[Session | None, Replies]:
+        """Expire a quiet session and migrate one started on another flow version."""
+        try:
+            last = datetime.fromisoformat(session.updated_at)
+            quiet = (self.turn.at - last).total_seconds()
+        except (ValueError, TypeError):
+            quiet = 0.0
+        if quiet > self.config.session_ttl_seconds:
+            days = max(1, round(self.config.session_ttl_seconds / 86400))
+            return None, [self.notice("expired", days=days)]
+        if session.flow != self.flow.id:
+            return None, [self.notice("flow_restarted")]
+        if session.flow_version != self.flow.version:
+            return self.migrate(session)
+        return session, []
+
+    def migrate(self, session: Session) -> tuple[Session | None, Replies]:
+        kept: dict[str, str] = {}
+        for qid, value in session.answers.items():
+            q = self.flow.question(qid)
+            if q is not None and (
+                q.option(value) is not None or (q.input == "number" and value.isdigit())
+            ):
+                kept[qid] = value
+        if session.answers and not kept:
+            return None, [self.notice("flow_restarted")]
+        known = {q.id for q in self.flow.questions}
+        moved = replace(
+            session,
+            flow_version=self.flow.version,
+            answers=kept,
+            skipped=tuple(q for q in session.skipped if q in known),
+            history=tuple(q for q in session.history if q in known),
+            editing=False,
+            pending=None,
+        )
+        if moved.state == "new":
+            return moved, []
+        target = next_question(self.flow, moved, None)
+        state = moved.state if moved.state == "cancelled" else ("asking" if target else "done")
+        moved = replace(moved, state=state, current=target, asked=moved.asked + 1)
+        return moved, [self.notice("flow_migrated", kept=len(kept))]
+
+    def reopen(self, session: Session) -> tuple[Session, Replies]:
+        if session.state == "cancelled":
+            return self.resume(session, [self.notice("resume_hint")])
+        if session.state == "done":
+            return session, [self.notice("done_hint"), *self.show(session)]
+        return session, [self.notice("welcome_back"), *self.show(session)]
+
+    def resume(self, session: Session, notes: Replies) -> tuple[Session, Replies]:
+        target = session.current or next_question(self.flow, session, None)
+        if target is None:
+            done = replace(session, state="done", current=None)
+            return done, [*notes, *self.show(done)]
+        resumed = replace(session, state="asking", current=target, asked=session.asked + 1)
+        return resumed, [*notes, *self.show(resumed)]
+
+    # ------------------------------------------------------------------ clicks
+
+    def click(self, session: Session) -> tuple[Session, Replies]:
+        click = self.turn.click
+        assert click is not None
+        live = (
+            session.state == "asking"
+            and click.question == session.current
+            and click.stamp == views.stamp(session)
+        )
+        question = self.flow.question(click.question)
+        if live and question is not None and question.option(click.option) is not None:
+            return self.answer(replace(session, pending=None), question, click.option)
+        if session.state == "cancelled":
+            return self.resume(session, [self.notice("resume_hint")])
+        code = "already_answered" if click.question in session.answers else "stale_click"
+        return session, [self.notice(code), *self.show(session)]
+
+    # ------------------------------------------------------------------ typed text
+
+    def text(self, session: Session, raw: str) -> tuple[Session, Replies]:
+        text = raw.strip()
+        notes: Replies = []
+        if session.pending == "restart":
+            session = replace(session, pending=None)
+            if normalise(text) in YES:
+                return self.restart(session)
+            notes.append(self.notice("restart_kept"))
+            if parse_command(text) is None and session.state == "asking":
+                question = self.current_question(session)
+                if question is None or not self.looks_like_answer(question, text):
+                    return session, [*notes, *self.show(session)]
+        if session.state == "cancelled":
+            command = parse_command(text)
+            if command is not None and command.name in (
+                "restart",
+                "status",
+                "help",
+                "results",
+                "edit",
+            ):
+                return self.command(
+                    replace(session, state="asking" if session.current else "done"), command, notes
+                )
+            return self.resume(session, [*notes, self.notice("resume_hint")])
+        if not text:
+            return session, [*notes, self.notice("empty_input"), *self.show(session)]
+        command = parse_command(text)
+        if command is not None:
+            return self.command(session, command, notes)
+        if session.state == "done":
+            return session, [*notes, self.notice("done_hint")]
+        question = self.current_question(session)
+        if question is None:
+            return self.resume(session, notes)
+        if len(text) > MAX_ANSWER_LENGTH:
+            return session, [*notes, self.notice("too_long", level="warning"), *self.show(session)]
+        if question.input == "number":
+            tokens = parse_tokens(text)
+            if tokens is None:
+                return session, [
+                    *notes,
+                    self.notice("invalid_number", level="warning", echo=text[:200]),
+                    *self.show(session),
+                ]
+            session, replies = self.answer(session, question, str(tokens))
+            return session, [*notes, *replies]
+        match = match_option(question, text)
+        if match.option is None:
+            invalid = self.notice("invalid_choice", level="warning", echo=text[:200])
+            pool = match.candidates or tuple(o.id for o in question.options)
+            choices = tuple(v for v in views.options(question) if v.id in pool)
+            return session, [*notes, replace(invalid, choices=choices), *self.show(session)]
+        session, replies = self.answer(session, question, match.option)
+        return session, [*notes, *replies]
+
+    def current_question(self, session: Session) -> Question | None:
+        return self.flow.question(session.current) if session.current else None
+
+    def looks_like_answer(self, question: Question, text: str) -> bool:
+        if question.input == "number":
+            return parse_tokens(text) is not None
+        return match_option(question, text).option is not None
+
+    def answer(self, session: Session, question: Question, value: str) -> tuple[Session, Replies]:
+        before = views.stamp(session)
+        answers = {**session.answers, question.id: value}
+        label = f"{int(value):,}" if question.input == "number" else question.label(value)
+        answered = Answered(
+            question=question.id, prompt=question.prompt, option=value, label=label, stamp=before
+        )
+        updated = replace(
+            session,
+            answers=answers,
+            skipped=tuple(q for q in session.skipped if q != question.id),
+            history=(*session.history, question.id),
+        )
+        target = next_question(self.flow, updated, question.id)
+        updated, shown = self.go_to(updated, target)
+        return updated, [answered, *shown]
+
+    # ------------------------------------------------------------------ commands
+
+    def command(
+        self, session: Session, command: CommandCall, notes: Replies
+    ) -> tuple[Session, Replies]:
+        name = command.name
+        asking = session.state == "asking"
+        if name == "help":
+            return session, [*notes, views.help_view(self.flow), *self.show(session)]
+        if name == "status":
+            return session, [*notes, views.status(self.flow, session), *self.show(session)]
+        if name == "start":
+            return session, [*notes, *self.show(session)]
+        if name == "cancel":
+            return replace(session, state="cancelled", pending=None), [
+                *notes,
+                self.notice("cancelled"),
+            ]
+        if name == "restart":
+            if not session.answers:
+                return self.restart(session)
+            return replace(session, pending="restart"), [
+                *notes,
+                self.notice("confirm_restart", count=len(session.answers)),
+            ]
+        if name == "results":
+            if session.state == "done":
+                return session, [*notes, *self.show(session)]
+            return session, [*notes, self.notice("no_results"), *self.show(session)]
+        if name == "edit":
+            return self.edit(session, command.arg, notes)
+        question = self.current_question(session)
+        if name == "why":
+            if question is None:
+                return session, [*notes, self.notice("done_hint")]
+            why = Why(question=question.id, prompt=question.prompt, text=question.why)
+            return session, [*notes, why, *self.show(session)]
+        if name == "back":
+            return self.back(session, notes)
+        if name == "skip" and asking and question is not None:
+            if not question.skippable:
+                return session, [
+                    *notes,
+                    self.notice("not_skippable", level="warning"),
+                    *self.show(session),
+                ]
+            answers = {k: v for k, v in session.answers.items() if k != question.id}
+            skipped = (*[q for q in session.skipped if q != question.id], question.id)
+            updated = replace(
+                session, answers=answers, skipped=skipped, history=(*session.history, question.id)
+            )
+            updated, shown = self.go_to(updated, next_question(self.flow, updated, question.id))
+            return updated, [*notes, self.notice("skipped"), *shown]
+        return session, [*notes, self.notice("done_hint")]
+
+    def back(self, session: Session, notes: Replies) -> tuple[Session, Replies]:
+        history = list(session.history)
+        while history and (
+            history[-1] == session.current or self.flow.question(history[-1]) is None
+        ):
+            history.pop()
+        if not history:
+            return session, [*notes, self.notice("first_question"), *self.show(session)]
+        previous = history.pop()
+        moved = replace(
+            session,
+            state="asking",
+            current=previous,
+            asked=session.asked + 1,
+            history=tuple(history),
+            editing=session.editing or session.state == "done",
+        )
+        return moved, [*notes, self.notice("went_back"), *self.show(moved)]
+
+    def edit(self, session: Session, arg: str, notes: Replies) -> tuple[Session, Replies]:
+        applicable = [q for q in self.flow.applicable(session.answers)]
+        names = ", ".join(q.id for q in applicable)
+        if not arg:
+            return session, [*notes, self.notice("edit_usage", names=names), *self.show(session)]
+        target = self.find_question(applicable, arg)
+        if target is None:
+            return session, [
+                *notes,
+                self.notice("edit_unknown", level="warning", names=names, echo=arg[:200]),
+                *self.show(session),
+            ]
+        moved = replace(
+            session,
+            state="asking",
+            current=target.id,
+            asked=session.asked + 1,
+            editing=session.editing or session.state == "done",
+        )
+        return moved, [*notes, self.notice("edit_prompt"), *self.show(moved)]
+
+    @staticmethod
+    def find_question(questions: list[Question], arg: str) -> Question | None:
+        key = normalise(arg).replace(" ", "_")
+        if key.isdigit() and 1 <= int(key) <= len(questions):
+            return questions[int(key) - 1]
+        for q in questions:
+            if key == q.id or normalise(arg) == normalise(q.short):
+                return q
+        found = [
+            q
+            for q in questions
+            if q.id.startswith(key) or normalise(q.short).startswith(normalise(arg))
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def restart(self, session: Session) -> tuple[Session, Replies]:
+        fresh = new_session(self.flow, self.turn)
+        fresh = replace(fresh, asked=session.asked)
+        first = next_question(self.flow, fresh, None)
+        fresh, shown = self.go_to(replace(fresh, state="asking"), first)
+        return fresh, [self.notice("restarted"), *shown]
+
+
+def step(
+    flow: Flow, session: Session | None, turn: Turn, config: EngineConfig
+) -> tuple[Session, list[Reply]]:
+    """Apply one turn. Pure: the same session and turn always give the same result."""
+    new, replies = _Step(flow, config, turn).run(session)
+    return new.with_event(turn.event_id, turn.at), replies

@@ -1,0 +1,98 @@
+"""The session document: one JSON object per person and conversation, never pickled."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+SEEN_EVENTS_KEPT = 16
+
+State = Literal["new", "asking", "done", "cancelled"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Session:
+    """Where one person is in the flow.
+
+    `version` is the store's compare-and-set counter (and a fencing token after a failover);
+    `seen` holds the most recent event ids so a redelivered event applies once.
+    """
+
+    id: str
+    flow: str
+    flow_version: int
+    state: State = "new"
+    current: str | None = None
+    asked: int = 0
+    answers: Mapping[str, str] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()
+    history: tuple[str, ...] = ()
+    editing: bool = False
+    pending: str | None = None
+    started_at: str = ""
+    updated_at: str = ""
+    version: int = 0
+    seen: tuple[str, ...] = ()
+    schema: int = SCHEMA_VERSION
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "id": self.id,
+            "flow": self.flow,
+            "flow_version": self.flow_version,
+            "state": self.state,
+            "current": self.current,
+            "asked": self.asked,
+            "answers": dict(self.answers),
+            "skipped": list(self.skipped),
+            "history": list(self.history),
+            "editing": self.editing,
+            "pending": self.pending,
+            "started_at": self.started_at,
+            "updated_at": self.updated_at,
+            "version": self.version,
+            "seen": list(self.seen),
+        }
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> Session:
+        """Read a stored document; raises ValueError on anything malformed."""
+        if not isinstance(doc, Mapping):
+            raise ValueError("session document is not an object")
+        schema = doc.get("schema")
+        if schema != SCHEMA_VERSION:
+            raise ValueError(f"unknown session schema {schema!r}")
+        answers = doc.get("answers", {})
+        if not isinstance(answers, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
+        ):
+            raise ValueError("answers must map strings to strings")
+        state = doc.get("state", "new")
+        if state not in ("new", "asking", "done", "cancelled"):
+            raise ValueError(f"unknown state {state!r}")
+        return cls(
+            id=str(doc["id"]),
+            flow=str(doc["flow"]),
+            flow_version=int(doc["flow_version"]),
+            state=state,
+            current=None if doc.get("current") is None else str(doc["current"]),
+            asked=int(doc.get("asked", 0)),
+            answers=dict(answers),
+            skipped=tuple(str(q) for q in doc.get("skipped", ())),
+            history=tuple(str(q) for q in doc.get("history", ())),
+            editing=bool(doc.get("editing", False)),
+            pending=None if doc.get("pending") is None else str(doc["pending"]),
+            started_at=str(doc.get("started_at", "")),
+            updated_at=str(doc.get("updated_at", "")),
+            version=int(doc.get("version", 0)),
+            seen=tuple(str(e) for e in doc.get("seen", ())),
+        )
+
+    def with_event(self, event_id: str, at: datetime) -> Session:
+        """Record the event id (bounded) and the time of this turn."""
+        seen = (*self.seen, event_id)[-SEEN_EVENTS_KEPT:]
+        return replace(self, seen=seen, updated_at=at.isoformat())
