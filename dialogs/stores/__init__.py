@@ -1,0 +1,1 @@
+"""Session stores: the port (`base`), an in-memory store and a Redis store."""

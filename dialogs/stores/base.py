@@ -1,0 +1,67 @@
+"""The session store port and the key layout shared by every store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any, Protocol
+
+from dialogs.turn import SessionKey
+
+KEY_PREFIX = "adv"
+
+
+class Commit(StrEnum):
+    APPLIED = "applied"
+    CONFLICT = "conflict"
+    DUPLICATE = "duplicate"
+
+
+def _part(value: str) -> str:
+    """Escape the characters the key layout uses, so no user-supplied id can forge a key."""
+    return value.replace("%", "%25").replace(":", "%3A").replace("{", "%7B").replace("}", "%7D")
+
+
+def hash_tag(key: SessionKey) -> str:
+    """Platform, workspace and conversation: every key of one conversation shares a slot."""
+    return "{" + ":".join(_part(p) for p in (key.platform, key.workspace, key.conversation)) + "}"
+
+
+def session_key(key: SessionKey) -> str:
+    return f"{KEY_PREFIX}:s:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
+
+
+def replies_key(key: SessionKey) -> str:
+    return f"{KEY_PREFIX}:r:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
+
+
+class SessionStore(Protocol):
+    """Where sessions live. `commit` is an atomic compare-and-set that records the event id.
+
+    `commit` applies `document` (whose "version" is `expected_version + 1`) only when the stored
+    version is still `expected_version` (0: no session yet) and the event id is not among the
+    stored document's recent events; it also keeps the replies of that event for a redelivery.
+    """
+
+    async def load(self, key: SessionKey) -> dict[str, Any] | None: ...
+
+    async def commit(
+        self,
+        key: SessionKey,
+        *,
+        expected_version: int,
+        document: Mapping[str, Any],
+        event_id: str,
+        replies: Sequence[Mapping[str, Any]],
+        ttl_seconds: int,
+    ) -> Commit: ...
+
+    async def cached_replies(
+        self, key: SessionKey, event_id: str
+    ) -> list[dict[str, Any]] | None: ...
+
+    async def delete(self, key: SessionKey) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,89 @@
+"""An in-memory session store for the terminal chat and tests; same contract as Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from dialogs.stores.base import Commit, replies_key, session_key
+from dialogs.turn import SessionKey
+
+
+class MemoryStore:
+    """Keeps JSON text (not live objects) so it behaves like a real store: no shared mutation."""
+
+    def __init__(self, *, clock: Any = time.monotonic) -> None:
+        self._data: dict[str, tuple[str, float]] = {}
+        self._lock = asyncio.Lock()
+        self._clock = clock
+
+    def _get(self, name: str) -> str | None:
+        item = self._data.get(name)
+        if item is None:
+            return None
+        value, expires = item
+        if expires <= self._clock():
+            del self._data[name]
+            return None
+        return value
+
+    async def load(self, key: SessionKey) -> dict[str, Any] | None:
+        raw = self._get(session_key(key))
+        if raw is None:
+            return None
+        doc: dict[str, Any] = json.loads(raw)
+        return doc
+
+    async def commit(
+        self,
+        key: SessionKey,
+        *,
+        expected_version: int,
+        document: Mapping[str, Any],
+        event_id: str,
+        replies: Sequence[Mapping[str, Any]],
+        ttl_seconds: int,
+    ) -> Commit:
+        async with self._lock:
+            raw = self._get(session_key(key))
+            if raw is not None and raw == json.dumps(document):
+                return Commit.APPLIED
+            current = json.loads(raw) if raw is not None else None
+            if current is not None and event_id in current.get("seen", []):
+                return Commit.DUPLICATE
+            version = int(current.get("version", 0) or 0) if current is not None else 0
+            if version != expected_version:
+                return Commit.CONFLICT
+            expires = self._clock() + ttl_seconds
+            self._data[session_key(key)] = (json.dumps(document), expires)
+            cached = json.dumps({"event": event_id, "replies": list(replies)})
+            self._data[replies_key(key)] = (cached, expires)
+            return Commit.APPLIED
+
+    async def cached_replies(self, key: SessionKey, event_id: str) -> list[dict[str, Any]] | None:
+        raw = self._get(replies_key(key))
+        if raw is None:
+            return None
+        cached = json.loads(raw)
+        if cached.get("event") != event_id:
+            return None
+        replies: list[dict[str, Any]] = cached["replies"]
+        return replies
+
+    async def delete(self, key: SessionKey) -> None:
+        self._data.pop(session_key(key), None)
+        self._data.pop(replies_key(key), None)
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def ttl(self, name: str) -> float | None:
+        """Seconds left for a key (for tests of the TTL contract)."""
+        item = self._data.get(name)
+        return None if item is None else item[1] - self._clock()
