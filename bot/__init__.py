@@ -1,0 +1,1 @@
+"""Adapters, rendering and the command line around the dialog engine."""

@@ -1,0 +1,31 @@
+"""Factories that wire settings, flow, store and engine; no import-time globals."""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from dialogs.cost import load_assumptions
+from dialogs.engine import EngineConfig
+from dialogs.flow_loader import load_flow
+from dialogs.runner import Advisor, RunnerConfig
+from dialogs.stores.base import SessionStore
+from dialogs.stores.memory import MemoryStore
+from dialogs.stores.redis_store import RedisStore, create_redis_client
+
+
+def create_store(settings: Settings) -> SessionStore:
+    """Redis when REDIS_URL is set; otherwise an in-memory store (local use only)."""
+    if settings.redis_url is None:
+        return MemoryStore()
+    client = create_redis_client(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)
+    return RedisStore(client=client)
+
+
+def create_advisor(settings: Settings, store: SessionStore | None = None) -> Advisor:
+    flow = load_flow(settings.flow_file)
+    costs = load_assumptions(settings.cost_assumptions_file)
+    return Advisor(
+        flow=flow,
+        store=store if store is not None else create_store(settings),
+        engine=EngineConfig(session_ttl_seconds=settings.session_ttl_seconds, costs=costs),
+        runner=RunnerConfig(turn_timeout_seconds=settings.turn_timeout_seconds),
+    )

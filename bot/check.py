@@ -1,0 +1,114 @@
+"""`llm-advisor check`: load everything a run needs and report every problem with its place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+import jinja2
+
+from bot.app import create_store
+from bot.render import Renderer, create_environment
+from bot.settings import Settings
+from dialogs.cost import CostAssumptions, load_assumptions
+from dialogs.engine import EngineConfig, step
+from dialogs.errors import ConfigError, FlowError, Problem, RenderError, StoreUnavailable
+from dialogs.flow import Flow
+from dialogs.flow_loader import load_flow
+from dialogs.session import Session
+from dialogs.turn import Reply, SessionKey, Turn
+
+SAMPLE_KEY = SessionKey(platform="check", workspace="w", conversation="c", user="u")
+
+
+def sample_replies(flow: Flow, costs: CostAssumptions) -> list[Reply]:
+    """Walk the pure engine through a scripted conversation to get one reply of every kind."""
+    config = EngineConfig(session_ttl_seconds=86400, costs=costs)
+    session: Session | None = None
+    replies: list[Reply] = []
+    script = ["", "help", "why", "status", "no such option", "skip", "back"]
+    script += ["1"] * (len(flow.questions) + 2)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for i, text in enumerate([None, *script]):
+        turn = Turn(key=SAMPLE_KEY, event_id=f"check-{i}", at=at, text=text)
+        session, out = step(flow, session, turn, config)
+        replies.extend(out)
+    return replies
+
+
+def _template_problems(env: jinja2.Environment) -> list[Problem]:
+    problems: list[Problem] = []
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".j2")):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            problems.append(
+                Problem(
+                    file=f"templates/{name}",
+                    where=f"line {exc.lineno}",
+                    message=exc.message or str(exc),
+                )
+            )
+    return problems
+
+
+def _render_problems(env: jinja2.Environment, flow: Flow, costs: CostAssumptions) -> list[Problem]:
+    problems: list[Problem] = []
+    console = Renderer(env=env, flow=flow, folder="console")
+    markdown = Renderer(env=env, flow=flow, folder="markdown")
+    for reply in sample_replies(flow, costs):
+        try:
+            console.render(f"{reply.kind}.txt.j2", r=reply)
+            if reply.kind == "summary":
+                markdown.render("assessment.md.j2", a=reply.assessment)
+        except RenderError as exc:
+            problems.append(Problem(file="templates", where=reply.kind, message=str(exc)))
+    return problems
+
+
+def _redacted(url: str) -> str:
+    parts = urlparse(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+async def run_checks(env: Mapping[str, str] | None = None) -> tuple[list[Problem], list[str]]:
+    problems: list[Problem] = []
+    notes: list[str] = []
+    settings, setting_problems = Settings.read(env)
+    problems.extend(setting_problems)
+    flow: Flow | None = None
+    try:
+        flow = load_flow(settings.flow_file)
+        notes.append(
+            f"flow: {flow.id} version {flow.version}, "
+            f"{len(flow.questions)} questions ({flow.source})"
+        )
+    except FlowError as exc:
+        problems.extend(exc.problems)
+    costs: CostAssumptions | None = None
+    try:
+        costs = load_assumptions(settings.cost_assumptions_file)
+        notes.append(f"cost assumptions: {costs.source}")
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    jinja_env = create_environment()
+    template_problems = _template_problems(jinja_env)
+    problems.extend(template_problems)
+    if flow is not None and costs is not None and not template_problems:
+        problems.extend(_render_problems(jinja_env, flow, costs))
+    notes.append(f"session retention: {settings.session_ttl_days} days without activity")
+    if settings.redis_url:
+        notes.append(f"session store: redis at {_redacted(settings.redis_url)}")
+        store = create_store(settings)
+        try:
+            await store.ping()
+        except StoreUnavailable as exc:
+            problems.append(
+                Problem(file="environment", where="REDIS_URL", message=f"no answer: {exc}")
+            )
+        finally:
+            await store.close()
+    else:
+        notes.append("session store: in memory (set REDIS_URL to keep sessions)")
+    return problems, notes

@@ -1,0 +1,130 @@
+"""`llm-advisor`: chat in the terminal, assess an answers file, check the configuration."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from bot.app import create_advisor
+from bot.check import run_checks
+from bot.console.chat import ConsoleChat, console_key, read_stdin_line
+from bot.render import Renderer, create_environment
+from bot.settings import Settings
+from dialogs.answers import read_answers
+from dialogs.assessment import assess
+from dialogs.cost import load_assumptions
+from dialogs.errors import AdvisorError, ConfigError, FlowError, StoreUnavailable
+from dialogs.flow_loader import load_flow
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llm-advisor",
+        description="Should you build your own LLM, or use a hosted one? A guided assessment.",
+    )
+    sub = parser.add_subparsers(dest="command")
+    chat = sub.add_parser("chat", help="walk through the assessment in the terminal")
+    chat.add_argument("--session", default="default", help="session name; resume it later by name")
+    assess_p = sub.add_parser("assess", help="assess an answers file without a conversation")
+    assess_p.add_argument(
+        "--answers", required=True, help="JSON file of question id -> option id, or - for stdin"
+    )
+    assess_p.add_argument("--format", choices=("json", "markdown"), default="json")
+    assess_p.add_argument("--partial", action="store_true", help="treat missing answers as skipped")
+    sub.add_parser("check", help="validate the flow, templates and settings")
+    return parser
+
+
+def _fail(problems: Sequence[object], out: TextIO = sys.stderr) -> int:
+    for p in problems:
+        print(f"error: {p}", file=out)
+    return EXIT_USAGE
+
+
+async def _chat(settings: Settings, session: str) -> int:
+    advisor = create_advisor(settings)
+    renderer = Renderer(env=create_environment(), flow=advisor.flow, folder="console")
+    chat = ConsoleChat(
+        advisor=advisor,
+        renderer=renderer,
+        key=console_key(session),
+        read_line=read_stdin_line,
+        write=print,
+        persistent=settings.redis_url is not None,
+    )
+    try:
+        return await chat.run()
+    finally:
+        await advisor.store.close()
+
+
+def _assess(settings: Settings, path: str, fmt: str, partial: bool) -> int:
+    flow = load_flow(settings.flow_file)
+    costs = load_assumptions(settings.cost_assumptions_file)
+    try:
+        if path == "-":
+            data: Any = json.load(sys.stdin)
+        else:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+    except OSError as exc:
+        return _fail([f"cannot read {path}: {exc.strerror or exc}"])
+    except ValueError as exc:
+        return _fail([f"{path} is not valid JSON: {exc}"])
+    answer_set = read_answers(flow, data, partial=partial)
+    if answer_set.problems:
+        return _fail(answer_set.problems)
+    result = assess(flow, answer_set.answers, skipped=answer_set.skipped, costs=costs)
+    if fmt == "json":
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        renderer = Renderer(env=create_environment(), flow=flow, folder="markdown")
+        print(renderer.render("assessment.md.j2", a=result))
+    return 0
+
+
+async def _check(env: dict[str, str] | None = None) -> int:
+    problems, notes = await run_checks(env)
+    for note in notes:
+        print(note)
+    for p in problems:
+        print(f"problem: {p}")
+    print("all sound" if not problems else f"{len(problems)} problem(s) found")
+    return 0 if not problems else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args = build_parser().parse_args(["chat", *(argv or [])])
+    if args.command == "check":
+        return asyncio.run(_check())
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        return _fail(exc.problems)
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    try:
+        if args.command == "assess":
+            return _assess(settings, args.answers, args.format, args.partial)
+        return asyncio.run(_chat(settings, args.session))
+    except (FlowError, ConfigError) as exc:
+        return _fail(exc.problems)
+    except StoreUnavailable as exc:
+        return _fail([f"the session store is unavailable: {exc}"])
+    except AdvisorError as exc:
+        return _fail([str(exc)])
+    except KeyboardInterrupt:
+        print("\nBye.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The terminal chat: the advisor on stdin and stdout."""

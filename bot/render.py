@@ -1,0 +1,78 @@
+"""Jinja2 rendering shared by every adapter: templates loaded from the installed package."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jinja2
+
+from dialogs.errors import RenderError
+from dialogs.flow import Flow
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: object) -> str:
+    """Drop control characters (terminal escapes, bidi overrides) from untrusted text."""
+    return _CONTROL.sub("", str(value))
+
+
+def usd(value: float | int) -> str:
+    return f"${value:,.0f}" if value >= 100 else f"${value:,.2f}"
+
+
+def tokens(value: int) -> str:
+    for size, unit in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "k")):
+        if value >= size:
+            return f"{value / size:.3g}{unit}"
+    return str(value)
+
+
+def extract(key: str, mapping: dict[str, str]) -> str:
+    """`ids | map("extract", labels.depth)`: look each id up in a label table."""
+    return mapping.get(key, key)
+
+
+def create_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("templates", "."),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["plain"] = plain
+    env.filters["usd"] = usd
+    env.filters["tokens"] = tokens
+    env.filters["extract"] = extract
+    return env
+
+
+def labels(flow: Flow) -> dict[str, dict[str, str]]:
+    """Display names of recommendation ids, for templates."""
+    s = flow.scoring
+    return {
+        "depth": {d.value: r.label for d, r in s.depths.items()},
+        "hosting": {h.value: r.label for h, r in s.hostings.items()},
+        "component": {c.value: text for c, text in s.component_labels.items()},
+    }
+
+
+class Renderer:
+    """Renders one folder of templates (`console`, `markdown`, ...) with the flow's labels."""
+
+    def __init__(self, *, env: jinja2.Environment, flow: Flow, folder: str) -> None:
+        self.env = env
+        self.flow = flow
+        self.folder = folder
+        self.labels = labels(flow)
+
+    def render(self, name: str, **context: Any) -> str:
+        path = f"{self.folder}/{name}"
+        try:
+            template = self.env.get_template(path)
+            return template.render(labels=self.labels, **context).strip("\n")
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"templates/{path}: {exc}") from exc

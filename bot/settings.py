@@ -1,0 +1,96 @@
+"""The one reader of environment variables: typed settings that fail early, naming the variable."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dialogs.errors import ConfigError, Problem
+
+DEFAULT_TTL_DAYS = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    redis_url: str | None = None
+    session_ttl_days: int = DEFAULT_TTL_DAYS
+    redis_timeout_seconds: float = 0.5
+    turn_timeout_seconds: float = 1.5
+    flow_file: Path | None = None
+    cost_assumptions_file: Path | None = None
+    log_level: str = "WARNING"
+
+    @property
+    def session_ttl_seconds(self) -> int:
+        return self.session_ttl_days * 86400
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings; raise ConfigError listing every variable that is malformed."""
+        settings, problems = cls.read(env)
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+    @classmethod
+    def read(cls, env: Mapping[str, str] | None = None) -> tuple[Settings, list[Problem]]:
+        """Settings with defaults in place of bad values, and the problems found (for `check`)."""
+        env = os.environ if env is None else env
+        problems: list[Problem] = []
+
+        def bad(name: str, message: str) -> None:
+            problems.append(Problem(file="environment", where=name, message=message))
+
+        redis_url = env.get("REDIS_URL", "").strip() or None
+        if redis_url is not None:
+            scheme = urlparse(redis_url).scheme
+            if scheme not in ("redis", "rediss", "unix"):
+                bad("REDIS_URL", "must start with redis://, rediss:// or unix://")
+
+        def number(
+            name: str, default: float, low: float, high: float, whole: bool = False
+        ) -> float:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw) if whole else float(raw)
+            except ValueError:
+                bad(name, f"must be a {'whole ' if whole else ''}number, got {raw!r}")
+                return default
+            if not low <= value <= high:
+                bad(name, f"must be between {low:g} and {high:g}, got {raw!r}")
+                return default
+            return value
+
+        ttl = number("ADVISOR_SESSION_TTL_DAYS", DEFAULT_TTL_DAYS, 1, 3650, whole=True)
+        redis_timeout = number("ADVISOR_REDIS_TIMEOUT_SECONDS", 0.5, 0.05, 10)
+        turn_timeout = number("ADVISOR_TURN_TIMEOUT_SECONDS", 1.5, 0.1, 30)
+
+        def path(name: str) -> Path | None:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return None
+            p = Path(raw).expanduser()
+            if not p.is_file():
+                bad(name, f"no such file: {raw}")
+            return p
+
+        flow_file = path("ADVISOR_FLOW_FILE")
+        cost_file = path("ADVISOR_COST_ASSUMPTIONS")
+        level = env.get("ADVISOR_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            bad("ADVISOR_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+            level = "WARNING"
+        return cls(
+            redis_url=redis_url,
+            session_ttl_days=int(ttl),
+            redis_timeout_seconds=redis_timeout,
+            turn_timeout_seconds=turn_timeout,
+            flow_file=flow_file,
+            cost_assumptions_file=cost_file,
+            log_level=level,
+        ), problems
