@@ -1,0 +1,72 @@
+"""A small driver for the pure engine: feed turns, keep the session, collect replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from dialogs.engine import EngineConfig, step
+from dialogs.flow import Flow
+from dialogs.session import Session
+from dialogs.turn import Ask, Click, Reply, SessionKey, Turn
+from tests.conftest import T0
+
+KEY = SessionKey(platform="test", workspace="W", conversation="C", user="U")
+
+
+@dataclass
+class Conversation:
+    flow: Flow
+    config: EngineConfig
+    key: SessionKey = KEY
+    session: Session | None = None
+    at: datetime = T0
+    count: int = 0
+    log: list[Reply] = field(default_factory=list)
+
+    def turn(
+        self, text: str | None = None, *, click: Click | None = None, event_id: str | None = None
+    ) -> list[Reply]:
+        self.count += 1
+        self.at += timedelta(seconds=5)
+        t = Turn(
+            key=self.key, event_id=event_id or f"e{self.count}", at=self.at, text=text, click=click
+        )
+        self.session, replies = step(self.flow, self.session, t, self.config)
+        self.log.extend(replies)
+        return replies
+
+    def say(self, text: str | None) -> list[Reply]:
+        return self.turn(text)
+
+    def last_ask(self) -> Ask:
+        return next(r for r in reversed(self.log) if isinstance(r, Ask))
+
+
+def kinds(replies: list[Reply]) -> list[str]:
+    return [r.kind for r in replies]
+
+
+def codes(replies: list[Reply]) -> list[str]:
+    return [getattr(r, "code", r.kind) for r in replies]
+
+
+FULL_ANSWERS = {
+    "stage": "live",
+    "value": "core_feature",
+    "current_gap": "inconsistent_behavior",
+    "knowledge_change": "rarely",
+    "data_sensitivity": "regulated",
+    "latency": "interactive",
+    "volume": "500m_10b",
+    "monthly_tokens": "2000000000",
+    "breadth": "single_task",
+    "explainability": "citations",
+    "ownership": "portability",
+    "evals": "labelled_set",
+    "examples": "100_10k",
+    "domain_corpus": "10m_1b",
+    "team": "ml_eng",
+    "gpus": "serverless",
+    "budget": "10k_100k",
+}

@@ -1,0 +1,88 @@
+"""The flow is data, validated at load with errors that name file, question and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dialogs.errors import FlowError
+from dialogs.flow_loader import load_flow, parse_flow
+
+PACKAGED = Path(__file__).resolve().parents[1] / "dialogs" / "flows" / "build_vs_buy.yaml"
+
+
+def broken(edit: object) -> str:
+    data = yaml.safe_load(PACKAGED.read_text())
+    edit(data)  # type: ignore[operator]
+    return yaml.safe_dump(data)
+
+
+def problems_of(raw: str) -> list[str]:
+    with pytest.raises(FlowError) as caught:
+        parse_flow(raw, "my-flow.yaml")
+    return [str(p) for p in caught.value.problems]
+
+
+def test_packaged_flow_loads() -> None:
+    flow = load_flow()
+    assert flow.id == "llm-build-vs-buy" and flow.version >= 1
+    assert len(flow.questions) == 17
+
+
+def test_unknown_option_in_ask_if_names_file_question_and_field() -> None:
+    def edit(d: dict) -> None:  # type: ignore[type-arg]
+        q = next(q for q in d["questions"] if q["id"] == "monthly_tokens")
+        q["ask_if"] = {"volume": ["lots"]}
+
+    assert problems_of(broken(edit)) == [
+        "my-flow.yaml: question monthly_tokens.ask_if: question volume has no option 'lots'"
+    ]
+
+
+def test_many_problems_are_reported_together() -> None:
+    def edit(d: dict) -> None:  # type: ignore[type-arg]
+        stage = d["questions"][0]
+        del stage["why"]
+        stage["options"][1]["id"] = "idea"
+        d["questions"][1]["factors"] = ["vibes"]
+        d["scoring"]["pressure"]["value"]["huge"] = 3
+        d["scoring"]["requirements"]["fine_tune"]["team"] = ["wizards"]
+        del d["messages"]["expired"]
+
+    found = problems_of(broken(edit))
+    assert "my-flow.yaml: question stage.why: must be a non-empty text" in found
+    assert "my-flow.yaml: question stage.options[1].id: 'idea' is used twice" in found
+    assert "my-flow.yaml: question value.factors: 'vibes' is not a factor of the framework" in found
+    assert "my-flow.yaml: scoring.pressure.value.huge: unknown option" in found
+    assert (
+        "my-flow.yaml: scoring.requirements.fine_tune: question team has no option 'wizards'"
+        in found
+    )
+    assert "my-flow.yaml: messages.expired: must be a non-empty text" in found
+
+
+def test_missing_framework_question_is_named() -> None:
+    def edit(d: dict) -> None:  # type: ignore[type-arg]
+        d["questions"] = [q for q in d["questions"] if q["id"] != "gpus"]
+
+    found = problems_of(broken(edit))
+    assert any(p.startswith("my-flow.yaml: question gpus: is missing") for p in found)
+
+
+def test_bad_yaml_and_missing_file() -> None:
+    assert problems_of("questions: [")[0].startswith("my-flow.yaml: yaml:")
+    with pytest.raises(FlowError) as caught:
+        load_flow("/nonexistent/flow.yaml")
+    assert caught.value.problems[0].file == "/nonexistent/flow.yaml"
+
+
+def test_ask_if_may_only_look_back() -> None:
+    def edit(d: dict) -> None:  # type: ignore[type-arg]
+        d["questions"][0]["ask_if"] = {"budget": ["over_1m"]}
+
+    assert (
+        "my-flow.yaml: question stage.ask_if: depends on budget, which is asked later"
+        in problems_of(broken(edit))
+    )
