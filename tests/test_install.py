@@ -14,15 +14,35 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_installed_wheel_runs_from_another_directory(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(wheels), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
     target = tmp_path / "site"
     wheel = next(wheels.glob("llm_advisor-*.whl"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )
@@ -33,23 +53,50 @@ def test_installed_wheel_runs_from_another_directory(tmp_path: Path) -> None:
     deps = [p for p in sys.path if p and "site-packages" in p]
     env["PYTHONPATH"] = os.pathsep.join([str(target), *deps])
     check = subprocess.run(
-        [sys.executable, "-I", "-c", "import sys; sys.path[:0] = sys.argv[1].split(':');"
-         "import bot, templates; from bot.cli import main; sys.exit(main(['check']))",
-         env["PYTHONPATH"]],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            "import sys; sys.path[:0] = sys.argv[1].split(':');"
+            "import bot, templates; from bot.cli import main; sys.exit(main(['check']))",
+            env["PYTHONPATH"],
+        ],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert "all sound" in check.stdout
     answers = elsewhere / "a.json"
-    answers.write_text(json.dumps({"stage": "idea", "value": "nice_to_have", "current_gap": "not_tried",
-                                   "data_sensitivity": "public"}))
+    answers.write_text(
+        json.dumps(
+            {
+                "stage": "idea",
+                "value": "nice_to_have",
+                "current_gap": "not_tried",
+                "data_sensitivity": "public",
+            }
+        )
+    )
     assess = subprocess.run(
-        [sys.executable, "-I", "-c", "import sys; sys.path[:0] = sys.argv[1].split(':');"
-         "import bot; assert str(bot.__file__).startswith(sys.argv[2]), bot.__file__;"
-         "from bot.cli import main; sys.exit(main(['assess', '--partial', '--answers', 'a.json',"
-         " '--format', 'markdown']))",
-         env["PYTHONPATH"], str(target)],
-        cwd=elsewhere, env=env, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            "import sys; sys.path[:0] = sys.argv[1].split(':');"
+            "import bot; assert str(bot.__file__).startswith(sys.argv[2]), bot.__file__;"
+            "from bot.cli import main; sys.exit(main(['assess', '--partial', '--answers', 'a.json',"
+            " '--format', 'markdown']))",
+            env["PYTHONPATH"],
+            str(target),
+        ],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert assess.returncode == 0, assess.stderr
     assert assess.stdout.startswith("# Prompt a strong hosted model")
