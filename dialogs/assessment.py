@@ -40,29 +40,42 @@ def _effect_text(flow: Flow, c: Contribution) -> str:
     return rule.text
 
 
-def drivers(flow: Flow, decision: Decision, answers: Answers) -> list[dict[str, str]]:
-    """The three answers that moved the result most, quoting the person's own choice."""
+def drivers(
+    flow: Flow, decision: Decision, answers: Answers, changes: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """The three answers that moved the result most, quoting the person's own choice.
+
+    Ranked by their traced contributions; when fewer than three answers contributed, the
+    answers whose change would move the result (from `changes`) fill the list: they are
+    what holds it where it is.
+    """
+    s = flow.scoring
     totals = weights_by_question(decision)
     order = {q.id: i for i, q in enumerate(flow.questions)}
     ranked = sorted(totals, key=lambda q: (-totals[q], order.get(q, 99)))[:3]
-    out: list[dict[str, str]] = []
+    effects: dict[str, str] = {}
     for qid in ranked:
+        top = max((c for c in decision.contributions if c.question == qid), key=lambda c: c.weight)
+        effects[qid] = _effect_text(flow, top)
+    held = flow.message(
+        "effect_holds",
+        depth=s.depths[decision.depth].label,
+        hosting=s.hostings[decision.hosting].label,
+    )
+    for change in changes:
+        if len(effects) >= 3:
+            break
+        effects.setdefault(change["question"], held)
+    eff = effective_answers(flow, answers)
+    out: list[dict[str, str]] = []
+    for qid, effect in effects.items():
         question = flow.question(qid)
         assert question is not None
-        mine = [c for c in decision.contributions if c.question == qid]
-        top = max(mine, key=lambda c: c.weight)
-        answer = top.answer
-        label = question.label(answer)
         key = "driver_text" if qid in answers else "driver_text_assumed"
-        out.append(
-            {
-                "question": qid,
-                "answer": answer,
-                "text": flow.message(
-                    key, short=question.short, label=label, effect=_effect_text(flow, top)
-                ),
-            }
+        text = flow.message(
+            key, short=question.short, label=question.label(eff[qid]), effect=effect
         )
+        out.append({"question": qid, "answer": eff[qid], "text": text})
     return out
 
 
@@ -163,6 +176,7 @@ def assess(
     if tokens is None:
         tokens = s.volume_tokens.get(choice.get("volume", ""))
     cost: Mapping[str, Any] | None = compare(costs, tokens).to_dict() if tokens else None
+    changes = what_would_change(flow, decision, choice)
     headline = flow.message(
         "headline",
         depth=s.depths[decision.depth].headline,
@@ -181,8 +195,8 @@ def assess(
         },
         "readiness": readiness_score(flow, choice),
         "flags": flags,
-        "drivers": drivers(flow, decision, choice),
-        "what_would_change": what_would_change(flow, decision, choice),
+        "drivers": drivers(flow, decision, choice, changes),
+        "what_would_change": changes,
         "next_steps": next_steps(flow, decision, choice),
         "cost": cost,
     }

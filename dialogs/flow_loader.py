@@ -61,6 +61,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "effect_red_flag",
     "effect_rag",
     "effect_floor",
+    "effect_holds",
     "driver_text",
     "driver_text_assumed",
     "change_text",

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dialogs import views
 from dialogs.engine import EngineConfig, step
 from dialogs.errors import StoreConflict, StoreUnavailable
 from dialogs.flow import Flow
 from dialogs.session import Session
 from dialogs.stores.base import Commit, SessionStore
-from dialogs.turn import Notice, Reply, Turn, TurnResult, reply_from_dict, reply_to_dict
+from dialogs.turn import (
+    Notice,
+    Reply,
+    SessionKey,
+    Summary,
+    Turn,
+    TurnResult,
+    reply_from_dict,
+    reply_to_dict,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +71,14 @@ class Advisor:
             new, replies = step(self.flow, session, turn, self.engine)
             replies = [*notes, *replies]
             new = replace(new, version=expected + 1)
+            # A nonce per attempt: a client library re-sending this very commit after a lost
+            # reply matches it byte for byte, while a concurrent delivery of the same event
+            # (whose document is otherwise identical, step being pure) does not.
+            document = {**new.to_document(), "commit": uuid.uuid4().hex}
             outcome = await self.store.commit(
                 turn.key,
                 expected_version=expected,
-                document=new.to_document(),
+                document=document,
                 event_id=turn.event_id,
                 replies=[reply_to_dict(r) for r in replies],
                 ttl_seconds=self.engine.session_ttl_seconds + 86400,
@@ -74,6 +89,24 @@ class Advisor:
                 return await self._duplicate(turn, session)
             await asyncio.sleep(0.002 * attempt)
         raise StoreConflict(f"gave up after {self.runner.max_attempts} conflicting attempts")
+
+    async def peek(self, key: SessionKey) -> Session | None:
+        """The stored session, if any and readable; no turn is taken."""
+        try:
+            async with asyncio.timeout(self.runner.turn_timeout_seconds):
+                doc = await self.store.load(key)
+        except TimeoutError as exc:
+            raise StoreUnavailable("the session store did not answer in time") from exc
+        session, _, _ = self._read(doc)
+        return session
+
+    def summary(self, session: Session) -> Summary | None:
+        """The summary card of a finished session (None while questions remain)."""
+        if session.state != "done" or session.flow != self.flow.id:
+            return None
+        if session.flow_version != self.flow.version:
+            return None
+        return views.summary(self.flow, session, self.engine.costs, updated=False)
 
     def _read(self, doc: dict[str, Any] | None) -> tuple[Session | None, int, list[Reply]]:
         """Parse a stored document; an unreadable one is replaced, with a notice, not a crash."""

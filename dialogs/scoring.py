@@ -120,6 +120,16 @@ def decide(flow: Flow, answers: Answers) -> Decision:
                             detail=flag.id,
                         )
                     )
+    binding = wanted.rank > cap.rank and s.red_flag_cap.rank < wanted.rank
+    if not binding:
+        # A red flag that did not lower this result still holds it down: it stops any climb.
+        for flag in flags:
+            for qid in flag.when.require:
+                contrib.append(
+                    Contribution(
+                        question=qid, answer=eff[qid], effect="red_flag", weight=1, detail=flag.id
+                    )
+                )
 
     rag_hits = [q for q, allowed in s.rag_triggers.items() if eff.get(q) in allowed]
     for qid in rag_hits:

@@ -35,6 +35,11 @@ def replies_key(key: SessionKey) -> str:
     return f"{KEY_PREFIX}:r:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
 
 
+def ref_key(key: SessionKey) -> str:
+    """A small note an adapter keeps beside a session (e.g. which message shows the question)."""
+    return f"{KEY_PREFIX}:m:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
+
+
 class SessionStore(Protocol):
     """Where sessions live. `commit` is an atomic compare-and-set that records the event id.
 
@@ -61,6 +66,10 @@ class SessionStore(Protocol):
     ) -> list[dict[str, Any]] | None: ...
 
     async def delete(self, key: SessionKey) -> None: ...
+
+    async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None: ...
+
+    async def get_ref(self, key: SessionKey) -> str | None: ...
 
     async def ping(self) -> None: ...
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dialogs.stores.base import Commit, replies_key, session_key
+from dialogs.stores.base import Commit, ref_key, replies_key, session_key
 from dialogs.turn import SessionKey
 
 
@@ -74,8 +74,14 @@ class MemoryStore:
         return replies
 
     async def delete(self, key: SessionKey) -> None:
-        self._data.pop(session_key(key), None)
-        self._data.pop(replies_key(key), None)
+        for name in (session_key(key), replies_key(key), ref_key(key)):
+            self._data.pop(name, None)
+
+    async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None:
+        self._data[ref_key(key)] = (value, self._clock() + ttl_seconds)
+
+    async def get_ref(self, key: SessionKey) -> str | None:
+        return self._get(ref_key(key))
 
     async def ping(self) -> None:
         return None

@@ -14,14 +14,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 from dialogs.errors import StoreUnavailable
-from dialogs.stores.base import Commit, replies_key, session_key
+from dialogs.stores.base import Commit, ref_key, replies_key, session_key
 from dialogs.turn import SessionKey
 
 COMMIT_SCRIPT = """
@@ -123,9 +123,22 @@ class RedisStore:
 
     async def delete(self, key: SessionKey) -> None:
         try:
-            await self._client.delete(session_key(key), replies_key(key))
+            await self._client.delete(session_key(key), replies_key(key), ref_key(key))
         except (*_UNAVAILABLE, RedisError) as exc:
             raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+
+    async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None:
+        try:
+            await self._client.set(ref_key(key), value, ex=max(1, int(ttl_seconds)))
+        except (*_UNAVAILABLE, RedisError) as exc:
+            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+
+    async def get_ref(self, key: SessionKey) -> str | None:
+        try:
+            value = await self._client.get(ref_key(key))
+        except (*_UNAVAILABLE, RedisError) as exc:
+            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+        return None if value is None else str(value)
 
     async def ping(self) -> None:
         try:

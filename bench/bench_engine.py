@@ -1,0 +1,303 @@
+"""Engine benchmark: the same scripted conversations through the Advisor, in memory and on Redis.
+
+    python -m bench.bench_engine [--turns N] [--users N]
+
+Starts a private redis-server on a free port (or uses REDIS_URL when set) and runs `--users`
+conversations of `--turns` turns each through the real Advisor, on the MemoryStore (the
+baseline) and on the RedisStore, in two passes per store:
+
+- sequential: one turn at a time, so a turn's latency is its own work and round trips;
+- concurrent: all conversations at once on one event loop, as in one app process; latency then
+  includes waiting for the loop, and turns per second is the throughput.
+
+It prints turns per second, median and p99 per-turn latency, the Redis/memory ratios, and the
+Redis commands per turn, counted from INFO stats / INFO commandstats before and after the
+measured passes, minus the bench's own INFO call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from redis import asyncio as aioredis
+
+from dialogs.cost import load_assumptions
+from dialogs.engine import EngineConfig
+from dialogs.flow import Flow
+from dialogs.flow_loader import load_flow
+from dialogs.runner import Advisor, RunnerConfig
+from dialogs.stores.base import SessionStore
+from dialogs.stores.memory import MemoryStore
+from dialogs.stores.redis_store import RedisStore, create_redis_client
+from dialogs.turn import SessionKey, Turn
+from tests.support.redis_server import RedisServer
+
+# One person's conversation, repeated when --turns is longer: opening, answers typed as numbers,
+# and the global commands people use on the way; it ends by restarting, so a long run keeps
+# answering questions instead of sitting on the summary.
+SCRIPT: tuple[str | None, ...] = (
+    None, "1", "2", "why", "1", "status", "3", "back", "2", "1", "help", "2", "1", "skip",
+    "1", "2", "1", "3", "1", "2", "1", "1", "2", "1", "results", "restart", "yes",
+)  # fmt: skip
+
+# A generous turn timeout: the bench measures latency; a slow turn must not become an error.
+BENCH_RUNNER = RunnerConfig(turn_timeout_seconds=30.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pass:
+    """One pass over every conversation: how long it took and each turn's latency."""
+
+    turns: int
+    seconds: float
+    latencies: tuple[float, ...]
+
+    @property
+    def turns_per_second(self) -> float:
+        return self.turns / self.seconds if self.seconds > 0 else math.inf
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.latencies) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)] * 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreResult:
+    store: str
+    sequential: Pass
+    concurrent: Pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandSnapshot:
+    total: int
+    by_command: dict[str, int]
+
+
+async def snapshot(client: aioredis.Redis) -> CommandSnapshot:
+    """One INFO call: the server's command counters (this INFO is counted by the next one)."""
+    info: dict[str, Any] = await client.info("stats", "commandstats")
+    by_command = {
+        name.removeprefix("cmdstat_"): int(value["calls"])
+        for name, value in info.items()
+        if name.startswith("cmdstat_") and isinstance(value, dict)
+    }
+    return CommandSnapshot(total=int(info["total_commands_processed"]), by_command=by_command)
+
+
+def user_key(run: str, user: int) -> SessionKey:
+    return SessionKey(
+        platform="bench",
+        workspace=f"W-{run}",
+        conversation=f"C-{user}",
+        thread="",
+        user=f"U-{user}",
+    )
+
+
+async def run_pass(*, advisor: Advisor, run: str, users: int, turns: int, concurrent: bool) -> Pass:
+    """Every conversation, `turns` turns each in order; all at once or one after another."""
+    latencies: list[float] = []
+    start_at = datetime.now(UTC)
+
+    async def converse(user: int) -> None:
+        key = user_key(run, user)
+        for n in range(turns):
+            turn = Turn(
+                key=key,
+                event_id=f"{run}-{user}-{n}",
+                at=start_at + timedelta(seconds=n),
+                text=SCRIPT[n % len(SCRIPT)],
+            )
+            began = time.perf_counter()
+            await advisor.handle(turn)
+            latencies.append(time.perf_counter() - began)
+
+    began = time.perf_counter()
+    if concurrent:
+        await asyncio.gather(*(converse(u) for u in range(users)))
+    else:
+        for u in range(users):
+            await converse(u)
+    seconds = time.perf_counter() - began
+    return Pass(turns=users * turns, seconds=seconds, latencies=tuple(latencies))
+
+
+async def measure(
+    *,
+    name: str,
+    store: SessionStore,
+    flow: Flow,
+    engine: EngineConfig,
+    users: int,
+    turns: int,
+    counter: aioredis.Redis | None = None,
+) -> tuple[StoreResult, tuple[CommandSnapshot, CommandSnapshot] | None]:
+    """A short concurrent warm-up with as many users (it opens the pool's connections and loads
+    the Lua script, so set-up commands are not counted), then the two measured passes, between
+    two INFO snapshots when `counter` is given. Deletes every session it wrote."""
+    advisor = Advisor(flow=flow, store=store, engine=engine, runner=BENCH_RUNNER)
+    runs = [uuid.uuid4().hex[:8] for _ in range(3)]
+    try:
+        await run_pass(
+            advisor=advisor, run=runs[0], users=users, turns=min(turns, 3), concurrent=True
+        )
+        before = await snapshot(counter) if counter is not None else None
+        sequential = await run_pass(
+            advisor=advisor, run=runs[1], users=users, turns=turns, concurrent=False
+        )
+        concurrent = await run_pass(
+            advisor=advisor, run=runs[2], users=users, turns=turns, concurrent=True
+        )
+        after = await snapshot(counter) if counter is not None else None
+    finally:
+        for r in runs:  # one at a time: a gather of every key would exceed the pool's size
+            for u in range(users):
+                await store.delete(user_key(r, u))
+    result = StoreResult(store=name, sequential=sequential, concurrent=concurrent)
+    counts = (before, after) if before is not None and after is not None else None
+    return result, counts
+
+
+@contextmanager
+def redis_url() -> Iterator[tuple[str, str]]:
+    """REDIS_URL when set, else a private redis-server on a free port; yields (url, label)."""
+    given = os.environ.get("REDIS_URL", "").strip()
+    if given:
+        yield given, "REDIS_URL (if shared, other clients' commands are counted too)"
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-redis-") as directory:
+        server = RedisServer(directory=Path(directory)).start()
+        try:
+            label = f"private redis-server on 127.0.0.1:{server.port} (append-only, fsync always)"
+            yield server.url, label
+        finally:
+            server.stop()
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b > 0 else "n/a"
+
+
+def table(memory: StoreResult, redis: StoreResult) -> list[str]:
+    def cells(p: Pass) -> str:
+        return f"{p.turns_per_second:>9.0f}{p.median_ms:>11.3f}{p.p99_ms:>9.3f}"
+
+    def ratios(r: Pass, m: Pass) -> str:
+        return (
+            f"{ratio(r.turns_per_second, m.turns_per_second):>9}"
+            f"{ratio(r.median_ms, m.median_ms):>11}{ratio(r.p99_ms, m.p99_ms):>9}"
+        )
+
+    head = f"{'turns/s':>9}{'median ms':>11}{'p99 ms':>9}"
+    return [
+        f"{'':<14}{'sequential':^29}   {'concurrent':^29}",
+        f"{'store':<14}{head}   {head}",
+        *(f"{r.store:<14}{cells(r.sequential)}   {cells(r.concurrent)}" for r in (memory, redis)),
+        f"{'redis/memory':<14}{ratios(redis.sequential, memory.sequential)}   "
+        f"{ratios(redis.concurrent, memory.concurrent)}",
+    ]
+
+
+def commands(redis: StoreResult, before: CommandSnapshot, after: CommandSnapshot) -> list[str]:
+    # The "before" INFO is counted in the "after" snapshot; the "after" INFO is not yet counted.
+    own_info_calls = 1
+    turns = redis.sequential.turns + redis.concurrent.turns
+    total = after.total - before.total - own_info_calls
+    calls = {
+        name: count - before.by_command.get(name, 0)
+        for name, count in after.by_command.items()
+        if name != "info" and count - before.by_command.get(name, 0) > 0
+    }
+    breakdown = ", ".join(
+        f"{name} {count / turns:.2f}" for name, count in sorted(calls.items(), key=lambda i: -i[1])
+    )
+    # Redis counts the commands a Lua script runs as commands too. The store itself never sends
+    # SET, and the commit script always runs one GET, so subtracting every SET and one GET per
+    # EVAL/EVALSHA leaves what the client sent: its round trips.
+    scripts = calls.get("evalsha", 0) + calls.get("eval", 0)
+    sent = total - calls.get("set", 0) - scripts
+    return [
+        f"redis commands per turn: {total / turns:.2f} ({total} over {turns} turns: {breakdown})",
+        f"  of which sent by the client (round trips): {sent / turns:.2f} per turn; the rest ran "
+        "inside the commit script",
+    ]
+
+
+async def main_async(*, users: int, turns: int, out: Callable[[str], None]) -> None:
+    flow = load_flow()
+    engine = EngineConfig(session_ttl_seconds=30 * 86400, costs=load_assumptions())
+    out(f"{users} conversations x {turns} turns, the same script on both stores")
+    memory, _ = await measure(
+        name="memory", store=MemoryStore(), flow=flow, engine=engine, users=users, turns=turns
+    )
+    with redis_url() as (url, label):
+        out(f"redis: {label}")
+        store = RedisStore(client=create_redis_client(url, timeout_seconds=2.0))
+        counter = aioredis.Redis.from_url(url, decode_responses=True)
+        try:
+            redis, counts = await measure(
+                name="redis",
+                store=store,
+                flow=flow,
+                engine=engine,
+                users=users,
+                turns=turns,
+                counter=counter,
+            )
+        finally:
+            await counter.aclose()
+            await store.close()
+    out("")
+    for line in table(memory, redis):
+        out(line)
+    out("")
+    if counts is not None:
+        for line in commands(redis, *counts):
+            out(line)
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_engine",
+        description="The same scripted conversations through the Advisor, in memory and on Redis.",
+    )
+    parser.add_argument("--turns", type=positive, default=60, help="turns per conversation (60)")
+    parser.add_argument("--users", type=positive, default=50, help="conversations (50)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    asyncio.run(main_async(users=args.users, turns=args.turns, out=print))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

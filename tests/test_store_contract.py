@@ -1,0 +1,374 @@
+"""The SessionStore contract, run against both stores: the MemoryStore and Redis (a real server).
+
+One suite, parametrized over the stores, so the in-memory store used locally cannot drift from
+the Redis store used in production. A few Redis-only tests follow: TTLs on every key, the
+Cluster hash tag, key forging, and the stored document being plain JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from redis import asyncio as aioredis
+from redis.crc import key_slot
+
+from dialogs.session import Session
+from dialogs.stores.base import (
+    Commit,
+    SessionStore,
+    hash_tag,
+    ref_key,
+    replies_key,
+    session_key,
+)
+from dialogs.stores.memory import MemoryStore
+from dialogs.stores.redis_store import RedisStore, create_redis_client
+from dialogs.turn import Notice, SessionKey, reply_to_dict
+from tests.conftest import T0, unique_key
+
+TTL = 600
+
+
+@dataclass
+class StoreUnderTest:
+    """A store plus a way to see a key's remaining TTL (None when the key does not exist)."""
+
+    name: str
+    store: SessionStore
+    ttl: Callable[[str], Awaitable[float | None]]
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def subject(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[StoreUnderTest]:
+    if request.param == "memory":
+        memory = MemoryStore()
+
+        async def memory_ttl(name: str) -> float | None:
+            return memory.ttl(name)
+
+        yield StoreUnderTest(name="memory", store=memory, ttl=memory_ttl)
+        return
+    store = RedisStore(client=create_redis_client(redis_url, timeout_seconds=0.5))
+    raw = aioredis.Redis.from_url(redis_url, decode_responses=True)
+
+    async def redis_ttl(name: str) -> float | None:
+        seconds = await raw.ttl(name)
+        return None if seconds == -2 else float(seconds)  # -2: no such key; -1: no TTL
+
+    try:
+        yield StoreUnderTest(name="redis", store=store, ttl=redis_ttl)
+    finally:
+        await raw.aclose()
+        await store.close()
+
+
+def document(
+    version: int, *, seen: tuple[str, ...], answers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A realistic session document (what the runner writes) at `version`."""
+    answers = answers or {}
+    return Session(
+        id="s-contract",
+        flow="contract-flow",
+        flow_version=1,
+        state="asking",
+        current="q" + str(len(answers) + 1),
+        asked=len(answers) + 1,
+        answers=answers,
+        history=tuple(answers),
+        started_at=T0.isoformat(),
+        updated_at=T0.isoformat(),
+        version=version,
+        seen=seen,
+    ).to_document()
+
+
+def replies_for(event_id: str) -> list[dict[str, Any]]:
+    """The replies of one event in their JSON form (tuples become lists), as a store keeps them."""
+    replies: list[dict[str, Any]] = json.loads(
+        json.dumps([reply_to_dict(Notice(code="contract", text=f"reply to {event_id}"))])
+    )
+    return replies
+
+
+async def commit(
+    store: SessionStore,
+    key: SessionKey,
+    *,
+    expected: int,
+    doc: dict[str, Any],
+    event_id: str,
+    ttl: int = TTL,
+) -> Commit:
+    return await store.commit(
+        key,
+        expected_version=expected,
+        document=doc,
+        event_id=event_id,
+        replies=replies_for(event_id),
+        ttl_seconds=ttl,
+    )
+
+
+# ------------------------------------------------------------------------------ both stores
+
+
+async def test_load_of_unknown_key_is_none(subject: StoreUnderTest) -> None:
+    """A session nobody started does not exist; loading it is not an error."""
+    assert await subject.store.load(unique_key()) is None
+
+
+async def test_first_commit_with_expected_version_zero_applies(subject: StoreUnderTest) -> None:
+    """Version 0 means "no session yet": the first commit creates it, exactly as given."""
+    key = unique_key()
+    doc = document(1, seen=("e1",))
+    assert await commit(subject.store, key, expected=0, doc=doc, event_id="e1") is Commit.APPLIED
+    assert await subject.store.load(key) == doc
+
+
+async def test_commit_expecting_a_session_that_does_not_exist_conflicts(
+    subject: StoreUnderTest,
+) -> None:
+    """A writer that believes version 1 exists must not create a session from nothing."""
+    key = unique_key()
+    outcome = await commit(
+        subject.store, key, expected=1, doc=document(2, seen=("e1",)), event_id="e1"
+    )
+    assert outcome is Commit.CONFLICT
+    assert await subject.store.load(key) is None
+
+
+async def test_stale_expected_version_conflicts_and_changes_nothing(
+    subject: StoreUnderTest,
+) -> None:
+    """Compare-and-set: a writer that read version 0 loses to the one that already wrote 1."""
+    key = unique_key()
+    first = document(1, seen=("e1",), answers={"q1": "a"})
+    assert await commit(subject.store, key, expected=0, doc=first, event_id="e1") is Commit.APPLIED
+    loser = document(1, seen=("e2",), answers={"q1": "b"})
+    assert await commit(subject.store, key, expected=0, doc=loser, event_id="e2") is Commit.CONFLICT
+    assert await subject.store.load(key) == first
+    assert await subject.store.cached_replies(key, "e1") == replies_for("e1")
+
+
+async def test_next_commit_with_current_version_applies(subject: StoreUnderTest) -> None:
+    """The writer holding the current version advances the session."""
+    key = unique_key()
+    await commit(subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
+    second = document(2, seen=("e1", "e2"), answers={"q1": "a"})
+    assert await commit(subject.store, key, expected=1, doc=second, event_id="e2") is Commit.APPLIED
+    assert await subject.store.load(key) == second
+
+
+@pytest.mark.parametrize("expected", [1, 0], ids=["current-version", "stale-version"])
+async def test_event_already_seen_is_duplicate(subject: StoreUnderTest, expected: int) -> None:
+    """A redelivered event (its id is in the stored "seen" list) is refused as a duplicate,
+    whether the redelivery read the current version or an older one, and changes nothing."""
+    key = unique_key()
+    stored = document(1, seen=("e1",), answers={"q1": "a"})
+    await commit(subject.store, key, expected=0, doc=stored, event_id="e1")
+    again = document(expected + 1, seen=("e1",), answers={"q1": "a", "q2": "b"})
+    assert (
+        await commit(subject.store, key, expected=expected, doc=again, event_id="e1")
+        is Commit.DUPLICATE
+    )
+    assert await subject.store.load(key) == stored
+
+
+async def test_identical_resend_is_applied_once(subject: StoreUnderTest) -> None:
+    """The lost-reply retry: the same commit sent again (same document, same event) answers
+    APPLIED, because the first one did apply, and it does not change the session a second time."""
+    key = unique_key()
+    await commit(subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
+    doc = document(2, seen=("e1", "e2"), answers={"q1": "a"})
+    assert await commit(subject.store, key, expected=1, doc=doc, event_id="e2") is Commit.APPLIED
+    assert await commit(subject.store, key, expected=1, doc=doc, event_id="e2") is Commit.APPLIED
+    stored = await subject.store.load(key)
+    assert stored == doc
+    assert stored is not None and stored["version"] == 2
+    assert await subject.store.cached_replies(key, "e2") == replies_for("e2")
+
+
+async def test_cached_replies_only_for_the_last_event(subject: StoreUnderTest) -> None:
+    """The replies of the last applied event are kept for a redelivery; no other event gets them."""
+    key = unique_key()
+    assert await subject.store.cached_replies(key, "e1") is None
+    await commit(subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
+    assert await subject.store.cached_replies(key, "e1") == replies_for("e1")
+    await commit(subject.store, key, expected=1, doc=document(2, seen=("e1", "e2")), event_id="e2")
+    assert await subject.store.cached_replies(key, "e2") == replies_for("e2")
+    assert await subject.store.cached_replies(key, "e1") is None
+    assert await subject.store.cached_replies(key, "never-sent") is None
+
+
+async def test_every_key_written_has_the_ttl(subject: StoreUnderTest) -> None:
+    """Both keys of a session expire: 0 < TTL <= the TTL given, refreshed on each commit."""
+    key = unique_key()
+    await commit(
+        subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1", ttl=60
+    )
+    for name in (session_key(key), replies_key(key)):
+        left = await subject.ttl(name)
+        assert left is not None and 0 < left <= 60, (name, left)
+    await commit(subject.store, key, expected=1, doc=document(2, seen=("e1", "e2")), event_id="e2")
+    for name in (session_key(key), replies_key(key)):
+        left = await subject.ttl(name)
+        assert left is not None and 60 < left <= TTL, (name, left)
+
+
+async def test_delete_removes_every_key(subject: StoreUnderTest) -> None:
+    """After delete the session, its cached replies and its adapter note are gone, and a new
+    session can start."""
+    key = unique_key()
+    await commit(subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
+    await subject.store.put_ref(key, "message-1", TTL)
+    await subject.store.delete(key)
+    assert await subject.store.load(key) is None
+    assert await subject.store.cached_replies(key, "e1") is None
+    assert await subject.store.get_ref(key) is None
+    for name in (session_key(key), replies_key(key), ref_key(key)):
+        assert await subject.ttl(name) is None, name
+    fresh = document(1, seen=("e9",))
+    assert await commit(subject.store, key, expected=0, doc=fresh, event_id="e9") is Commit.APPLIED
+
+
+async def test_ref_is_kept_beside_the_session_with_a_ttl(subject: StoreUnderTest) -> None:
+    """An adapter's note (e.g. which message shows the question) reads back as written, is
+    replaced by the next one, and expires like the session's other keys."""
+    key = unique_key()
+    assert await subject.store.get_ref(key) is None
+    await subject.store.put_ref(key, "message-1", 60)
+    await subject.store.put_ref(key, "message-2", 60)
+    assert await subject.store.get_ref(key) == "message-2"
+    left = await subject.ttl(ref_key(key))
+    assert left is not None and 0 < left <= 60, left
+
+
+def forging_pairs() -> list[tuple[SessionKey, SessionKey]]:
+    """Pairs of different sessions whose ids would give the same key if joined naively."""
+    run = uuid.uuid4().hex[:8]
+
+    def key(workspace: str, conversation: str, thread: str = "", user: str = "u") -> SessionKey:
+        return SessionKey(
+            platform="forge",
+            workspace=f"{run}{workspace}",
+            conversation=conversation,
+            thread=thread,
+            user=user,
+        )
+
+    return [
+        (key("W:C", "x"), key("W", "C:x")),
+        (key("W", "C", thread="t:u"), key("W", "C:t", user="u")),
+        (key("W", "C", thread="a", user="b:c"), key("W", "C", thread="a:b", user="c")),
+        (key("W", "C}:{D"), key("W", "C")),
+        (key("W", "{C}"), key("W", "C")),
+        (key("W", "C", user="u}{x"), key("W", "C", user="u")),
+        (key("W%3AC", "x"), key("W:C", "x")),
+        (key("W", "C%7D"), key("W", "C}")),
+    ]
+
+
+@pytest.mark.parametrize("pair", forging_pairs(), ids=lambda p: f"{p[0]}|{p[1]}")
+async def test_ids_with_separators_cannot_forge_another_sessions_key(
+    subject: StoreUnderTest, pair: tuple[SessionKey, SessionKey]
+) -> None:
+    """Ids containing ':', '{', '}' or '%' get their own keys: writing one session never
+    touches the other, and the hash tag stays the single escaped platform:workspace:conversation."""
+    mine, theirs = pair
+    assert session_key(mine) != session_key(theirs)
+    assert replies_key(mine) != replies_key(theirs)
+    assert ref_key(mine) != ref_key(theirs)
+    for k in (mine, theirs):
+        for name in (session_key(k), replies_key(k), ref_key(k)):
+            assert name.count("{") == 1 and name.count("}") == 1, name
+            assert cluster_hash_part(name) == hash_tag(k)[1:-1]
+    await subject.store.delete(theirs)
+    await commit(subject.store, mine, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
+    await subject.store.put_ref(mine, "mine", TTL)
+    assert await subject.store.load(theirs) is None
+    assert await subject.store.cached_replies(theirs, "e1") is None
+    assert await subject.store.get_ref(theirs) is None
+    await subject.store.delete(mine)
+
+
+# ------------------------------------------------------------------------------ Redis only
+
+
+def cluster_hash_part(name: str) -> str:
+    """The part of a key Redis Cluster hashes: between the first '{' and the next '}'."""
+    start = name.find("{")
+    end = name.find("}", start + 1) if start != -1 else -1
+    if start == -1 or end == -1 or end == start + 1:
+        return name
+    return name[start + 1 : end]
+
+
+async def written_keys(raw: aioredis.Redis, key: SessionKey) -> set[str]:
+    """Every key in Redis that carries this session's hash tag (the store must write no other)."""
+    pattern = "*" + hash_tag(key).replace("[", "\\[").replace("*", "\\*").replace("?", "\\?") + "*"
+    return {name async for name in raw.scan_iter(match=pattern, count=1000)}
+
+
+async def test_redis_every_written_key_has_a_ttl(
+    redis_store: RedisStore, raw_redis: aioredis.Redis
+) -> None:
+    """Nothing the Redis store writes lives forever: each key has 0 < TTL <= the TTL given."""
+    key = unique_key()
+    await commit(redis_store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
+    await commit(redis_store, key, expected=1, doc=document(2, seen=("e1", "e2")), event_id="e2")
+    await redis_store.put_ref(key, "message-1", TTL)
+    names = await written_keys(raw_redis, key)
+    assert names == {session_key(key), replies_key(key), ref_key(key)}
+    for name in names:
+        left = await raw_redis.ttl(name)
+        assert 0 < left <= TTL, (name, left)
+
+
+async def test_redis_keys_of_one_conversation_share_one_hash_tag(
+    redis_store: RedisStore, raw_redis: aioredis.Redis
+) -> None:
+    """Platform, workspace and conversation sit inside one {hash tag}: every key of a
+    conversation (any thread, any user) lands in one Cluster slot, so the Lua script may
+    touch both of a session's keys."""
+    key = unique_key()
+    other_user = SessionKey(
+        platform=key.platform,
+        workspace=key.workspace,
+        conversation=key.conversation,
+        thread="1700000000.000100",
+        user="u2",
+    )
+    tag = hash_tag(key)
+    assert tag == "{" + f"{key.platform}:{key.workspace}:{key.conversation}" + "}"
+    names = [f(k) for k in (key, other_user) for f in (session_key, replies_key, ref_key)]
+    assert all(cluster_hash_part(n) == tag[1:-1] for n in names), names
+    assert len({key_slot(n.encode()) for n in names}) == 1
+    await commit(redis_store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
+    assert await written_keys(raw_redis, key) == {session_key(key), replies_key(key)}
+
+
+async def test_redis_document_is_plain_json(
+    redis_store: RedisStore, raw_redis: aioredis.Redis
+) -> None:
+    """The stored session is a JSON object anyone can read (never pickle), with its schema
+    version, the flow it started on, where it is, the answers, the history and the version."""
+    key = unique_key()
+    doc = document(1, seen=("e1",), answers={"q1": "a"})
+    await commit(redis_store, key, expected=0, doc=doc, event_id="e1")
+    raw = await raw_redis.get(session_key(key))
+    assert raw is not None
+    stored = json.loads(raw)
+    assert isinstance(stored, dict)
+    for field in ("schema", "flow", "flow_version", "current", "answers", "history", "version"):
+        assert field in stored, field
+    assert stored["schema"] == 1
+    assert stored["answers"] == {"q1": "a"}
+    assert stored["version"] == 1
+    cached = json.loads(await raw_redis.get(replies_key(key)) or "null")
+    assert cached == {"event": "e1", "replies": replies_for("e1")}
