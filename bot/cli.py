@@ -15,6 +15,7 @@ from bot.check import run_checks
 from bot.console.chat import ConsoleChat, console_key, read_stdin_line
 from bot.render import Renderer, create_environment
 from bot.settings import Settings
+from bot.slack.server import run_http, run_socket
 from dialogs.answers import read_answers
 from dialogs.assessment import assess
 from dialogs.cost import load_assumptions
@@ -39,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     assess_p.add_argument("--format", choices=("json", "markdown"), default="json")
     assess_p.add_argument("--partial", action="store_true", help="treat missing answers as skipped")
     sub.add_parser("check", help="validate the flow, templates and settings")
+    slack = sub.add_parser("slack", help="serve the Slack app (HTTP, or Socket Mode with --socket)")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP port for POST /slack/events")
+    slack.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    slack.add_argument("--socket", action="store_true", help="connect over Socket Mode instead")
     return parser
 
 
@@ -63,6 +68,19 @@ async def _chat(settings: Settings, session: str) -> int:
         return await chat.run()
     finally:
         await advisor.store.close()
+
+
+async def _slack(settings: Settings, host: str, port: int, socket: bool) -> int:
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket else "SLACK_SIGNING_SECRET")
+    advisor = create_advisor(settings)
+    try:
+        if socket:
+            await run_socket(settings, advisor)
+        else:
+            await run_http(settings, advisor, host=host, port=port)
+    finally:
+        await advisor.store.close()
+    return 0
 
 
 def _assess(settings: Settings, path: str, fmt: str, partial: bool) -> int:
@@ -114,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "assess":
             return _assess(settings, args.answers, args.format, args.partial)
+        if args.command == "slack":
+            return asyncio.run(_slack(settings, args.host, args.port, args.socket))
         return asyncio.run(_chat(settings, args.session))
     except (FlowError, ConfigError) as exc:
         return _fail(exc.problems)

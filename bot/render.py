@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import jinja2
@@ -34,6 +35,34 @@ def extract(key: str, mapping: dict[str, str]) -> str:
     return mapping.get(key, key)
 
 
+def mrkdwn(value: object) -> str:
+    """Escape Slack mrkdwn control characters so `<!channel>`, `<@U..>` and links stay text."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(value: object) -> str:
+    text = str(value).replace("`", "'")
+    return f"`{text}`"
+
+
+def bullets(items: Iterable[object]) -> str:
+    return "\n".join(f"• {item}" for item in items)
+
+
+def numbered(items: Iterable[object]) -> str:
+    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1))
+
+
+def zip_lines(left: Iterable[object], right: Iterable[object]) -> str:
+    """`• left — right` lines, for help and status lists."""
+    return "\n".join(f"• {a} — {b}" for a, b in zip(left, right, strict=False))
+
+
+def pairs(left: Iterable[object], right: Iterable[object]) -> str:
+    """`left: right · left: right`, for a compact answers line."""
+    return " · ".join(f"{a}: {b}" for a, b in zip(left, right, strict=False))
+
+
 def create_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("templates", "."),
@@ -47,6 +76,12 @@ def create_environment() -> jinja2.Environment:
     env.filters["usd"] = usd
     env.filters["tokens"] = tokens
     env.filters["extract"] = extract
+    env.filters["mrkdwn"] = mrkdwn
+    env.filters["code"] = code
+    env.filters["bullets"] = bullets
+    env.filters["numbered"] = numbered
+    env.filters["zip_lines"] = zip_lines
+    env.filters["pairs"] = pairs
     return env
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 from dialogs.errors import ConfigError, Problem
 
 DEFAULT_TTL_DAYS = 30
+SLACK_API_URL = "https://slack.com/api/"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,6 +23,10 @@ class Settings:
     flow_file: Path | None = None
     cost_assumptions_file: Path | None = None
     log_level: str = "WARNING"
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = SLACK_API_URL
 
     @property
     def session_ttl_seconds(self) -> int:
@@ -34,6 +39,17 @@ class Settings:
         if problems:
             raise ConfigError(problems)
         return settings
+
+    def require(self, *names: str) -> None:
+        """Fail start-up naming each required variable that is missing or empty."""
+        missing = [n for n in names if not getattr(self, n.lower(), None)]
+        if missing:
+            raise ConfigError(
+                [
+                    Problem(file="environment", where=n, message="is required and missing or empty")
+                    for n in missing
+                ]
+            )
 
     @classmethod
     def read(cls, env: Mapping[str, str] | None = None) -> tuple[Settings, list[Problem]]:
@@ -81,6 +97,20 @@ class Settings:
 
         flow_file = path("ADVISOR_FLOW_FILE")
         cost_file = path("ADVISOR_COST_ASSUMPTIONS")
+        slack_api_url = env.get("SLACK_API_URL", "").strip() or SLACK_API_URL
+        if urlparse(slack_api_url).scheme not in ("http", "https"):
+            bad("SLACK_API_URL", "must be an http(s) URL")
+            slack_api_url = SLACK_API_URL
+        if not slack_api_url.endswith("/"):
+            slack_api_url += "/"
+        tokens = {
+            name: env.get(name, "").strip() or None
+            for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+        }
+        for name, prefix in (("SLACK_BOT_TOKEN", "xoxb-"), ("SLACK_APP_TOKEN", "xapp-")):
+            value = tokens[name]
+            if value is not None and not value.startswith(prefix):
+                bad(name, f"must start with {prefix}")
         level = env.get("ADVISOR_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("ADVISOR_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -93,4 +123,8 @@ class Settings:
             flow_file=flow_file,
             cost_assumptions_file=cost_file,
             log_level=level,
+            slack_bot_token=tokens["SLACK_BOT_TOKEN"],
+            slack_signing_secret=tokens["SLACK_SIGNING_SECRET"],
+            slack_app_token=tokens["SLACK_APP_TOKEN"],
+            slack_api_url=slack_api_url,
         ), problems

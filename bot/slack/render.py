@@ -1,0 +1,125 @@
+"""Replies to Block Kit, through templates/slack/: values go through `tojson`, output is parsed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from bot.render import labels
+from dialogs.errors import RenderError
+from dialogs.flow import Flow
+from dialogs.turn import Answered, Ask, Notice, Reply, Summary
+
+# Button action ids; every one has a handler in bot/slack/app.py (a test keeps them in step).
+ANSWER_PREFIX = "answer_"
+COMMAND_ACTIONS = {
+    "cmd_back": "back",
+    "cmd_skip": "skip",
+    "cmd_yes": "yes",
+    "cmd_no": "no",
+    "summary_restart": "restart",
+}
+SUMMARY_EDIT = "summary_edit"
+SUMMARY_SHARE = "summary_share"
+HOME_START = "home_start"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Button:
+    action_id: str
+    text: str
+    value: str
+    style: str | None = None
+
+
+def value(**fields: str) -> str:
+    return json.dumps(fields, separators=(",", ":"))
+
+
+class SlackRenderer:
+    def __init__(self, *, env: jinja2.Environment, flow: Flow) -> None:
+        self.env = env
+        self.flow = flow
+        self.labels = labels(flow)
+
+    def _render(self, name: str, **context: Any) -> dict[str, Any]:
+        path = f"slack/{name}"
+        try:
+            text = self.env.get_template(path).render(labels=self.labels, **context)
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"templates/{path}: {exc}") from exc
+        try:
+            payload: dict[str, Any] = json.loads(text)
+        except ValueError as exc:
+            raise RenderError(f"templates/{path}: rendered JSON does not parse: {exc}") from exc
+        return payload
+
+    @staticmethod
+    def prefix(owner: str | None) -> str:
+        return f"<@{owner}> " if owner else ""
+
+    def reply(self, reply: Reply, *, owner: str, in_thread: bool) -> dict[str, Any]:
+        """Block Kit message payload (`text` and `blocks`) for one reply."""
+        prefix = self.prefix(owner if in_thread else None)
+        context: dict[str, Any] = {"r": reply, "owner_prefix": prefix, "buttons": []}
+        if isinstance(reply, Ask):
+            context["buttons"] = self.ask_buttons(reply, owner)
+        elif isinstance(reply, Notice) and reply.code == "confirm_restart":
+            context["buttons"] = [
+                Button(
+                    action_id="cmd_yes",
+                    text="Yes, start over",
+                    value=value(u=owner),
+                    style="danger",
+                ),
+                Button(action_id="cmd_no", text="Keep my answers", value=value(u=owner)),
+            ]
+        elif isinstance(reply, Summary):
+            context["owner_value"] = value(u=owner)
+            context["edit_options"] = [
+                {"text": a.short, "value": value(u=owner, q=a.question)} for a in reply.answers
+            ]
+            context["shareable"] = True
+        return self._render(f"{reply.kind}.json.j2", **context)
+
+    def ask_buttons(self, ask: Ask, owner: str) -> list[Button]:
+        buttons = [
+            Button(
+                action_id=f"{ANSWER_PREFIX}{o.number}",
+                text=o.label,
+                value=value(q=ask.question, o=o.id, s=ask.stamp, u=owner),
+                style="primary" if o.id == ask.current else None,
+            )
+            for o in ask.options
+        ]
+        if ask.position > 1:
+            buttons.append(
+                Button(action_id="cmd_back", text="← Back", value=value(u=owner, s=ask.stamp))
+            )
+        if ask.skippable:
+            buttons.append(
+                Button(action_id="cmd_skip", text="Skip", value=value(u=owner, s=ask.stamp))
+            )
+        return buttons
+
+    def closed(self, prompt: str, *, owner: str, in_thread: bool, note: str) -> dict[str, Any]:
+        """A question message that is no longer current: its buttons go away."""
+        gone = Answered(question="", prompt=prompt, option="", label=note, stamp="")
+        return self._render(
+            "answered.json.j2", r=gone, owner_prefix=self.prefix(owner if in_thread else None)
+        )
+
+    def shared(self, summary: Summary, *, sharer: str) -> dict[str, Any]:
+        return self._render("shared.json.j2", r=summary, owner_prefix=f"Shared by <@{sharer}>: ")
+
+    def home(self, summary: Summary | None) -> dict[str, Any]:
+        return self._render(
+            "home.json.j2",
+            r=summary,
+            owner_prefix="",
+            title=self.flow.title,
+            intro=self.flow.intro,
+        )

@@ -1,0 +1,112 @@
+"""Serving the Slack app: over HTTP (aiohttp, POST /slack/events) or over Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.render import create_environment
+from bot.settings import Settings
+from bot.slack.app import create_slack_app
+from bot.slack.render import SlackRenderer
+from dialogs.runner import Advisor
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+WEB_API_TIMEOUT_SECONDS = 10
+
+
+def create_web_client(
+    settings: Settings, session: aiohttp.ClientSession, *, token: str
+) -> AsyncWebClient:
+    """One shared HTTP session, a timeout, and retries for 429, 5xx and dropped connections.
+
+    Listeners run after the acknowledgement, so a retry that waits out a Retry-After never
+    delays Slack's 3-second deadline.
+    """
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=WEB_API_TIMEOUT_SECONDS,
+        session=session,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_slack_app(
+    settings: Settings, advisor: Advisor, session: aiohttp.ClientSession, *, socket: bool = False
+) -> AsyncApp:
+    """Over HTTP the signing secret is required; over Socket Mode Slack authenticates the socket."""
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket else "SLACK_SIGNING_SECRET")
+    assert settings.slack_bot_token is not None
+    renderer = SlackRenderer(env=create_environment(), flow=advisor.flow)
+    client = create_web_client(settings, session, token=settings.slack_bot_token)
+    return create_slack_app(
+        advisor=advisor,
+        renderer=renderer,
+        client=client,
+        signing_secret=None if socket else settings.slack_signing_secret,
+    )
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def events_handler(app: AsyncApp) -> Handler:
+    """POST /slack/events: Bolt checks the signature; malformed timestamps get 401 here, not 500."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not timestamp.isdigit() or not request.headers.get("X-Slack-Signature"):
+            return web.json_response({"error": "invalid request"}, status=401)
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await app.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    return handle
+
+
+def add_slack_routes(web_app: web.Application, app: AsyncApp) -> None:
+    web_app.router.add_post(EVENTS_PATH, events_handler(app))
+
+
+async def run_http(settings: Settings, advisor: Advisor, *, host: str, port: int) -> None:
+    async with aiohttp.ClientSession() as session:
+        app = build_slack_app(settings, advisor, session)
+        web_app = web.Application()
+        add_slack_routes(web_app, app)
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        await web.TCPSite(runner, host, port).start()
+        log.warning("Slack endpoint listening on http://%s:%d%s", host, port, EVENTS_PATH)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+
+
+async def run_socket(settings: Settings, advisor: Advisor) -> None:
+    async with aiohttp.ClientSession() as session:
+        app = build_slack_app(settings, advisor, session, socket=True)
+        assert settings.slack_app_token is not None
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        log.warning("Slack Socket Mode connecting")
+        await handler.start_async()  # type: ignore[no-untyped-call]

@@ -1,0 +1,717 @@
+"""A loopback stand-in for the Slack Web API and Socket Mode that records what the bot sends.
+
+It is a real aiohttp server on 127.0.0.1, so slack_sdk and Bolt run their own request, retry
+and WebSocket code unchanged, and nothing ever leaves the machine. Every card the bot sends is
+checked against Block Kit (``slack_sdk.models``) and the limits Slack enforces; problems are
+collected in ``card_problems`` instead of raised, so one assertion at the end of a test shows
+them all.
+"""
+
+# ruff: noqa: ASYNC109 -- the waits take a `timeout` bound by design and apply it with
+# asyncio.timeout inside; callers should not have to wrap every wait themselves.
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+
+from aiohttp import WSCloseCode, WSMsgType, web
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+
+T = TypeVar("T")
+
+BOT_USER_ID: Final = "UBOT"
+BOT_ID: Final = "BBOT"
+TEAM_ID: Final = "T1"
+TEAM_NAME: Final = "Test"
+BOT_NAME: Final = "advisor"
+APP_ID: Final = "A1"
+#: ``Call.method`` of a POST to a ``response_url`` handed out by ``SlackStandIn.response_url``.
+RESPONSE_URL_METHOD: Final = "response_url"
+
+MESSAGE_METHODS: Final = frozenset(
+    {"chat.postMessage", "chat.update", "chat.postEphemeral", RESPONSE_URL_METHOD}
+)
+VIEW_METHODS: Final = frozenset({"views.publish", "views.open", "views.update", "views.push"})
+ENVELOPE_TYPES: Final = frozenset({"events_api", "slash_commands", "interactive"})
+# Form-encoded calls carry these as JSON strings; decode them so tests see the structure.
+JSON_FIELDS: Final = frozenset({"blocks", "attachments", "view", "metadata"})
+
+# Block Kit limits (engineering.md "Rendering cards safely" and Slack's block reference).
+MAX_MESSAGE_BLOCKS: Final = 50
+MAX_VIEW_BLOCKS: Final = 100
+MAX_BLOCKS_JSON_CHARS: Final = 12_000
+MAX_SECTION_TEXT: Final = 3000
+# Slack documents 2000 per field (and 10 fields), not the 3000 of a section's own text.
+MAX_FIELD_TEXT: Final = 2000
+MAX_FIELDS: Final = 10
+MAX_HEADER_TEXT: Final = 150
+MAX_BUTTON_TEXT: Final = 75
+MAX_BUTTON_VALUE: Final = 2000
+MAX_ID_CHARS: Final = 255
+MAX_ACTIONS_ELEMENTS: Final = 25
+
+# slack_sdk's web, webhook and Socket Mode clients route through these and ignore NO_PROXY.
+PROXY_ENV_VARS: Final = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+
+_HTTP_ERRORS: Final = {429: "ratelimited", 500: "fatal_error", 503: "service_unavailable"}
+_FIRST_TS_MICROS: Final = 1_700_000_000_000_000
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request as the stand-in received it.
+
+    ``payload`` merges query string and body (JSON or form, JSON-holding form fields decoded);
+    ``text_fallback`` says whether a message call carried a non-blank top-level ``text``
+    (None for methods that post no message).
+    """
+
+    method: str
+    payload: dict[str, Any]
+    token: str | None
+    text_fallback: bool | None = None
+    # What the stand-in answered (e.g. the ts of a posted message); filled in after recording.
+    result: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class _Fault:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+class SlackStandIn:
+    """Slack's Web API and Socket Mode on a free loopback port; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.card_problems: list[str] = []
+        #: Every envelope pushed over Socket Mode, and every ack the client sent back.
+        self.envelopes: list[dict[str, Any]] = []
+        self.acks: list[dict[str, Any]] = []
+        self._faults: defaultdict[str, deque[_Fault]] = defaultdict(deque)
+        self._delays: defaultdict[str, deque[float]] = defaultdict(deque)
+        self._sockets: list[tuple[int, web.WebSocketResponse]] = []  # (connection number, ws)
+        self._connections_made = 0
+        self._ts_counter = 0
+        self._view_counter = 0
+        self._changed = asyncio.Event()
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> Self:
+        if self._runner is not None:
+            return self
+        if proxies := [name for name in PROXY_ENV_VARS if os.environ.get(name, "").strip()]:
+            raise RuntimeError(
+                f"{', '.join(proxies)} set: slack_sdk would send the stand-in's loopback traffic"
+                " through that proxy (it ignores NO_PROXY); unset them for the test, e.g. with"
+                " monkeypatch.delenv"
+            )
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response_url)
+        app.router.add_get("/link/", self._socket)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        # Bind first, so the port is ours before anyone else can take it.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        await web.SockSite(runner, sock).start()
+        self._closing = asyncio.Event()
+        self._runner = runner
+        return self
+
+    async def stop(self) -> None:
+        """Close Socket Mode connections, wake delayed answers, and shut the server down.
+
+        Close Socket Mode clients first: on a server-side close they reconnect by design.
+        """
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        self._closing.set()
+        for _, ws in list(self._sockets):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"stand-in stopping")
+        await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def origin(self) -> str:
+        if self._port is None:
+            raise RuntimeError("the Slack stand-in is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        """For ``AsyncWebClient(base_url=...)``."""
+        return f"{self.origin}/api/"
+
+    @property
+    def socket_url(self) -> str:
+        return f"ws://127.0.0.1:{self._port}/link/?ticket={uuid.uuid4()}&app_id={APP_ID}"
+
+    def response_url(self, key: str = "1") -> str:
+        """A ``response_url`` for payload builders; POSTs to it are recorded as response_url."""
+        return f"{self.origin}/response/{key}"
+
+    # -- programming answers -----------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        error: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail.
+
+        With ``error``: HTTP 200 and ``{"ok": false, "error": error}``, as Slack reports API
+        errors. Otherwise HTTP ``status`` (default 429, which always carries Retry-After,
+        default 1 s; slack_sdk's handler sleeps Retry-After plus up to 1 s of jitter).
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        if error is not None:
+            if status not in (None, 200):
+                raise ValueError("Slack reports API errors with HTTP 200; give error or status")
+            fault = _Fault(200, {"ok": False, "error": error}, {})
+        else:
+            code = 429 if status is None else status
+            if code < 400:
+                raise ValueError(f"status {code} is not a failure")
+            headers: dict[str, str] = {}
+            if code == 429 or retry_after is not None:
+                headers["Retry-After"] = str(1 if retry_after is None else retry_after)
+            body = {"ok": False, "error": _HTTP_ERRORS.get(code, "request_failed")}
+            fault = _Fault(code, body, headers)
+        self._faults[method].extend([fault] * times)
+
+    def delay(self, method: str, seconds: float, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` after ``seconds`` (cut short by stop)."""
+        if times < 1 or seconds < 0:
+            raise ValueError("times must be at least 1 and seconds not negative")
+        self._delays[method].extend([seconds] * times)
+
+    def reset(self) -> None:
+        """Forget calls, problems, envelopes, acks and pending faults. Timestamps keep rising."""
+        self.calls.clear()
+        self.card_problems.clear()
+        self.envelopes.clear()
+        self.acks.clear()
+        self._faults.clear()
+        self._delays.clear()
+
+    # -- reading what happened ---------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until at least ``count`` calls of ``method`` arrived; return all of them.
+
+        Bolt runs listeners after the ack, so their Web API calls land after the test's
+        request returns.
+        """
+
+        def ready() -> list[Call] | None:
+            found = self.calls_to(method)
+            return found if len(found) >= count else None
+
+        def seen() -> str:
+            got = len(self.calls_to(method))
+            return f"{count} call(s) of {method}, got {got}; all calls: {self._methods()}"
+
+        return await self._until(ready, timeout, seen)
+
+    async def wait_for_connection(self, count: int = 1, timeout: float = 5.0) -> None:
+        """Wait until connection number ``count`` (counted from start) is open and greeted.
+
+        ``wait_for_connection(2)`` after ``send_disconnect()`` waits for the reconnection.
+        """
+
+        def ready() -> bool | None:
+            return True if any(number >= count for number, _ in self._sockets) else None
+
+        def seen() -> str:
+            return f"Socket Mode connection #{count}; made {self._connections_made}"
+
+        await self._until(ready, timeout, seen)
+
+    async def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The ack (``{"envelope_id": ..., "payload"?: ...}``) the client sent for an envelope."""
+
+        def ready() -> dict[str, Any] | None:
+            return next((ack for ack in self.acks if ack["envelope_id"] == envelope_id), None)
+
+        def seen() -> str:
+            return f"an ack of envelope {envelope_id}; acks so far: {self.acks}"
+
+        return await self._until(ready, timeout, seen)
+
+    @property
+    def connections(self) -> int:
+        return len(self._sockets)
+
+    # -- Socket Mode -------------------------------------------------------------------------
+
+    async def send_envelope(
+        self,
+        envelope_type: str,
+        payload: dict[str, Any],
+        *,
+        envelope_id: str | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str | None = None,
+        accepts_response_payload: bool | None = None,
+        timeout: float = 5.0,
+    ) -> str:
+        """Push an envelope to the newest connected client, as Slack does; return its id.
+
+        Waits (up to ``timeout``) for a client to connect. Slack puts ``retry_attempt`` and
+        ``retry_reason`` only on Events API envelopes; so does this, unless it is a retry.
+        """
+        if envelope_type not in ENVELOPE_TYPES:
+            raise ValueError(f"envelope type must be one of {sorted(ENVELOPE_TYPES)}")
+        await self.wait_for_connection(timeout=timeout)
+        envelope_id = envelope_id or str(uuid.uuid4())
+        if accepts_response_payload is None:
+            # Slack lets these answer in the ack: slash commands, and view submissions and
+            # option requests among interactions.
+            accepts_response_payload = envelope_type == "slash_commands" or (
+                payload.get("type") in ("view_submission", "block_suggestion")
+            )
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "payload": payload,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if envelope_type == "events_api" or retry_attempt > 0:
+            envelope["retry_attempt"] = retry_attempt
+            envelope["retry_reason"] = (
+                retry_reason if retry_reason is not None else ("timeout" if retry_attempt else "")
+            )
+        self.envelopes.append(envelope)
+        await self._sockets[-1][1].send_json(envelope)
+        return envelope_id
+
+    async def send_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Ask connected clients to reconnect, as Slack does every few hours."""
+        message = {"type": "disconnect", "reason": reason, "debug_info": {"host": "standin"}}
+        for _, ws in list(self._sockets):
+            await ws.send_json(message)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _bump(self) -> None:
+        # Waiters hold the old event; replacing it makes "set, then clear" race-free.
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _until(
+        self, ready: Callable[[], T | None], limit: float, what: Callable[[], str]
+    ) -> T:
+        try:
+            async with asyncio.timeout(limit):
+                while (result := ready()) is None:
+                    await self._changed.wait()
+                return result
+        except TimeoutError:
+            raise TimeoutError(f"waited {limit}s for {what()}") from None
+
+    def _methods(self) -> list[str]:
+        return [call.method for call in self.calls]
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        try:
+            payload = await _read_payload(request)
+        except ValueError:
+            self._record(Call(method, {"_raw": await request.text()}, _bearer(request)))
+            return web.json_response({"ok": False, "error": "invalid_json"})
+        token = _bearer(request)
+        if token is None and isinstance(payload.get("token"), str):
+            token = payload.pop("token")
+        call = self._make_call(method, payload, token)
+        self._record(call)
+        if (answer := await self._programmed(method)) is not None:
+            return answer
+        if token is None and not method.startswith("oauth."):
+            return web.json_response({"ok": False, "error": "not_authed"})
+        body = self._answer(method, payload, token)
+        call.result.update(body)
+        return web.json_response(body)
+
+    async def _response_url(self, request: web.Request) -> web.StreamResponse:
+        try:
+            payload = await _read_payload(request)
+        except ValueError:
+            payload = {"_raw": await request.text()}
+        self._record(self._make_call(RESPONSE_URL_METHOD, payload, None))
+        if (answer := await self._programmed(RESPONSE_URL_METHOD)) is not None:
+            return answer
+        return web.Response(text="ok")
+
+    def _make_call(self, method: str, payload: dict[str, Any], token: str | None) -> Call:
+        text_fallback = None
+        if method in MESSAGE_METHODS:
+            text = payload.get("text")
+            text_fallback = isinstance(text, str) and bool(text.strip())
+        return Call(method, payload, token, text_fallback)
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        self.card_problems.extend(card_problems_of(call.method, call.payload))
+        self._bump()
+
+    async def _programmed(self, method: str) -> web.Response | None:
+        if self._delays[method]:
+            seconds = self._delays[method].popleft()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), timeout=seconds)
+        if self._faults[method]:
+            fault = self._faults[method].popleft()
+            return web.json_response(fault.body, status=fault.status, headers=fault.headers)
+        return None
+
+    def _next_ts(self) -> str:
+        self._ts_counter += 1
+        micros = _FIRST_TS_MICROS + self._ts_counter * 100
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _answer(self, method: str, payload: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel = payload.get("channel")
+        channel = _dm_for_user(channel) if isinstance(channel, str) and channel else None
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            if channel is None:
+                return {"ok": False, "error": "channel_not_found"}
+            if not any(payload.get(key) for key in ("text", "blocks", "attachments")):
+                return {"ok": False, "error": "no_text"}
+        match method:
+            case "auth.test":
+                return {
+                    "ok": True,
+                    "url": f"{self.origin}/",
+                    "team": TEAM_NAME,
+                    "user": BOT_NAME,
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID,
+                    "is_enterprise_install": False,
+                }
+            case "chat.postMessage":
+                ts = self._next_ts()
+                return {"ok": True, "channel": channel, "ts": ts, "message": _echo(payload, ts)}
+            case "chat.update":
+                ts = str(payload.get("ts", ""))
+                if not ts:
+                    return {"ok": False, "error": "message_not_found"}
+                return {
+                    "ok": True,
+                    "channel": channel,
+                    "ts": ts,
+                    "text": payload.get("text", ""),
+                    "message": _echo(payload, ts),
+                }
+            case "chat.postEphemeral":
+                return {"ok": True, "message_ts": self._next_ts()}
+            case "chat.getPermalink":
+                ts = str(payload.get("message_ts", ""))
+                link = f"{self.origin}/archives/{channel}/p{ts.replace('.', '')}"
+                return {"ok": True, "channel": channel, "permalink": link}
+            case "conversations.open":
+                users = payload.get("users")
+                first = users[0] if isinstance(users, list) else str(users or "").split(",")[0]
+                opened = f"D{first}" if first else channel
+                if not opened:
+                    return {"ok": False, "error": "users_list_not_supplied"}
+                return {"ok": True, "no_op": False, "channel": {"id": opened}}
+            case "conversations.info":
+                return {"ok": True, "channel": _channel_info(channel)}
+            case "views.publish":
+                view = payload.get("view")
+                if not isinstance(view, dict):
+                    return {"ok": False, "error": "invalid_arguments"}
+                self._view_counter += 1
+                published = {
+                    **view,
+                    "id": f"V{self._view_counter:08d}",
+                    "team_id": TEAM_ID,
+                    "app_id": APP_ID,
+                    "bot_id": BOT_ID,
+                    "hash": f"{self._view_counter}.standin",
+                }
+                return {"ok": True, "view": published}
+            case "apps.connections.open":
+                if token is None or not token.startswith("xapp-"):
+                    return {"ok": False, "error": "not_allowed_token_type"}
+                return {"ok": True, "url": self.socket_url}
+            case _:
+                return {"ok": True}
+
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(timeout=2.0)
+        await ws.prepare(request)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self._sockets) + 1,
+                "debug_info": {
+                    "host": "applink-standin",
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": APP_ID},
+            }
+        )
+        self._connections_made += 1
+        entry = (self._connections_made, ws)
+        self._sockets.append(entry)
+        self._bump()
+        try:
+            async for message in ws:
+                if message.type == WSMsgType.TEXT:
+                    self._on_client_message(message.data)
+        finally:
+            self._sockets.remove(entry)
+            self._bump()
+        return ws
+
+    def _on_client_message(self, data: str) -> None:
+        try:
+            message = json.loads(data)
+        except json.JSONDecodeError:
+            return
+        if isinstance(message, dict) and "envelope_id" in message:
+            self.acks.append(message)
+            self._bump()
+
+
+# -- request parsing -------------------------------------------------------------------------
+
+
+def _bearer(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def _read_payload(request: web.Request) -> dict[str, Any]:
+    """Query string and body merged; raises ValueError for a malformed JSON body."""
+    payload: dict[str, Any] = dict(request.query)
+    if request.can_read_body:
+        if request.content_type == "application/json":
+            body = json.loads(await request.text())
+            if not isinstance(body, dict):
+                raise ValueError("JSON body is not an object")
+            payload.update(body)
+        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            for key, value in (await request.post()).items():
+                if isinstance(value, web.FileField):
+                    payload[key] = {"filename": value.filename, "size": len(value.file.read())}
+                else:
+                    payload[key] = value
+    for key in JSON_FIELDS & payload.keys():
+        if isinstance(payload[key], str):
+            with contextlib.suppress(json.JSONDecodeError):  # else left as sent, for the card check
+                payload[key] = json.loads(payload[key])
+    return payload
+
+
+def _dm_for_user(channel: str) -> str:
+    """Posting to a user id lands in the DM with that user, whose id Slack returns."""
+    return f"D{channel}" if channel[0] in "UW" else channel
+
+
+def _echo(payload: dict[str, Any], ts: str) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "type": "message",
+        "user": BOT_USER_ID,
+        "bot_id": BOT_ID,
+        "team": TEAM_ID,
+        "ts": ts,
+        "text": payload.get("text", ""),
+    }
+    for key in ("blocks", "thread_ts", "attachments"):
+        if key in payload:
+            message[key] = payload[key]
+    return message
+
+
+def _channel_info(channel: str | None) -> dict[str, Any]:
+    channel = channel or "C0"
+    kind = channel[0]
+    return {
+        "id": channel,
+        "name": channel.lower(),
+        "is_channel": kind == "C",
+        "is_group": kind == "G",
+        "is_im": kind == "D",
+        "is_private": kind in "GD",
+        "is_member": True,
+        "is_archived": False,
+    }
+
+
+# -- card checks -----------------------------------------------------------------------------
+
+
+def card_problems_of(method: str, payload: dict[str, Any]) -> list[str]:
+    """Block Kit problems in one call's payload, each naming the method and the block."""
+    if method in MESSAGE_METHODS and "blocks" in payload:
+        return check_blocks(payload["blocks"], where=method, max_blocks=MAX_MESSAGE_BLOCKS)
+    if method in VIEW_METHODS and "view" in payload:
+        return check_view(payload["view"], where=method)
+    return []
+
+
+def check_view(view: Any, *, where: str) -> list[str]:
+    if not isinstance(view, dict):
+        return [f"{where}: view is not a JSON object: {view!r:.80}"]
+    blocks = view.get("blocks", [])
+    problems = check_blocks(blocks, where=f"{where} view", max_blocks=MAX_VIEW_BLOCKS)
+    if not problems:
+        # slack_sdk's View checks the rest (title, submit, close, private_metadata...).
+        try:
+            View(**view).to_dict()
+        except Exception as exc:
+            problems.append(f"{where} view: slack_sdk rejects it: {type(exc).__name__}: {exc}")
+    return problems
+
+
+def check_blocks(blocks: Any, *, where: str, max_blocks: int) -> list[str]:
+    """Parse each block with slack_sdk and check the limits Slack enforces."""
+    if not isinstance(blocks, list):
+        return [f"{where}: blocks is not a JSON array: {blocks!r:.80}"]
+    problems: list[str] = []
+    if len(blocks) > max_blocks:
+        problems.append(f"{where}: {len(blocks)} blocks (limit {max_blocks})")
+    size = len(json.dumps(blocks, ensure_ascii=False, separators=(",", ":")))
+    if size >= MAX_BLOCKS_JSON_CHARS:
+        problems.append(f"{where}: blocks are {size} chars of JSON (limit {MAX_BLOCKS_JSON_CHARS})")
+    seen_ids: set[str] = set()
+    for index, block in enumerate(blocks):
+        label = _block_label(where, index, block)
+        found = list(_limit_problems(block))
+        if not found:  # the SDK stops at its first finding; ours are more specific
+            found.extend(_sdk_problems(block))
+        block_id = block.get("block_id") if isinstance(block, dict) else None
+        if isinstance(block_id, str):
+            if block_id in seen_ids:
+                found.append(f"block_id {block_id!r} is used twice in one message")
+            seen_ids.add(block_id)
+        problems.extend(f"{label}: {problem}" for problem in found)
+    return problems
+
+
+def _block_label(where: str, index: int, block: Any) -> str:
+    if not isinstance(block, dict):
+        return f"{where} block {index}"
+    described = str(block.get("type", "?"))
+    if block.get("block_id"):
+        described += f", block_id={block['block_id']!r}"
+    return f"{where} block {index} ({described})"
+
+
+def _limit_problems(block: Any) -> Iterator[str]:
+    if not isinstance(block, dict):
+        yield "not a JSON object"
+        return
+    kind = block.get("type")
+    if kind == "section":
+        yield from _too_long("section text", block.get("text"), MAX_SECTION_TEXT)
+        fields = block.get("fields") or []
+        if len(fields) > MAX_FIELDS:
+            yield f"{len(fields)} fields (limit {MAX_FIELDS})"
+        for number, item in enumerate(fields):
+            yield from _too_long(f"field {number} text", item, MAX_FIELD_TEXT)
+    elif kind == "header":
+        yield from _too_long("header text", block.get("text"), MAX_HEADER_TEXT)
+    elif kind == "actions":
+        elements = block.get("elements") or []
+        if len(elements) > MAX_ACTIONS_ELEMENTS:
+            yield f"{len(elements)} elements (limit {MAX_ACTIONS_ELEMENTS})"
+    for node in _objects(block):
+        for key in ("block_id", "action_id"):
+            value = node.get(key)
+            if isinstance(value, str) and len(value) > MAX_ID_CHARS:
+                yield f"{key} is {len(value)} chars (limit {MAX_ID_CHARS})"
+        if node.get("type") == "button":
+            name = f"button {node.get('action_id')!r}"
+            yield from _too_long(f"{name} text", node.get("text"), MAX_BUTTON_TEXT)
+            value = node.get("value")
+            if isinstance(value, str) and len(value) > MAX_BUTTON_VALUE:
+                yield f"{name} value is {len(value)} chars (limit {MAX_BUTTON_VALUE})"
+
+
+def _too_long(name: str, text_object: Any, limit: int) -> Iterator[str]:
+    text = text_object.get("text") if isinstance(text_object, dict) else text_object
+    if isinstance(text, str) and len(text) > limit:
+        yield f"{name} is {len(text)} chars (limit {limit})"
+
+
+def _objects(value: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object nested in ``value``, itself included."""
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _objects(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _objects(item)
+
+
+def _sdk_problems(block: dict[str, Any]) -> Iterator[str]:
+    try:
+        parsed = Block.parse(block)
+        if parsed is None:
+            yield f"unknown block type {block.get('type')!r}"
+            return
+        as_dict = parsed.to_dict()
+    except Exception as exc:  # whatever stops slack_sdk from building the block is the finding
+        yield f"slack_sdk rejects it: {type(exc).__name__}: {exc}"
+        return
+    # slack_sdk turns elements of unknown type into None (with a log line) instead of failing.
+    if any(None in node for node in _lists(as_dict)):
+        yield "contains an element of unknown type"
+
+
+def _lists(value: Any) -> Iterator[list[Any]]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _lists(item)
+    elif isinstance(value, list):
+        yield value
+        for item in value:
+            yield from _lists(item)
