@@ -104,3 +104,34 @@ async def test_whole_assessment_by_typing_in_a_dm(slack: SlackHarness) -> None:
     for q in slack.questions(dm):
         assert len(slack.updates(q.result["ts"])) == 1  # typed answers update the question in place
     assert slack.standin.card_problems == []
+
+
+async def test_typed_commands_in_a_dm(slack: SlackHarness) -> None:
+    user = new_user()
+    dm = "D" + user
+    await slack.dm(user, "hi")
+    first = await slack.next_question(dm, 0)
+    await slack.dm(user, "live")
+    second = await slack.next_question(dm, 1)
+    for command, expected in (
+        ("why", "Why we ask"),
+        ("help", "Commands you can type"),
+        ("status", "Progress"),
+    ):
+        count = len(slack.posts(dm))
+        await slack.dm(user, command)
+        posted = await slack.eventually(lambda count=count: slack.posts(dm)[count:])
+        assert expected in posted[0].payload["text"]
+    assert len(slack.questions(dm)) == 2  # the question on screen is not posted again
+    await slack.dm(user, "back")
+    again = await slack.next_question(dm, 2)
+    assert "Where is the product" in again.payload["text"]
+    assert "Your current answer: Live with steady usage" in json.dumps(again.payload["blocks"])
+    # The question the person moved away from loses its buttons.
+    closed = await slack.eventually(lambda: slack.updates(second.result["ts"]))
+    assert "answers" not in json.dumps(closed[0].payload["blocks"])
+    assert len(slack.updates(first.result["ts"])) == 1
+    count = len(slack.posts(dm))
+    await slack.dm(user, "cancel")
+    stopped = await slack.eventually(lambda: slack.posts(dm)[count:])
+    assert "Stopped" in stopped[0].payload["text"]

@@ -242,3 +242,22 @@ async def test_redis_down_mid_assessment_then_back(
 
 def _dm(user: str) -> SessionKey:
     return Place(team="T1", channel="D" + user, thread_ts="", user=user).key
+
+
+async def test_a_hung_redis_does_not_delay_the_ack(
+    outage: tuple[SlackHarness, RedisServer],
+) -> None:
+    slack, redis = outage
+    user = new_user()
+    dm = await started(slack, user)
+    before = len(slack.posts(dm))
+    redis.pause()
+    try:
+        status, _ = await slack.command(user, "status")
+        assert status == 200
+        # The acknowledgement came back before the turn gave up on the store.
+        assert slack.responses() == [] and slack.posts(dm)[before:] == []
+        told = await slack.eventually(lambda: slack.ephemerals(user))
+        assert "briefly unavailable" in told[0].payload["text"]
+    finally:
+        redis.resume()
