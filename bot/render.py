@@ -40,6 +40,15 @@ def mrkdwn(value: object) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_TEAMS_LINK = re.compile(r"\]\s*\(")
+
+
+def teams_text(value: object) -> str:
+    """Defuse Adaptive Card TextBlock features in text: `{{DATE(...)}}` functions and links."""
+    text = _CONTROL.sub("", str(value))
+    return _TEAMS_LINK.sub("] (", text.replace("{{", "{ {").replace("}}", "} }"))
+
+
 def code(value: object) -> str:
     text = str(value).replace("`", "'")
     return f"`{text}`"
@@ -71,12 +80,15 @@ def create_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates ship with the package; checking their files on every render is wasted work.
+        auto_reload=False,
     )
     env.filters["plain"] = plain
     env.filters["usd"] = usd
     env.filters["tokens"] = tokens
     env.filters["extract"] = extract
     env.filters["mrkdwn"] = mrkdwn
+    env.filters["teams_text"] = teams_text
     env.filters["code"] = code
     env.filters["bullets"] = bullets
     env.filters["numbered"] = numbered

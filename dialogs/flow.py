@@ -46,9 +46,15 @@ class Question:
     skippable: bool = True
     assume: str | None = None
     ask_if: Condition = field(default_factory=Condition)
+    _by_id: Mapping[str, Option] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {o.id: o for o in self.options})
 
     def option(self, option_id: str) -> Option | None:
-        return next((o for o in self.options if o.id == option_id), None)
+        return self._by_id.get(option_id)
 
     def label(self, option_id: str) -> str:
         found = self.option(option_id)

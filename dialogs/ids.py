@@ -16,7 +16,7 @@ class Depth(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Depth).index(self)
+        return _DEPTH_RANK[self]
 
 
 class Hosting(StrEnum):
@@ -30,7 +30,12 @@ class Hosting(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Hosting).index(self)
+        return _HOSTING_RANK[self]
+
+
+# Ranks looked up, not searched: the scoring compares them thousands of times per summary.
+_DEPTH_RANK: dict[Depth, int] = {d: i for i, d in enumerate(Depth)}
+_HOSTING_RANK: dict[Hosting, int] = {h: i for i, h in enumerate(Hosting)}
 
 
 class Component(StrEnum):

@@ -64,7 +64,7 @@ class Advisor:
 
     async def _handle(self, turn: Turn) -> TurnResult:
         for attempt in range(self.runner.max_attempts):
-            doc = await self.store.load(turn.key)
+            doc, ref = await self.store.load_with_ref(turn.key)
             session, expected, notes = self._read(doc)
             if session is not None and turn.event_id in session.seen:
                 return await self._duplicate(turn, session)
@@ -84,7 +84,9 @@ class Advisor:
                 ttl_seconds=self.engine.session_ttl_seconds + 86400,
             )
             if outcome is Commit.APPLIED:
-                return TurnResult(replies=tuple(replies), session_id=new.id, state=new.state)
+                return TurnResult(
+                    replies=tuple(replies), session_id=new.id, state=new.state, ref=ref
+                )
             if outcome is Commit.DUPLICATE:
                 return await self._duplicate(turn, session)
             await asyncio.sleep(0.002 * attempt)

@@ -47,7 +47,11 @@ def effective_answers(flow: Flow, answers: Answers) -> dict[str, str]:
         if q.input != "choice":
             continue
         given = answers.get(q.id)
-        if given is not None and q.option(given) is not None and q.ask_if.holds(out):
+        if (
+            given is not None
+            and q.option(given) is not None
+            and (not q.ask_if.require or q.ask_if.holds(out))
+        ):
             out[q.id] = given
         elif q.assume is not None:
             out[q.id] = q.assume

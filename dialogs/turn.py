@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -175,9 +175,22 @@ _KINDS: dict[str, type[Any]] = {
 }
 
 
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def reply_to_dict(reply: Reply) -> dict[str, Any]:
-    """Plain JSON-ready form, for the duplicate-delivery cache."""
-    return asdict(reply)
+    """Plain JSON-ready form, for the duplicate-delivery cache.
+
+    Shallow where it can be: the assessment inside a summary is already plain data, and
+    `dataclasses.asdict` would deep-copy it on every turn.
+    """
+    out: dict[str, Any] = _plain(reply)
+    return out
 
 
 def reply_from_dict(data: Mapping[str, Any]) -> Reply:
@@ -203,4 +216,5 @@ class TurnResult:
     duplicate: bool = False
     session_id: str = ""
     state: str = ""
+    ref: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

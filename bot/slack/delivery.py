@@ -98,7 +98,7 @@ class Delivery:
         if result.duplicate:
             return
         store = self.advisor.store
-        ref = QuestionRef.load(await store.get_ref(place.key))
+        ref = QuestionRef.load(result.ref)
         ttl = self.advisor.engine.session_ttl_seconds
         render = self.renderer.reply
         updated: set[str] = set()

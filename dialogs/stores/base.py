@@ -50,6 +50,10 @@ class SessionStore(Protocol):
 
     async def load(self, key: SessionKey) -> dict[str, Any] | None: ...
 
+    async def load_with_ref(self, key: SessionKey) -> tuple[dict[str, Any] | None, str | None]:
+        """The session document and the adapter's note, in one round trip."""
+        ...
+
     async def commit(
         self,
         key: SessionKey,

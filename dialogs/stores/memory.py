@@ -37,6 +37,9 @@ class MemoryStore:
         doc: dict[str, Any] = json.loads(raw)
         return doc
 
+    async def load_with_ref(self, key: SessionKey) -> tuple[dict[str, Any] | None, str | None]:
+        return await self.load(key), self._get(ref_key(key))
+
     async def commit(
         self,
         key: SessionKey,

@@ -49,6 +49,16 @@ return 'applied'
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+def _document(raw: str | bytes | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return {"_unreadable": True}
+    return doc if isinstance(doc, dict) else {"_unreadable": True}
+
+
 def create_redis_client(url: str, *, timeout_seconds: float) -> aioredis.Redis:
     """Short timeouts and one quick retry: a hung Redis must fail a turn fast, not in a minute."""
     return aioredis.Redis.from_url(
@@ -74,13 +84,16 @@ class RedisStore:
             raise StoreUnavailable(f"redis did not answer: {exc}") from exc
         except RedisError as exc:
             raise StoreUnavailable(f"redis error: {exc}") from exc
-        if raw is None:
-            return None
+        return _document(raw)
+
+    async def load_with_ref(self, key: SessionKey) -> tuple[dict[str, Any] | None, str | None]:
         try:
-            doc = json.loads(raw)
-        except ValueError:
-            return {"_unreadable": True}
-        return doc if isinstance(doc, dict) else {"_unreadable": True}
+            raw, ref = await self._client.mget(session_key(key), ref_key(key))
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+        except RedisError as exc:
+            raise StoreUnavailable(f"redis error: {exc}") from exc
+        return _document(raw), None if ref is None else str(ref)
 
     async def commit(
         self,
