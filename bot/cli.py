@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import create_advisor
@@ -16,6 +17,8 @@ from bot.console.chat import ConsoleChat, console_key, read_stdin_line
 from bot.render import Renderer, create_environment
 from bot.settings import Settings
 from bot.slack.server import run_http, run_socket
+from bot.teams.package import build_package
+from bot.teams.server import check_credentials, run_teams
 from dialogs.answers import read_answers
 from dialogs.assessment import assess
 from dialogs.cost import load_assumptions
@@ -44,6 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000, help="HTTP port for POST /slack/events")
     slack.add_argument("--host", default="0.0.0.0", help="address to listen on")
     slack.add_argument("--socket", action="store_true", help="connect over Socket Mode instead")
+    teams = sub.add_parser("teams", help="serve the Teams bot at POST /api/messages")
+    teams.add_argument("--port", type=int, default=3978, help="HTTP port")
+    teams.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    teams.add_argument(
+        "--dev", action="store_true", help="accept unauthenticated requests (local testing only)"
+    )
+    package = sub.add_parser("teams-package", help="build the Teams app package (zip)")
+    package.add_argument("--app-id", required=True, help="the bot's Microsoft app id")
+    package.add_argument("--out", required=True, help="where to write the .zip")
+    package.add_argument(
+        "--source", default="deploy/teams", help="folder with manifest.json and icons"
+    )
     return parser
 
 
@@ -78,6 +93,16 @@ async def _slack(settings: Settings, host: str, port: int, socket: bool) -> int:
             await run_socket(settings, advisor)
         else:
             await run_http(settings, advisor, host=host, port=port)
+    finally:
+        await advisor.store.close()
+    return 0
+
+
+async def _teams(settings: Settings, host: str, port: int, dev: bool) -> int:
+    check_credentials(settings, dev=dev)
+    advisor = create_advisor(settings)
+    try:
+        await run_teams(settings, advisor, host=host, port=port, dev=dev)
     finally:
         await advisor.store.close()
     return 0
@@ -132,6 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "assess":
             return _assess(settings, args.answers, args.format, args.partial)
+        if args.command == "teams-package":
+            manifest = build_package(
+                source=Path(args.source), app_id=args.app_id, out=Path(args.out)
+            )
+            print(f"wrote {args.out} ({manifest['name']['short']} {manifest['version']})")
+            return 0
+        if args.command == "teams":
+            return asyncio.run(_teams(settings, args.host, args.port, args.dev))
         if args.command == "slack":
             return asyncio.run(_slack(settings, args.host, args.port, args.socket))
         return asyncio.run(_chat(settings, args.session))

@@ -27,6 +27,11 @@ class Settings:
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
     slack_api_url: str = SLACK_API_URL
+    microsoft_app_id: str | None = None
+    microsoft_app_password: str | None = None
+    microsoft_app_type: str = "SingleTenant"
+    microsoft_app_tenant_id: str | None = None
+    teams_dev_mode: bool = False
 
     @property
     def session_ttl_seconds(self) -> int:
@@ -111,6 +116,17 @@ class Settings:
             value = tokens[name]
             if value is not None and not value.startswith(prefix):
                 bad(name, f"must start with {prefix}")
+        ms = {
+            name: env.get(name, "").strip() or None
+            for name in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID")
+        }
+        app_type = env.get("MICROSOFT_APP_TYPE", "").strip() or "SingleTenant"
+        if app_type not in ("SingleTenant", "MultiTenant", "UserAssignedMSI"):
+            bad("MICROSOFT_APP_TYPE", "must be SingleTenant, MultiTenant or UserAssignedMSI")
+            app_type = "SingleTenant"
+        dev_raw = env.get("TEAMS_DEV_MODE", "").strip().lower()
+        if dev_raw not in ("", "true", "false", "1", "0", "yes", "no"):
+            bad("TEAMS_DEV_MODE", "must be true or false")
         level = env.get("ADVISOR_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("ADVISOR_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -127,4 +143,9 @@ class Settings:
             slack_signing_secret=tokens["SLACK_SIGNING_SECRET"],
             slack_app_token=tokens["SLACK_APP_TOKEN"],
             slack_api_url=slack_api_url,
+            microsoft_app_id=ms["MICROSOFT_APP_ID"],
+            microsoft_app_password=ms["MICROSOFT_APP_PASSWORD"],
+            microsoft_app_type=app_type,
+            microsoft_app_tenant_id=ms["MICROSOFT_APP_TENANT_ID"],
+            teams_dev_mode=dev_raw in ("true", "1", "yes"),
         ), problems

@@ -48,3 +48,24 @@ def test_engine_modules_import_no_store_implementation() -> None:
     for name in pure:
         modules = imported_modules(DIALOGS / name)
         assert not any(m.startswith("dialogs.stores") for m in modules), name
+
+
+def test_each_platform_sdk_stays_in_its_adapter_package() -> None:
+    """Replacing one SDK (botbuilder reached end of support) must touch one folder."""
+    root = DIALOGS.parent
+    boxed = {
+        "botbuilder": "bot/teams",
+        "botframework": "bot/teams",
+        "msrest": "bot/teams",
+        "slack_bolt": "bot/slack",
+        "slack_sdk": "bot/slack",
+    }
+    offences = []
+    for folder in ("bot", "dialogs", "templates"):
+        for path in sorted((root / folder).rglob("*.py")):
+            relative = path.relative_to(root).as_posix()
+            for module in imported_modules(path):
+                home = boxed.get(module.split(".")[0])
+                if home is not None and not relative.startswith(home + "/"):
+                    offences.append(f"{relative} imports {module}")
+    assert offences == []

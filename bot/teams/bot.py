@@ -1,0 +1,176 @@
+"""The Teams bot: activities in, engine turns, cards out. `on_turn` is the one error boundary."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import ChannelAccount
+
+from bot.teams.delivery import Delivery, Place
+from bot.teams.render import TeamsRenderer
+from dialogs.errors import StoreUnavailable
+from dialogs.runner import Advisor
+from dialogs.turn import Click, Turn
+from dialogs.views import intro
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = (
+    "The advisor is briefly unavailable (its session store did not answer). Your progress is "
+    "kept; please try again in a minute."
+)
+FAILED = "Something went wrong on our side. Your progress is kept; please try again."
+FOREIGN = (
+    "That card belongs to someone else's assessment. To get your own, mention me in the channel "
+    "or message me directly."
+)
+UNREADABLE = "That card could not be read. Type status to see where you are."
+MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)
+COMMANDS = {"back", "skip", "yes", "no", "restart", "start", "edit"}
+
+
+def place_of(context: TurnContext) -> Place:
+    activity = context.activity
+    conversation = activity.conversation
+    base, _, thread = str(conversation.id or "").partition(";messageid=")
+    channel_data: dict[str, Any] = (
+        activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    )
+    tenant = (
+        getattr(conversation, "tenant_id", None)
+        or (channel_data.get("tenant") or {}).get("id")
+        or "unknown-tenant"
+    )
+    sender: ChannelAccount = activity.from_property
+    user = str(getattr(sender, "aad_object_id", None) or sender.id)
+    if getattr(conversation, "conversation_type", None) == "personal":
+        thread = ""
+    return Place(
+        tenant=str(tenant),
+        conversation=base,
+        thread=thread,
+        user=user,
+        user_name=str(sender.name or ""),
+    )
+
+
+def typed_text(context: TurnContext) -> str:
+    """The message text without @mentions (Teams wraps them in <at> tags)."""
+    return MENTION.sub("", str(context.activity.text or "")).strip()
+
+
+class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
+    def __init__(self, *, advisor: Advisor, renderer: TeamsRenderer) -> None:
+        super().__init__()
+        self.advisor = advisor
+        self.renderer = renderer
+        self.delivery = Delivery(advisor=advisor, renderer=renderer)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        """The adapter's error boundary: log with the traceback and tell the person plainly."""
+        try:
+            await super().on_turn(turn_context)
+            return
+        except StoreUnavailable as exc:
+            log.warning("store unavailable in %s: %s", turn_context.activity.conversation.id, exc)
+            text = UNAVAILABLE
+        except Exception:
+            log.exception("turn failed in conversation %s", turn_context.activity.conversation.id)
+            text = FAILED
+        try:
+            await self.delivery.send_text(turn_context, place_of(turn_context), text)
+        except Exception:
+            log.exception(
+                "could not tell conversation %s about the failure",
+                turn_context.activity.conversation.id,
+            )
+
+    async def turn(
+        self,
+        context: TurnContext,
+        place: Place,
+        *,
+        text: str | None = None,
+        click: Click | None = None,
+        clicked_id: str | None = None,
+    ) -> None:
+        activity_id = str(context.activity.id or "")
+        turn = Turn(
+            key=place.key,
+            event_id=f"teams:{activity_id}"
+            if activity_id
+            else f"teams:{datetime.now(UTC).timestamp()}",
+            at=datetime.now(UTC),
+            text=text,
+            click=click,
+        )
+        result = await self.advisor.handle(turn)
+        await self.delivery.deliver(context, place, result, clicked_id=clicked_id)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        place = place_of(turn_context)
+        value = turn_context.activity.value
+        if value is not None:
+            await self.submit(turn_context, place, value)
+            return
+        text = typed_text(turn_context)
+        if place.in_thread and (not text or await self.advisor.peek(place.key) is None):
+            await self.turn(turn_context, place)  # a mention opens (or shows) the assessment
+            return
+        await self.turn(turn_context, place, text=text)
+
+    async def submit(self, context: TurnContext, place: Place, value: object) -> None:
+        """A card button (Action.Submit): its data arrives as the activity's value."""
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            await self.delivery.send_text(context, place, UNREADABLE)
+            return
+        if value.get("u") != place.user:
+            await self.delivery.send_text(context, place, FOREIGN)
+            return
+        reply_to = str(context.activity.reply_to_id or "") or None
+        command = value.get("cmd")
+        if command is not None:
+            if command not in COMMANDS:
+                await self.delivery.send_text(context, place, UNREADABLE)
+            elif command == "start":
+                await self.turn(context, place)
+            elif command == "edit":
+                await self.turn(context, place, text=f"edit {value.get('question', '')}".strip())
+            else:
+                await self.turn(context, place, text=command)
+            return
+        q, o, s = value.get("q"), value.get("o"), value.get("s")
+        if not (q and o and s):
+            await self.delivery.send_text(context, place, UNREADABLE)
+            return
+        await self.turn(
+            context, place, click=Click(question=q, option=o, stamp=s), clicked_id=reply_to
+        )
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        """Installed in a personal chat: send the welcome card with a start button."""
+        bot_id = turn_context.activity.recipient.id
+        if not any(m.id == bot_id for m in members_added):
+            return
+        conversation_type = getattr(turn_context.activity.conversation, "conversation_type", None)
+        if conversation_type not in (None, "personal"):
+            return
+        place = place_of(turn_context)
+        for member in members_added:
+            if member.id != bot_id:
+                place = Place(
+                    tenant=place.tenant,
+                    conversation=place.conversation,
+                    thread="",
+                    user=str(getattr(member, "aad_object_id", None) or member.id),
+                    user_name=str(member.name or ""),
+                )
+        card = self.renderer.welcome(intro(self.advisor.flow), owner=place.user)
+        await self.delivery.send_card(turn_context, place, card)

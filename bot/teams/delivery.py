@@ -1,0 +1,200 @@
+"""Send the engine's replies to Teams as cards: post questions, update answered ones in place."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity
+from botframework.connector.models import ErrorResponseException
+from msrest.exceptions import ClientRequestError
+
+from bot.teams.render import TeamsRenderer
+from dialogs.runner import Advisor
+from dialogs.turn import Answered, Ask, Reply, SessionKey, TurnResult
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ATTEMPTS = 4
+MAX_WAIT_SECONDS = 5.0
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Place:
+    """Where a session lives in Teams: a personal chat, or one thread of a channel."""
+
+    tenant: str
+    conversation: str
+    thread: str
+    user: str
+    user_name: str
+
+    @property
+    def key(self) -> SessionKey:
+        return SessionKey(
+            platform="teams",
+            workspace=self.tenant,
+            conversation=self.conversation,
+            thread=self.thread,
+            user=self.user,
+        )
+
+    @property
+    def in_thread(self) -> bool:
+        return bool(self.thread)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CardRef:
+    """Which activity shows the current question, so a typed answer can update it in place."""
+
+    stamp: str
+    activity_id: str
+    prompt: str
+
+    def dump(self) -> str:
+        return json.dumps({"stamp": self.stamp, "id": self.activity_id, "prompt": self.prompt})
+
+    @classmethod
+    def load(cls, raw: str | None) -> CardRef | None:
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+            return cls(
+                stamp=str(data["stamp"]), activity_id=str(data["id"]), prompt=str(data["prompt"])
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def _status(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _retry_after(exc: Exception) -> float | None:
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    raw = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+async def with_retries(call: Callable[[], Awaitable[T]], *, what: str, conversation: str) -> T:
+    """The SDK does not retry 429 or 5xx from the connector; this does, with backoff."""
+    delay = 0.2
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await call()
+        except (ErrorResponseException, ClientRequestError) as exc:
+            status = _status(exc)
+            retryable = status in RETRY_STATUSES or isinstance(exc, ClientRequestError)
+            if not retryable or attempt == ATTEMPTS:
+                log.error("%s failed in conversation %s (status %s)", what, conversation, status)
+                raise
+            wait = min(_retry_after(exc) or delay, MAX_WAIT_SECONDS)
+            log.warning("%s got %s in %s; retrying in %.1fs", what, status, conversation, wait)
+            await asyncio.sleep(wait)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def card_activity(card: dict[str, Any], *, summary: str = "") -> Activity:
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    if summary:
+        activity.summary = summary
+    return activity
+
+
+class Delivery:
+    def __init__(self, *, advisor: Advisor, renderer: TeamsRenderer) -> None:
+        self.advisor = advisor
+        self.renderer = renderer
+
+    async def send_card(self, context: TurnContext, place: Place, card: dict[str, Any]) -> str:
+        response = await with_retries(
+            lambda: context.send_activity(card_activity(card)),
+            what="send",
+            conversation=place.conversation,
+        )
+        return str(getattr(response, "id", "") or "")
+
+    async def send_text(self, context: TurnContext, place: Place, text: str) -> None:
+        await with_retries(
+            lambda: context.send_activity(MessageFactory.text(text)),
+            what="send",
+            conversation=place.conversation,
+        )
+
+    async def update_card(
+        self, context: TurnContext, place: Place, activity_id: str, card: dict[str, Any]
+    ) -> None:
+        activity = card_activity(card)
+        activity.id = activity_id
+        await with_retries(
+            lambda: context.update_activity(activity),
+            what="update",
+            conversation=place.conversation,
+        )
+
+    async def deliver(
+        self,
+        context: TurnContext,
+        place: Place,
+        result: TurnResult,
+        *,
+        clicked_id: str | None = None,
+    ) -> None:
+        """Send a turn's replies in order. A redelivered activity sends nothing again."""
+        if result.duplicate:
+            return
+        store = self.advisor.store
+        ref = CardRef.load(result.ref)
+        ttl = self.advisor.engine.session_ttl_seconds
+        updated: set[str] = set()
+        for reply in result.replies:
+            if isinstance(reply, Answered):
+                target = clicked_id or (
+                    ref.activity_id if ref and ref.stamp == reply.stamp else None
+                )
+                if target:
+                    await self.update_card(context, place, target, self.renderer.answered(reply))
+                    updated.add(target)
+                continue
+            if isinstance(reply, Ask):
+                if ref is not None and ref.stamp == reply.stamp:
+                    continue  # that very question card is still on screen with live buttons
+                if ref is not None and ref.activity_id not in updated:
+                    await self._close(context, place, ref)
+                card = self.card(reply, place)
+                activity_id = await self.send_card(context, place, card)
+                ref = CardRef(stamp=reply.stamp, activity_id=activity_id, prompt=reply.prompt)
+                await store.put_ref(place.key, ref.dump(), ttl)
+                continue
+            await self.send_card(context, place, self.card(reply, place))
+
+    def card(self, reply: Reply, place: Place) -> dict[str, Any]:
+        return self.renderer.card(
+            reply, owner=place.user, owner_name=place.user_name, in_thread=place.in_thread
+        )
+
+    async def _close(self, context: TurnContext, place: Place, ref: CardRef) -> None:
+        """Take the buttons off a question card the person moved away from."""
+        try:
+            await self.update_card(
+                context, place, ref.activity_id, self.renderer.closed(ref.prompt)
+            )
+        except (ErrorResponseException, ClientRequestError):
+            log.warning(
+                "could not close question card %s in %s", ref.activity_id, place.conversation
+            )

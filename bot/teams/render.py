@@ -1,0 +1,94 @@
+"""Replies to Adaptive Cards (version 1.5) through templates/teams/, parsed and size-checked."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from bot.render import labels
+from dialogs.errors import RenderError
+from dialogs.flow import Flow
+from dialogs.turn import Answered, Ask, Intro, Notice, Reply, Summary
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MAX_CARD_BYTES = 25_000  # Teams refuses cards over 28 KB; stay well inside it
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitButton:
+    title: str
+    data: dict[str, str]
+    style: str | None = None
+
+
+class TeamsRenderer:
+    def __init__(self, *, env: jinja2.Environment, flow: Flow) -> None:
+        self.env = env
+        self.flow = flow
+        self.labels = labels(flow)
+
+    def _render(self, name: str, **context: Any) -> dict[str, Any]:
+        path = f"teams/{name}"
+        try:
+            text = self.env.get_template(path).render(labels=self.labels, **context)
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"templates/{path}: {exc}") from exc
+        try:
+            card: dict[str, Any] = json.loads(text)
+        except ValueError as exc:
+            raise RenderError(f"templates/{path}: rendered JSON does not parse: {exc}") from exc
+        size = len(json.dumps(card).encode())
+        if size > MAX_CARD_BYTES:
+            raise RenderError(f"templates/{path}: card is {size} bytes, over {MAX_CARD_BYTES}")
+        return card
+
+    def card(self, reply: Reply, *, owner: str, owner_name: str, in_thread: bool) -> dict[str, Any]:
+        prefix = f"{owner_name}: " if in_thread and owner_name else ""
+        context: dict[str, Any] = {"r": reply, "owner_prefix": prefix, "buttons": []}
+        if isinstance(reply, Ask):
+            context["option_buttons"] = [
+                SubmitButton(
+                    title=o.label,
+                    data={"q": reply.question, "o": o.id, "s": reply.stamp, "u": owner},
+                    style="positive" if o.id == reply.current else None,
+                )
+                for o in reply.options
+            ]
+            nav = []
+            if reply.position > 1:
+                nav.append(SubmitButton(title="← Back", data={"cmd": "back", "u": owner}))
+            if reply.skippable:
+                nav.append(SubmitButton(title="Skip", data={"cmd": "skip", "u": owner}))
+            context["nav_buttons"] = nav
+        elif isinstance(reply, Notice) and reply.code == "confirm_restart":
+            context["buttons"] = [
+                SubmitButton(
+                    title="Yes, start over", data={"cmd": "yes", "u": owner}, style="destructive"
+                ),
+                SubmitButton(title="Keep my answers", data={"cmd": "no", "u": owner}),
+            ]
+        elif isinstance(reply, Intro):
+            context["start_button"] = None
+        elif isinstance(reply, Summary):
+            context["edit_choices"] = [
+                {"title": a.short, "value": a.question} for a in reply.answers
+            ]
+            context["edit_data"] = {"cmd": "edit", "u": owner}
+            context["restart_data"] = {"cmd": "restart", "u": owner}
+        return self._render(f"{reply.kind}.json.j2", **context)
+
+    def welcome(self, intro: Intro, *, owner: str) -> dict[str, Any]:
+        """The card sent when the app is installed: the intro and a start button."""
+        return self._render(
+            "intro.json.j2", r=intro, owner_prefix="", start_button={"cmd": "start", "u": owner}
+        )
+
+    def answered(self, reply: Answered) -> dict[str, Any]:
+        return self._render("answered.json.j2", r=reply, owner_prefix="")
+
+    def closed(self, prompt: str) -> dict[str, Any]:
+        gone = Answered(question="", prompt=prompt, option="", label="(moved on)", stamp="")
+        return self.answered(gone)

@@ -1,0 +1,166 @@
+"""Serving the Teams bot: CloudAdapter on aiohttp at POST /api/messages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
+from botframework.connector.auth import ServiceClientCredentialsFactory
+
+from bot.render import create_environment
+from bot.settings import Settings
+from bot.teams.auth import OffLoopCredentialsFactory, StrictAuthentication
+from bot.teams.bot import AdvisorTeamsBot
+from bot.teams.render import TeamsRenderer
+from dialogs.errors import ConfigError, Problem
+from dialogs.runner import Advisor
+
+log = logging.getLogger(__name__)
+
+MESSAGES_PATH = "/api/messages"
+DEV_MODE_BANNER = (
+    "\n*** TEAMS DEV MODE: no Microsoft app credentials; unauthenticated requests ACCEPTED. ***\n"
+    "*** Local testing only. Set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD otherwise.  ***\n"
+)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class AuthConfiguration:
+    """The attribute names botbuilder's configuration classes read."""
+
+    APP_ID: str
+    APP_PASSWORD: str
+    APP_TYPE: str
+    APP_TENANTID: str | None
+
+
+def check_credentials(settings: Settings, *, dev: bool) -> None:
+    """Refuse to run without credentials unless dev mode says so (loudly)."""
+    if settings.microsoft_app_id and settings.microsoft_app_password:
+        if settings.microsoft_app_type == "SingleTenant" and not settings.microsoft_app_tenant_id:
+            raise ConfigError(
+                [
+                    Problem(
+                        file="environment",
+                        where="MICROSOFT_APP_TENANT_ID",
+                        message="is required for SingleTenant apps",
+                    )
+                ]
+            )
+        return
+    if dev or settings.teams_dev_mode:
+        print(DEV_MODE_BANNER, file=sys.stderr)
+        log.warning("Teams dev mode: unauthenticated requests are accepted")
+        return
+    missing = [
+        n
+        for n in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD")
+        if not getattr(settings, n.lower())
+    ]
+    raise ConfigError(
+        [
+            Problem(
+                file="environment",
+                where=n,
+                message="is required (or run with --dev for local testing)",
+            )
+            for n in missing
+        ]
+    )
+
+
+def create_teams_bot(
+    settings: Settings,
+    advisor: Advisor,
+    *,
+    dev: bool = False,
+    auth_configuration: object | None = None,
+    credentials_factory: ServiceClientCredentialsFactory | None = None,
+) -> tuple[CloudAdapter, AdvisorTeamsBot]:
+    """The adapter and bot. `auth_configuration` and `credentials_factory` replace the Bot
+    Framework's public endpoints (sovereign clouds; tests use a local issuer)."""
+    check_credentials(settings, dev=dev)
+    credentialed = bool(settings.microsoft_app_id and settings.microsoft_app_password)
+    configuration = auth_configuration or AuthConfiguration(
+        APP_ID=settings.microsoft_app_id or "",
+        APP_PASSWORD=settings.microsoft_app_password or "",
+        APP_TYPE=settings.microsoft_app_type if credentialed else "MultiTenant",
+        APP_TENANTID=settings.microsoft_app_tenant_id,
+    )
+    factory = credentials_factory or ConfigurationServiceClientCredentialFactory(configuration)
+    inner = ConfigurationBotFrameworkAuthentication(
+        configuration, credentials_factory=OffLoopCredentialsFactory(factory)
+    )
+    adapter = CloudAdapter(StrictAuthentication(inner, offload=credentialed))
+    renderer = TeamsRenderer(env=create_environment(), flow=advisor.flow)
+    return adapter, AdvisorTeamsBot(advisor=advisor, renderer=renderer)
+
+
+def messages_handler(adapter: CloudAdapter, bot: AdvisorTeamsBot) -> Handler:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response({"error": "body is not JSON"}, status=400)
+        if not isinstance(body, dict) or not body.get("type"):
+            return web.json_response({"error": "not an activity"}, status=400)
+        try:
+            response = await adapter.process(_Replayed(request, body), bot)
+        except web.HTTPException:
+            raise
+        except PermissionError:
+            return web.json_response({"error": "unauthorized"}, status=401)
+        except Exception:
+            log.exception("could not process an activity")
+            return web.json_response({"error": "internal error"}, status=500)
+        return response if response is not None else web.Response(status=201)
+
+    return handle
+
+
+class _Replayed:
+    """The request with its already-read JSON body (CloudAdapter reads `await request.json()`)."""
+
+    def __init__(self, request: web.Request, body: dict[str, Any]) -> None:
+        self._request = request
+        self._body = body
+        self.method = request.method
+        self.headers = request.headers
+
+    async def json(self) -> dict[str, Any]:
+        copy: dict[str, Any] = json.loads(json.dumps(self._body))
+        return copy
+
+
+def add_teams_routes(web_app: web.Application, adapter: CloudAdapter, bot: AdvisorTeamsBot) -> None:
+    web_app.router.add_post(MESSAGES_PATH, messages_handler(adapter, bot))
+
+
+async def run_teams(
+    settings: Settings, advisor: Advisor, *, host: str, port: int, dev: bool
+) -> None:
+    adapter, bot = create_teams_bot(settings, advisor, dev=dev)
+    web_app = web.Application()
+    add_teams_routes(web_app, adapter, bot)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.warning("Teams endpoint listening on http://%s:%d%s", host, port, MESSAGES_PATH)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
