@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.app import create_advisor
+from bot.app import create_advisor, create_store
 from bot.check import run_checks
 from bot.console.chat import ConsoleChat, console_key, read_stdin_line
 from bot.render import Renderer, create_environment
@@ -43,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
     assess_p.add_argument("--format", choices=("json", "markdown"), default="json")
     assess_p.add_argument("--partial", action="store_true", help="treat missing answers as skipped")
     sub.add_parser("check", help="validate the flow, templates and settings")
+    admin = sub.add_parser("admin", help="operator commands")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    forget = admin_sub.add_parser("forget", help="delete one person's sessions in a workspace")
+    forget.add_argument("--user", required=True, help="the person's id on the platform")
+    forget.add_argument("--workspace", required=True, help="Slack team id or Teams tenant id")
+    forget.add_argument(
+        "--platform", choices=("slack", "teams", "console"), default="slack", help="default: slack"
+    )
     slack = sub.add_parser("slack", help="serve the Slack app (HTTP, or Socket Mode with --socket)")
     slack.add_argument("--port", type=int, default=3000, help="HTTP port for POST /slack/events")
     slack.add_argument("--host", default="0.0.0.0", help="address to listen on")
@@ -95,6 +103,18 @@ async def _slack(settings: Settings, host: str, port: int, socket: bool) -> int:
             await run_http(settings, advisor, host=host, port=port)
     finally:
         await advisor.store.close()
+    return 0
+
+
+async def _admin_forget(settings: Settings, platform: str, workspace: str, user: str) -> int:
+    if settings.redis_url is None:
+        return _fail(["REDIS_URL is not set: there is no shared session store to delete from"])
+    store = create_store(settings)
+    try:
+        count = await store.forget(platform=platform, workspace=workspace, user=user)
+    finally:
+        await store.close()
+    print(f"deleted {count} session(s) of {platform} user {user} in {workspace}")
     return 0
 
 
@@ -157,6 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "assess":
             return _assess(settings, args.answers, args.format, args.partial)
+        if args.command == "admin":
+            return asyncio.run(_admin_forget(settings, args.platform, args.workspace, args.user))
         if args.command == "teams-package":
             manifest = build_package(
                 source=Path(args.source), app_id=args.app_id, out=Path(args.out)

@@ -11,7 +11,19 @@ from dialogs.flow import Question
 MAX_ANSWER_LENGTH = 1000
 
 COMMANDS = frozenset(
-    {"help", "why", "back", "skip", "status", "restart", "cancel", "edit", "results", "start"}
+    {
+        "help",
+        "why",
+        "back",
+        "skip",
+        "status",
+        "restart",
+        "cancel",
+        "edit",
+        "results",
+        "start",
+        "forget",
+    }
 )
 ALIASES = {
     "?": "help",

@@ -192,11 +192,15 @@ class _Step:
     def text(self, session: Session, raw: str) -> tuple[Session, Replies]:
         text = raw.strip()
         notes: Replies = []
-        if session.pending == "restart":
+        if session.pending in ("restart", "forget"):
+            pending = session.pending
             session = replace(session, pending=None)
             if normalise(text) in YES:
+                if pending == "forget":
+                    # The runner deletes this person's sessions once this turn is committed.
+                    return session, [self.notice("forget_confirmed")]
                 return self.restart(session)
-            notes.append(self.notice("restart_kept"))
+            notes.append(self.notice("restart_kept" if pending == "restart" else "forget_kept"))
             if parse_command(text) is None and session.state == "asking":
                 question = self.current_question(session)
                 if question is None or not self.looks_like_answer(question, text):
@@ -204,6 +208,7 @@ class _Step:
         if session.state == "cancelled":
             command = parse_command(text)
             if command is not None and command.name in (
+                "forget",
                 "restart",
                 "status",
                 "help",
@@ -295,6 +300,8 @@ class _Step:
                 *notes,
                 self.notice("confirm_restart", count=len(session.answers)),
             ]
+        if name == "forget":
+            return replace(session, pending="forget"), [*notes, self.notice("confirm_forget")]
         if name == "results":
             if session.state == "done":
                 return session, [*notes, *self.show(session)]

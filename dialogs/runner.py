@@ -84,6 +84,7 @@ class Advisor:
                 ttl_seconds=self.engine.session_ttl_seconds + 86400,
             )
             if outcome is Commit.APPLIED:
+                replies = await self._effects(turn, replies)
                 return TurnResult(
                     replies=tuple(replies), session_id=new.id, state=new.state, ref=ref
                 )
@@ -109,6 +110,21 @@ class Advisor:
         if session.flow_version != self.flow.version:
             return None
         return views.summary(self.flow, session, self.engine.costs, updated=False)
+
+    async def _effects(self, turn: Turn, replies: list[Reply]) -> list[Reply]:
+        """Carry out what a pure step can only ask for: deleting the person's sessions."""
+        out: list[Reply] = []
+        for reply in replies:
+            if isinstance(reply, Notice) and reply.code == "forget_confirmed":
+                key = turn.key
+                count = await self.store.forget(
+                    platform=key.platform, workspace=key.workspace, user=key.user
+                )
+                text = self.flow.message("forgotten", count=count)
+                out.append(Notice(code="forgotten", text=text))
+            else:
+                out.append(reply)
+        return out
 
     def _read(self, doc: dict[str, Any] | None) -> tuple[Session | None, int, list[Reply]]:
         """Parse a stored document; an unreadable one is replaced, with a notice, not a crash."""

@@ -212,3 +212,9 @@ def test_bad_settings_stop_start_up_naming_the_variable(
     result = run(["chat"], env={name: value})
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_forget_in_the_terminal(tmp_path: Path) -> None:
+    result = run(["chat"], stdin="live\nforget\nyes\n", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "cannot be undone" in result.stdout and "Deleted 1 saved assessment" in result.stdout

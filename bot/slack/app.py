@@ -67,6 +67,7 @@ USAGE = (
     "• `/llm-advisor status` your progress\n"
     "• `/llm-advisor results` your latest summary\n"
     "• `/llm-advisor restart` start over\n"
+    "• `/llm-advisor forget` delete all your saved assessments in this workspace\n"
     "• `/llm-advisor help` this message\n"
     "You can also mention me in a channel to start in a thread."
 )
@@ -210,8 +211,8 @@ class SlackAdvisor:
             place = await self.dm_place(client, team, user)
             if text in ("", "start", "resume", "continue"):
                 await self.turn(client, place, event_id)
-            elif text == "restart":
-                await self.turn(client, place, event_id, text="restart")
+            elif text in ("restart", "forget"):
+                await self.turn(client, place, event_id, text=text)
             elif text == "status":
                 result = await self.advisor.handle(
                     Turn(key=place.key, event_id=event_id, at=_now(), text="status")
@@ -464,6 +465,7 @@ def create_slack_app(
             "status",
             "results",
             "restart",
+            "forget",
         ):
             await ack(response_type="ephemeral", text=USAGE)
             return
@@ -471,10 +473,10 @@ def create_slack_app(
             await ack(
                 response_type="ephemeral", text="Your assessment is waiting in our direct messages."
             )
-        elif text == "restart":
+        elif text in ("restart", "forget"):
+            what = "starting over" if text == "restart" else "deleting your saved assessments"
             await ack(
-                response_type="ephemeral",
-                text="Check our direct messages to confirm starting over.",
+                response_type="ephemeral", text=f"Check our direct messages to confirm {what}."
             )
         else:
             await ack()

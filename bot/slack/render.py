@@ -67,11 +67,13 @@ class SlackRenderer:
         context: dict[str, Any] = {"r": reply, "owner_prefix": prefix, "buttons": []}
         if isinstance(reply, Ask):
             context["buttons"] = self.ask_buttons(reply, owner)
-        elif isinstance(reply, Notice) and reply.code == "confirm_restart":
+        elif isinstance(reply, Notice) and reply.code in ("confirm_restart", "confirm_forget"):
             context["buttons"] = [
                 Button(
                     action_id="cmd_yes",
-                    text="Yes, start over",
+                    text="Yes, delete them"
+                    if reply.code == "confirm_forget"
+                    else "Yes, start over",
                     value=value(u=owner),
                     style="danger",
                 ),

@@ -63,10 +63,14 @@ class TeamsRenderer:
             if reply.skippable:
                 nav.append(SubmitButton(title="Skip", data={"cmd": "skip", "u": owner}))
             context["nav_buttons"] = nav
-        elif isinstance(reply, Notice) and reply.code == "confirm_restart":
+        elif isinstance(reply, Notice) and reply.code in ("confirm_restart", "confirm_forget"):
             context["buttons"] = [
                 SubmitButton(
-                    title="Yes, start over", data={"cmd": "yes", "u": owner}, style="destructive"
+                    title="Yes, delete them"
+                    if reply.code == "confirm_forget"
+                    else "Yes, start over",
+                    data={"cmd": "yes", "u": owner},
+                    style="destructive",
                 ),
                 SubmitButton(title="Keep my answers", data={"cmd": "no", "u": owner}),
             ]

@@ -35,6 +35,28 @@ def replies_key(key: SessionKey) -> str:
     return f"{KEY_PREFIX}:r:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
 
 
+_GLOB = str.maketrans({c: f"\\{c}" for c in "*?[]\\"})
+
+
+def person_pattern(platform: str, workspace: str, user: str) -> str:
+    """A SCAN pattern for every key of one person in one workspace (any conversation, thread)."""
+    tag = "{" + ":".join(_part(p).translate(_GLOB) for p in (platform, workspace)) + ":*}"
+    return f"{KEY_PREFIX}:?:{tag}:*:{_part(user).translate(_GLOB)}"
+
+
+def is_persons_key(name: str, platform: str, workspace: str, user: str) -> bool:
+    """Exact test of what `person_pattern` matches, for stores without glob matching."""
+    tag = "{" + ":".join(_part(p) for p in (platform, workspace)) + ":"
+    head, _, rest = name.partition(":")
+    kind, _, rest = rest.partition(":")
+    return (
+        head == KEY_PREFIX
+        and len(kind) == 1
+        and rest.startswith(tag)
+        and rest.endswith(":" + _part(user))
+    )
+
+
 def ref_key(key: SessionKey) -> str:
     """A small note an adapter keeps beside a session (e.g. which message shows the question)."""
     return f"{KEY_PREFIX}:m:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
@@ -70,6 +92,10 @@ class SessionStore(Protocol):
     ) -> list[dict[str, Any]] | None: ...
 
     async def delete(self, key: SessionKey) -> None: ...
+
+    async def forget(self, *, platform: str, workspace: str, user: str) -> int:
+        """Delete every session of one person in one workspace or tenant; return how many."""
+        ...
 
     async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None: ...
 

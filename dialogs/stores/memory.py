@@ -8,7 +8,14 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dialogs.stores.base import Commit, ref_key, replies_key, session_key
+from dialogs.stores.base import (
+    KEY_PREFIX,
+    Commit,
+    is_persons_key,
+    ref_key,
+    replies_key,
+    session_key,
+)
 from dialogs.turn import SessionKey
 
 
@@ -79,6 +86,13 @@ class MemoryStore:
     async def delete(self, key: SessionKey) -> None:
         for name in (session_key(key), replies_key(key), ref_key(key)):
             self._data.pop(name, None)
+
+    async def forget(self, *, platform: str, workspace: str, user: str) -> int:
+        names = [n for n in list(self._data) if is_persons_key(n, platform, workspace, user)]
+        sessions = sum(1 for n in names if n.startswith(f"{KEY_PREFIX}:s:"))
+        for name in names:
+            del self._data[name]
+        return sessions
 
     async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None:
         self._data[ref_key(key)] = (value, self._clock() + ttl_seconds)

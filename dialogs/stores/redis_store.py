@@ -21,7 +21,14 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dialogs.errors import StoreUnavailable
-from dialogs.stores.base import Commit, ref_key, replies_key, session_key
+from dialogs.stores.base import (
+    KEY_PREFIX,
+    Commit,
+    person_pattern,
+    ref_key,
+    replies_key,
+    session_key,
+)
 from dialogs.turn import SessionKey
 
 COMMIT_SCRIPT = """
@@ -139,6 +146,28 @@ class RedisStore:
             await self._client.delete(session_key(key), replies_key(key), ref_key(key))
         except (*_UNAVAILABLE, RedisError) as exc:
             raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+
+    async def forget(self, *, platform: str, workspace: str, user: str) -> int:
+        """SCAN for the person's keys (a rare, operator-scale action) and delete them.
+
+        On Redis Cluster the scan must run on every primary; this client talks to one node.
+        """
+        pattern = person_pattern(platform, workspace, user)
+        sessions = 0
+        try:
+            batch: list[str] = []
+            async for name in self._client.scan_iter(match=pattern, count=500):
+                batch.append(str(name))
+                if str(name).startswith(f"{KEY_PREFIX}:s:"):
+                    sessions += 1
+                if len(batch) >= 200:
+                    await self._client.delete(*batch)
+                    batch = []
+            if batch:
+                await self._client.delete(*batch)
+        except (*_UNAVAILABLE, RedisError) as exc:
+            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+        return sessions
 
     async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None:
         try:

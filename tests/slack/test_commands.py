@@ -193,3 +193,32 @@ async def test_edit_an_answer_from_the_summary(slack: SlackHarness) -> None:
 
 def _dm_key(user: str) -> SessionKey:
     return Place(team="T1", channel="D" + user, thread_ts="", user=user).key
+
+
+async def test_forget_from_slack_after_confirmation(slack: SlackHarness) -> None:
+    user = new_user()
+    dm = "D" + user
+    await slack.command(user)
+    await slack.next_question(dm, 0)
+    await slack.dm(user, "live")
+    status, body = await slack.command(user, "forget")
+    assert status == 200 and "confirm deleting" in body
+    confirm = await slack.eventually(
+        lambda: [c for c in slack.posts(dm) if "cannot be undone" in c.payload["text"]]
+    )
+    yes = next(
+        e
+        for b in confirm[0].payload["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "cmd_yes"
+    )
+    assert yes["text"]["text"] == "Yes, delete them"
+    await slack.action(
+        user, "cmd_yes", yes["value"], channel=dm, message_ts=confirm[0].result["ts"]
+    )
+    done = await slack.eventually(
+        lambda: [c for c in slack.posts(dm) if "Deleted 1 saved assessment" in c.payload["text"]]
+    )
+    assert done
+    assert await slack.advisor.peek(_dm_key(user)) is None

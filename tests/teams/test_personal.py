@@ -133,3 +133,21 @@ async def test_typed_commands(teams: TeamsHarness) -> None:
     await teams.eventually(
         lambda: any("no summary yet" in t for t in teams.texts(person.conversation))
     )
+
+
+async def test_forget_in_teams(teams: TeamsHarness) -> None:
+    person = Person()
+    await teams.say(person, "hello")
+    await teams.eventually(lambda: teams.questions(person.conversation))
+    await teams.say(person, "forget")
+    confirm = await teams.eventually(
+        lambda: [c for c in teams.cards(person.conversation) if "cannot be undone" in card_text(c)]
+    )
+    await teams.click(person, confirm[0], submit_data(confirm[0], "yes"))
+    await teams.eventually(
+        lambda: [
+            c
+            for c in teams.cards(person.conversation)
+            if "Deleted 1 saved assessment" in card_text(c)
+        ]
+    )
