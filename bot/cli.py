@@ -15,6 +15,7 @@ from bot.app import create_advisor, create_store
 from bot.check import run_checks
 from bot.console.chat import ConsoleChat, console_key, read_stdin_line
 from bot.render import Renderer, create_environment
+from bot.server import run_serve
 from bot.settings import Settings
 from bot.slack.server import run_http, run_socket
 from bot.teams.package import build_package
@@ -55,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000, help="HTTP port for POST /slack/events")
     slack.add_argument("--host", default="0.0.0.0", help="address to listen on")
     slack.add_argument("--socket", action="store_true", help="connect over Socket Mode instead")
+    serve = sub.add_parser(
+        "serve", help="serve Slack and Teams on one port, with health and metrics"
+    )
+    serve.add_argument("--port", type=int, default=8080, help="HTTP port")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    serve.add_argument(
+        "--slack-socket", action="store_true", help="also connect Slack over Socket Mode"
+    )
+    serve.add_argument(
+        "--teams-dev", action="store_true", help="accept unauthenticated Teams requests (testing)"
+    )
     teams = sub.add_parser("teams", help="serve the Teams bot at POST /api/messages")
     teams.add_argument("--port", type=int, default=3978, help="HTTP port")
     teams.add_argument("--host", default="0.0.0.0", help="address to listen on")
@@ -177,6 +189,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "assess":
             return _assess(settings, args.answers, args.format, args.partial)
+        if args.command == "serve":
+            return asyncio.run(
+                run_serve(
+                    settings,
+                    host=args.host,
+                    port=args.port,
+                    slack_socket=args.slack_socket,
+                    teams_dev=args.teams_dev,
+                )
+            )
         if args.command == "admin":
             return asyncio.run(_admin_forget(settings, args.platform, args.workspace, args.user))
         if args.command == "teams-package":

@@ -32,6 +32,8 @@ class Settings:
     microsoft_app_type: str = "SingleTenant"
     microsoft_app_tenant_id: str | None = None
     teams_dev_mode: bool = False
+    log_debug_text: bool = False
+    shutdown_seconds: float = 20.0
 
     @property
     def session_ttl_seconds(self) -> int:
@@ -124,9 +126,13 @@ class Settings:
         if app_type not in ("SingleTenant", "MultiTenant", "UserAssignedMSI"):
             bad("MICROSOFT_APP_TYPE", "must be SingleTenant, MultiTenant or UserAssignedMSI")
             app_type = "SingleTenant"
-        dev_raw = env.get("TEAMS_DEV_MODE", "").strip().lower()
-        if dev_raw not in ("", "true", "false", "1", "0", "yes", "no"):
-            bad("TEAMS_DEV_MODE", "must be true or false")
+        flags: dict[str, bool] = {}
+        for name in ("TEAMS_DEV_MODE", "ADVISOR_LOG_DEBUG_TEXT"):
+            raw = env.get(name, "").strip().lower()
+            if raw not in ("", "true", "false", "1", "0", "yes", "no"):
+                bad(name, "must be true or false")
+            flags[name] = raw in ("true", "1", "yes")
+        shutdown = number("ADVISOR_SHUTDOWN_SECONDS", 20.0, 1, 300)
         level = env.get("ADVISOR_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("ADVISOR_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -147,5 +153,7 @@ class Settings:
             microsoft_app_password=ms["MICROSOFT_APP_PASSWORD"],
             microsoft_app_type=app_type,
             microsoft_app_tenant_id=ms["MICROSOFT_APP_TENANT_ID"],
-            teams_dev_mode=dev_raw in ("true", "1", "yes"),
+            teams_dev_mode=flags["TEAMS_DEV_MODE"],
+            log_debug_text=flags["ADVISOR_LOG_DEBUG_TEXT"],
+            shutdown_seconds=shutdown,
         ), problems

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from dialogs import views
 from dialogs.engine import EngineConfig, step
@@ -32,6 +33,14 @@ from dialogs.turn import (
 log = logging.getLogger(__name__)
 
 
+class TurnObserver(Protocol):
+    """Told about every turn (metrics, logs); must not raise or block."""
+
+    def turn_done(
+        self, turn: Turn, result: TurnResult | None, error: BaseException | None, seconds: float
+    ) -> None: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunnerConfig:
     max_attempts: int = 8
@@ -48,19 +57,32 @@ class Advisor:
         store: SessionStore,
         engine: EngineConfig,
         runner: RunnerConfig | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self.flow = flow
         self.store = store
         self.engine = engine
         self.runner = runner or RunnerConfig()
+        self.observer = observer
 
     async def handle(self, turn: Turn) -> TurnResult:
         """Raise StoreUnavailable within the turn timeout when the store does not answer."""
+        started = time.perf_counter()
+        result: TurnResult | None = None
+        error: BaseException | None = None
         try:
             async with asyncio.timeout(self.runner.turn_timeout_seconds):
-                return await self._handle(turn)
+                result = await self._handle(turn)
+                return result
         except TimeoutError as exc:
-            raise StoreUnavailable("the session store did not answer in time") from exc
+            error = StoreUnavailable("the session store did not answer in time")
+            raise error from exc
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if self.observer is not None:
+                self.observer.turn_done(turn, result, error, time.perf_counter() - started)
 
     async def _handle(self, turn: Turn) -> TurnResult:
         for attempt in range(self.runner.max_attempts):
@@ -85,8 +107,23 @@ class Advisor:
             )
             if outcome is Commit.APPLIED:
                 replies = await self._effects(turn, replies)
+                before = session.state if session is not None else "new"
+                summary = next((r for r in replies if isinstance(r, Summary)), None)
+                completed = new.state == "done" and before != "done" and summary is not None
+                recommendation = None
+                if completed and summary is not None:
+                    rec = summary.assessment["recommendation"]
+                    recommendation = (str(rec["depth"]), str(rec["hosting"]))
                 return TurnResult(
-                    replies=tuple(replies), session_id=new.id, state=new.state, ref=ref
+                    replies=tuple(replies),
+                    session_id=new.id,
+                    state=new.state,
+                    ref=ref,
+                    previous_stamp=views.stamp(session) if session is not None else None,
+                    started=any(r.kind == "intro" for r in replies),
+                    completed=completed,
+                    question=new.current,
+                    recommendation=recommendation,
                 )
             if outcome is Commit.DUPLICATE:
                 return await self._duplicate(turn, session)

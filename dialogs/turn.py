@@ -217,4 +217,10 @@ class TurnResult:
     session_id: str = ""
     state: str = ""
     ref: str | None = None
+    # The stamp of the question the person had in front of them before this turn.
+    previous_stamp: str | None = None
+    started: bool = False
+    completed: bool = False
+    question: str | None = None
+    recommendation: tuple[str, str] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)

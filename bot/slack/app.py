@@ -17,6 +17,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.lifecycle import Drainer
+from bot.observe import Metrics, hashed
 from bot.slack.delivery import Delivery, Place
 from bot.slack.render import (
     ANSWER_PREFIX,
@@ -134,10 +136,19 @@ def _action_place(body: dict[str, Any]) -> tuple[Place, str] | None:
 class SlackAdvisor:
     """Translates Slack events to turns and replies to Slack messages."""
 
-    def __init__(self, *, advisor: Advisor, renderer: SlackRenderer) -> None:
+    def __init__(
+        self,
+        *,
+        advisor: Advisor,
+        renderer: SlackRenderer,
+        drainer: Drainer | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.advisor = advisor
         self.renderer = renderer
         self.delivery = Delivery(advisor=advisor, renderer=renderer)
+        self.drainer = drainer or Drainer()
+        self.metrics = metrics
 
     async def safely(
         self,
@@ -148,17 +159,25 @@ class SlackAdvisor:
         ephemeral: bool = False,
     ) -> None:
         """The adapter's error boundary: log with the traceback, tell the person plainly."""
+        where = hashed("slack", place.team, place.channel, place.thread_ts) if place else "-"
         try:
-            await work()
+            async with self.drainer.track():
+                await work()
             return
         except StoreUnavailable as exc:
-            log.warning("store unavailable for %s: %s", place, exc)
+            log.warning("store unavailable in conversation %s: %s", where, exc)
             text = UNAVAILABLE
         except SlackApiError as exc:
-            log.error("slack api error for %s: %s", place, exc.response.get("error"), exc_info=True)
+            status = getattr(exc.response, "status_code", None)
+            if self.metrics is not None:
+                self.metrics.api_error("slack", status)
+            error = exc.response.get("error")
+            log.error(
+                "slack api error %s (%s) in conversation %s", status, error, where, exc_info=True
+            )
             text = FAILED
         except (AdvisorError, Exception):
-            log.exception("turn failed for %s", place)
+            log.exception("turn failed in conversation %s", where)
             text = FAILED
         if place is None:
             return
@@ -438,6 +457,8 @@ def create_slack_app(
     renderer: SlackRenderer,
     client: AsyncWebClient,
     signing_secret: str | None,
+    drainer: Drainer | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncApp:
     """A Bolt AsyncApp wired to the advisor. No globals: several can live in one process.
 
@@ -449,7 +470,7 @@ def create_slack_app(
         request_verification_enabled=signing_secret is not None,
         process_before_response=False,
     )
-    slack = SlackAdvisor(advisor=advisor, renderer=renderer)
+    slack = SlackAdvisor(advisor=advisor, renderer=renderer, drainer=drainer, metrics=metrics)
 
     @app.command(COMMAND)
     async def on_command(

@@ -115,9 +115,12 @@ class Delivery:
                     updated.add(ts)
                 continue
             if isinstance(reply, Ask):
-                if ref is not None and ref.stamp == reply.stamp:
+                if reply.stamp in (result.previous_stamp, ref.stamp if ref else None):
                     continue  # that very question is still on screen with live buttons
-                if ref is not None and ref.ts not in updated:
+                # Close the message of the question being left; a note written before a rival
+                # turn moved on (ref older than this turn's start) is someone else's to close.
+                leaving = ref is not None and ref.stamp == result.previous_stamp
+                if ref is not None and leaving and ref.ts not in updated:
                     await self._close(client, place, ref)
                 ts = await self.post(
                     client, place, render(reply, owner=place.user, in_thread=place.in_thread)

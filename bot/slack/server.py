@@ -18,6 +18,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.lifecycle import Drainer
+from bot.observe import Metrics
 from bot.render import create_environment
 from bot.settings import Settings
 from bot.slack.app import create_slack_app
@@ -52,7 +54,13 @@ def create_web_client(
 
 
 def build_slack_app(
-    settings: Settings, advisor: Advisor, session: aiohttp.ClientSession, *, socket: bool = False
+    settings: Settings,
+    advisor: Advisor,
+    session: aiohttp.ClientSession,
+    *,
+    socket: bool = False,
+    drainer: Drainer | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncApp:
     """Over HTTP the signing secret is required; over Socket Mode Slack authenticates the socket."""
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket else "SLACK_SIGNING_SECRET")
@@ -64,6 +72,8 @@ def build_slack_app(
         renderer=renderer,
         client=client,
         signing_secret=None if socket else settings.slack_signing_secret,
+        drainer=drainer,
+        metrics=metrics,
     )
 
 
@@ -101,6 +111,32 @@ async def run_http(settings: Settings, advisor: Advisor, *, host: str, port: int
             await asyncio.Event().wait()
         finally:
             await runner.cleanup()
+
+
+class SocketConnection:
+    """The Slack app over Socket Mode, beside HTTP (`serve --slack-socket`)."""
+
+    def __init__(self, app: AsyncApp, app_token: str) -> None:
+        self.handler = AsyncSocketModeHandler(app, app_token)
+
+    async def connect(self) -> None:
+        await self.handler.connect_async()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        await self.handler.close_async()  # type: ignore[no-untyped-call]
+
+
+def create_socket_connection(
+    settings: Settings,
+    advisor: Advisor,
+    session: aiohttp.ClientSession,
+    *,
+    drainer: Drainer | None = None,
+    metrics: Metrics | None = None,
+) -> SocketConnection:
+    app = build_slack_app(settings, advisor, session, socket=True, drainer=drainer, metrics=metrics)
+    assert settings.slack_app_token is not None
+    return SocketConnection(app, settings.slack_app_token)
 
 
 async def run_socket(settings: Settings, advisor: Advisor) -> None:

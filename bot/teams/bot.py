@@ -11,6 +11,8 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 
+from bot.lifecycle import Drainer
+from bot.observe import Metrics, hashed
 from bot.teams.delivery import Delivery, Place
 from bot.teams.render import TeamsRenderer
 from dialogs.errors import StoreUnavailable
@@ -65,30 +67,38 @@ def typed_text(context: TurnContext) -> str:
 
 
 class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
-    def __init__(self, *, advisor: Advisor, renderer: TeamsRenderer) -> None:
+    def __init__(
+        self,
+        *,
+        advisor: Advisor,
+        renderer: TeamsRenderer,
+        drainer: Drainer | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         super().__init__()
         self.advisor = advisor
         self.renderer = renderer
-        self.delivery = Delivery(advisor=advisor, renderer=renderer)
+        self.drainer = drainer or Drainer()
+        on_error = (lambda status: metrics.api_error("teams", status)) if metrics else None
+        self.delivery = Delivery(advisor=advisor, renderer=renderer, on_api_error=on_error)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """The adapter's error boundary: log with the traceback and tell the person plainly."""
+        where = hashed("teams", str(turn_context.activity.conversation.id or ""))
         try:
-            await super().on_turn(turn_context)
+            async with self.drainer.track():
+                await super().on_turn(turn_context)
             return
         except StoreUnavailable as exc:
-            log.warning("store unavailable in %s: %s", turn_context.activity.conversation.id, exc)
+            log.warning("store unavailable in conversation %s: %s", where, exc)
             text = UNAVAILABLE
         except Exception:
-            log.exception("turn failed in conversation %s", turn_context.activity.conversation.id)
+            log.exception("turn failed in conversation %s", where)
             text = FAILED
         try:
             await self.delivery.send_text(turn_context, place_of(turn_context), text)
         except Exception:
-            log.exception(
-                "could not tell conversation %s about the failure",
-                turn_context.activity.conversation.id,
-            )
+            log.exception("could not tell conversation %s about the failure", where)
 
     async def turn(
         self,

@@ -14,6 +14,7 @@ from botbuilder.schema import Activity
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
+from bot.observe import hashed
 from bot.teams.render import TeamsRenderer
 from dialogs.runner import Advisor
 from dialogs.turn import Answered, Ask, Reply, SessionKey, TurnResult
@@ -90,20 +91,29 @@ def _retry_after(exc: Exception) -> float | None:
         return None
 
 
-async def with_retries(call: Callable[[], Awaitable[T]], *, what: str, conversation: str) -> T:
+async def with_retries(
+    call: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    conversation: str,
+    on_error: Callable[[int | None], None] | None = None,
+) -> T:
     """The SDK does not retry 429 or 5xx from the connector; this does, with backoff."""
     delay = 0.2
+    where = hashed("teams", conversation)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return await call()
         except (ErrorResponseException, ClientRequestError) as exc:
             status = _status(exc)
+            if on_error is not None:
+                on_error(status)
             retryable = status in RETRY_STATUSES or isinstance(exc, ClientRequestError)
             if not retryable or attempt == ATTEMPTS:
-                log.error("%s failed in conversation %s (status %s)", what, conversation, status)
+                log.error("%s failed in conversation %s (status %s)", what, where, status)
                 raise
             wait = min(_retry_after(exc) or delay, MAX_WAIT_SECONDS)
-            log.warning("%s got %s in %s; retrying in %.1fs", what, status, conversation, wait)
+            log.warning("%s got %s in %s; retrying in %.1fs", what, status, where, wait)
             await asyncio.sleep(wait)
             delay *= 2
     raise AssertionError("unreachable")
@@ -117,15 +127,23 @@ def card_activity(card: dict[str, Any], *, summary: str = "") -> Activity:
 
 
 class Delivery:
-    def __init__(self, *, advisor: Advisor, renderer: TeamsRenderer) -> None:
+    def __init__(
+        self,
+        *,
+        advisor: Advisor,
+        renderer: TeamsRenderer,
+        on_api_error: Callable[[int | None], None] | None = None,
+    ) -> None:
         self.advisor = advisor
         self.renderer = renderer
+        self.on_api_error = on_api_error
 
     async def send_card(self, context: TurnContext, place: Place, card: dict[str, Any]) -> str:
         response = await with_retries(
             lambda: context.send_activity(card_activity(card)),
             what="send",
             conversation=place.conversation,
+            on_error=self.on_api_error,
         )
         return str(getattr(response, "id", "") or "")
 
@@ -134,6 +152,7 @@ class Delivery:
             lambda: context.send_activity(MessageFactory.text(text)),
             what="send",
             conversation=place.conversation,
+            on_error=self.on_api_error,
         )
 
     async def update_card(
@@ -145,6 +164,7 @@ class Delivery:
             lambda: context.update_activity(activity),
             what="update",
             conversation=place.conversation,
+            on_error=self.on_api_error,
         )
 
     async def deliver(
@@ -172,9 +192,12 @@ class Delivery:
                     updated.add(target)
                 continue
             if isinstance(reply, Ask):
-                if ref is not None and ref.stamp == reply.stamp:
+                if reply.stamp in (result.previous_stamp, ref.stamp if ref else None):
                     continue  # that very question card is still on screen with live buttons
-                if ref is not None and ref.activity_id not in updated:
+                # Close the card of the question being left; a note written before a rival turn
+                # moved on (ref older than this turn's start) is someone else's to close.
+                leaving = ref is not None and ref.stamp == result.previous_stamp
+                if ref is not None and leaving and ref.activity_id not in updated:
                     await self._close(context, place, ref)
                 card = self.card(reply, place)
                 activity_id = await self.send_card(context, place, card)

@@ -18,6 +18,8 @@ from botbuilder.integration.aiohttp import (
 )
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
+from bot.lifecycle import Drainer
+from bot.observe import Metrics
 from bot.render import create_environment
 from bot.settings import Settings
 from bot.teams.auth import OffLoopCredentialsFactory, StrictAuthentication
@@ -88,6 +90,8 @@ def create_teams_bot(
     dev: bool = False,
     auth_configuration: object | None = None,
     credentials_factory: ServiceClientCredentialsFactory | None = None,
+    drainer: Drainer | None = None,
+    metrics: Metrics | None = None,
 ) -> tuple[CloudAdapter, AdvisorTeamsBot]:
     """The adapter and bot. `auth_configuration` and `credentials_factory` replace the Bot
     Framework's public endpoints (sovereign clouds; tests use a local issuer)."""
@@ -105,7 +109,8 @@ def create_teams_bot(
     )
     adapter = CloudAdapter(StrictAuthentication(inner, offload=credentialed))
     renderer = TeamsRenderer(env=create_environment(), flow=advisor.flow)
-    return adapter, AdvisorTeamsBot(advisor=advisor, renderer=renderer)
+    bot = AdvisorTeamsBot(advisor=advisor, renderer=renderer, drainer=drainer, metrics=metrics)
+    return adapter, bot
 
 
 def messages_handler(adapter: CloudAdapter, bot: AdvisorTeamsBot) -> Handler:

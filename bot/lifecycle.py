@@ -1,0 +1,41 @@
+"""Graceful shutdown: know which turns are in flight and wait for them, up to a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+
+class Drainer:
+    """Adapters wrap each turn in `track()`; on SIGTERM the server waits for them in `drain()`.
+
+    Bolt runs listeners as background tasks after the acknowledgement, so the web server's own
+    shutdown cannot see them; this can.
+    """
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.draining = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def track(self) -> AsyncIterator[None]:
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def drain(self, deadline_seconds: float) -> bool:
+        """True when every turn finished in time."""
+        self.draining = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=deadline_seconds)
+        except TimeoutError:
+            return False
+        return True

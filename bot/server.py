@@ -1,0 +1,220 @@
+"""`llm-advisor serve`: one aiohttp application for Slack and Teams, with health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.app import create_advisor
+from bot.lifecycle import Drainer
+from bot.observe import Metrics, TurnObserver, configure_json_logging
+from bot.settings import Settings
+from bot.slack.server import (
+    SocketConnection,
+    add_slack_routes,
+    build_slack_app,
+    create_socket_connection,
+)
+from bot.teams.server import add_teams_routes, create_teams_bot
+from dialogs.errors import ConfigError, Problem, StoreUnavailable
+from dialogs.runner import Advisor
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_SECONDS = 1.0
+
+
+@dataclass
+class Service:
+    """Everything `serve` runs, so tests can build it in-process with the same wiring."""
+
+    settings: Settings
+    advisor: Advisor
+    metrics: Metrics
+    drainer: Drainer
+    http: aiohttp.ClientSession
+    app: web.Application
+    platforms: list[str] = field(default_factory=list)
+    socket: SocketConnection | None = None
+
+    async def close(self) -> None:
+        if self.socket is not None:
+            await self.socket.close()
+        await self.http.close()
+        await self.advisor.store.close()
+
+
+def platforms_configured(
+    settings: Settings, *, slack_socket: bool, teams_dev: bool
+) -> tuple[bool, bool]:
+    slack = bool(settings.slack_bot_token and (settings.slack_signing_secret or slack_socket))
+    teams = bool(
+        (settings.microsoft_app_id and settings.microsoft_app_password)
+        or teams_dev
+        or settings.teams_dev_mode
+    )
+    if not slack and not teams:
+        problems = [
+            Problem(file="environment", where=name, message="is not set")
+            for name in (
+                "SLACK_BOT_TOKEN",
+                "SLACK_SIGNING_SECRET",
+                "MICROSOFT_APP_ID",
+                "MICROSOFT_APP_PASSWORD",
+            )
+            if not getattr(settings, name.lower())
+        ]
+        problems.append(
+            Problem(
+                file="environment",
+                where="platforms",
+                message="neither Slack (SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or "
+                "SLACK_APP_TOKEN) nor Teams (MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, "
+                "or TEAMS_DEV_MODE) is configured",
+            )
+        )
+        raise ConfigError(problems)
+    return slack, teams
+
+
+async def create_service(
+    settings: Settings,
+    *,
+    slack_socket: bool = False,
+    teams_dev: bool = False,
+    teams_options: dict[str, Any] | None = None,
+) -> Service:
+    """Build the web application; the caller runs it (and calls `close`)."""
+    slack_on, teams_on = platforms_configured(
+        settings, slack_socket=slack_socket, teams_dev=teams_dev
+    )
+    metrics = Metrics()
+    drainer = Drainer()
+    advisor = create_advisor(settings)
+    advisor.observer = TurnObserver(metrics=metrics, log_text=settings.log_debug_text)
+    http = aiohttp.ClientSession()
+    app = web.Application(middlewares=[_refuse_while_draining(drainer)])
+    service = Service(
+        settings=settings, advisor=advisor, metrics=metrics, drainer=drainer, http=http, app=app
+    )
+    if slack_on:
+        if settings.slack_signing_secret:
+            slack_app = build_slack_app(settings, advisor, http, drainer=drainer, metrics=metrics)
+            add_slack_routes(app, slack_app)
+            service.platforms.append("slack")
+        if slack_socket:
+            service.socket = create_socket_connection(
+                settings, advisor, http, drainer=drainer, metrics=metrics
+            )
+            service.platforms.append("slack-socket")
+    if teams_on:
+        adapter, bot = create_teams_bot(
+            settings,
+            advisor,
+            dev=teams_dev,
+            drainer=drainer,
+            metrics=metrics,
+            **(teams_options or {}),
+        )
+        add_teams_routes(app, adapter, bot)
+        service.platforms.append("teams")
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz(service))
+    app.router.add_get("/metrics", _metrics(service))
+    return service
+
+
+def _refuse_while_draining(drainer: Drainer) -> Any:
+    """Requests on connections kept alive across SIGTERM get 503 (Slack and Teams retry them
+    elsewhere); health checks still answer."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+        if drainer.draining and request.path not in ("/healthz", "/metrics"):
+            return web.json_response({"error": "shutting down"}, status=503)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return middleware
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    """The process is alive and its event loop answers."""
+    return web.json_response({"status": "ok"})
+
+
+def _readyz(service: Service) -> Any:
+    async def readyz(request: web.Request) -> web.Response:
+        if service.drainer.draining:
+            return web.json_response(
+                {"status": "unavailable", "reason": "shutting down"}, status=503
+            )
+        if not service.advisor.flow.questions:
+            return web.json_response(
+                {"status": "unavailable", "reason": "flow not loaded"}, status=503
+            )
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                await service.advisor.store.ping()
+        except (StoreUnavailable, TimeoutError) as exc:
+            reason = f"session store unavailable: {type(exc).__name__}"
+            return web.json_response({"status": "unavailable", "reason": reason}, status=503)
+        return web.json_response({"status": "ready", "platforms": service.platforms})
+
+    return readyz
+
+
+def _metrics(service: Service) -> Any:
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(
+            body=service.metrics.exposition(),
+            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
+        )
+
+    return metrics
+
+
+async def run_serve(
+    settings: Settings, *, host: str, port: int, slack_socket: bool, teams_dev: bool
+) -> int:
+    """Serve until SIGTERM/SIGINT; then stop taking requests, drain turns, close connections."""
+    configure_json_logging(
+        "INFO" if settings.log_level in ("WARNING", "ERROR") else settings.log_level
+    )
+    if settings.log_debug_text:
+        log.warning("ADVISOR_LOG_DEBUG_TEXT is on: message text will appear in the logs")
+    service = await create_service(settings, slack_socket=slack_socket, teams_dev=teams_dev)
+    runner = web.AppRunner(service.app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    if service.socket is not None:
+        await service.socket.connect()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("serving %s on http://%s:%d", ", ".join(service.platforms), host, port)
+    print(
+        f"llm-advisor serving {', '.join(service.platforms)} on port {port}",
+        file=sys.stderr,
+        flush=True,
+    )
+    await stop.wait()
+    log.info("shutting down: no new requests; draining %d turn(s)", service.drainer.in_flight)
+    service.drainer.draining = True
+    await site.stop()
+    finished = await service.drainer.drain(settings.shutdown_seconds)
+    if not finished:
+        log.error("shutdown deadline passed with %d turn(s) in flight", service.drainer.in_flight)
+    await runner.cleanup()
+    await service.close()
+    log.info("stopped")
+    return 0
