@@ -1,0 +1,906 @@
+"""Teams benchmark: simulated users completing assessments over HTTP, against a bare botbuilder bot.
+
+    python -m bench.bench_teams [--users N] [--concurrency N] [--rounds N] [--profile]
+
+Everything runs on 127.0.0.1 in this process (one event loop, plus the worker threads botbuilder's
+connector client sends on), plus a private redis-server on a free port (or the Redis at
+REDIS_URL): the stand-in Bot Connector (tests/support/teams_connector), and two bots behind
+botbuilder's CloudAdapter in dev mode (no app id: unauthenticated requests accepted), each served
+by aiohttp at POST /api/messages, with every activity's serviceUrl pointing at the stand-in:
+
+- advisor: the real adapter and bot from `create_teams_bot` on a RedisStore, routed by
+  `add_teams_routes`, as `bot.teams.server.run_teams` serves them. Each simulated user says
+  "hello" in a personal chat, clicks the option of every question (Action.Submit: a message with
+  `value` and `replyToId` = the question card's id) and types only the number question, until the
+  summary card is posted.
+- bare: a TeamsActivityHandler on a CloudAdapter with the same dev-mode configuration, served the
+  way botbuilder's samples serve one (`await adapter.process(request, bot)`), whose
+  on_message_activity updates the replied-to card (`update_activity`) and sends one card
+  (`send_activity`), and does nothing else. It sends the advisor's own question and answered
+  cards (captured during the warm-up), so both sides send the same bytes per call, and its users
+  click with the advisor's own submit data. They click as many times as an advisor user takes
+  turns.
+
+A turn is one activity and the connector calls it causes: it ends when the update of the card
+being answered (PUT .../activities/{id}) and the post of the next question or of the summary
+(POST .../activities/{replyToId}) have reached the stand-in. Latency is measured from sending
+the activity to the arrival of the later of those calls. CloudAdapter answers the HTTP request
+only after the turn, so each simulated user also waits for that answer before its next turn.
+
+Both bots are warmed up, then measured alternately (bare, advisor, bare, advisor, ...); the best
+pass of each is reported, so machine noise affects both alike. The stand-in validates every card
+against the Adaptive Card 1.5 schema during the warm-up only: that check is the test's work, not
+the bot's, and it shares the event loop. The load generator and the stand-in share the loop too,
+so their cost per turn is in both sides' numbers; the ratio is that of the whole process's
+throughput, not of the bots alone.
+
+It prints, per side, assessments and turns per second, median and p99 turn latency, this
+process's CPU time per turn (all threads; the redis-server's is not in it), and the connector
+calls per turn (about 2 on both: the sides do the same Teams work), then the advisor/bare ratio of
+turns per second; the aim is at least 0.7.
+
+--profile adds one cProfile'd pass of each side after the measured rounds, timing every function
+by its own thread's CPU clock, on the loop and on the worker threads the connector client sends
+from, and prints CPU time per turn by area and the 20 functions whose own time grows most from
+bare to advisor: that difference is the advisor's own cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import math
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import CodeType
+from typing import Any, Final
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core.integration import aiohttp_error_middleware
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+
+from bench.bench_engine import positive, redis_url
+from bench.bench_slack import ANSWERS, TYPED_ANSWER, percentile
+from bot.app import create_advisor
+from bot.settings import Settings
+from bot.teams.bot import FAILED, FOREIGN, UNAVAILABLE, UNREADABLE
+from bot.teams.delivery import Place
+from bot.teams.server import MESSAGES_PATH, AuthConfiguration, add_teams_routes, create_teams_bot
+from dialogs.runner import Advisor
+from dialogs.stores.redis_store import RedisStore, create_redis_client
+from tests.support.slack_standin import PROXY_ENV_VARS
+from tests.support.teams_activities import (
+    TENANT_ID,
+    card_submit,
+    new_aad_object_id,
+    new_activity_id,
+    new_personal_conversation_id,
+    new_user_id,
+    personal_message,
+)
+from tests.support.teams_connector import ConnectorCall, Operation, TeamsConnector
+
+TURN_TIMEOUT_SECONDS: Final = 30.0
+WARMUP_USERS: Final = 4
+QUESTION_HEADING: Final = re.compile(r"Question \d+ of \d+$")
+POSTS: Final = (Operation.SEND, Operation.REPLY)
+# Dev mode, as `create_teams_bot` configures it when there are no credentials.
+DEV_CONFIGURATION: Final = AuthConfiguration(
+    APP_ID="", APP_PASSWORD="", APP_TYPE="MultiTenant", APP_TENANTID=None
+)
+
+
+class BenchError(RuntimeError):
+    """A turn went wrong (an error message, a refused request, a timeout): the numbers would lie."""
+
+
+# ---------------------------------------------------------------------------- the stand-in
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One connector call as it reached the stand-in, and the id it answered a new message with."""
+
+    at: float
+    call: ConnectorCall
+    status: int
+    answer_id: str
+
+
+@dataclass
+class Inbox:
+    """The connector calls one simulated user's conversation received."""
+
+    arrivals: list[Arrival] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    cursor: int = 0
+
+    def add(self, arrival: Arrival) -> None:
+        self.arrivals.append(arrival)
+        self.changed.set()
+
+    async def turn(self, *, updated_id: str | None) -> Arrival:
+        """Wait for one turn's calls: the update of `updated_id` (when given) and the next
+        question or summary post. Returns the post, timed by the later of the two."""
+        try:
+            async with asyncio.timeout(TURN_TIMEOUT_SECONDS):
+                while (found := self._scan(updated_id)) is None:
+                    self.changed.clear()  # no await since the scan: no wake-up is lost
+                    await self.changed.wait()
+                return found
+        except TimeoutError:
+            seen = [(a.call.method, a.call.operation.value, a.status) for a in self.arrivals]
+            raise BenchError(f"turn did not finish in {TURN_TIMEOUT_SECONDS}s: {seen}") from None
+
+    def _scan(self, updated_id: str | None) -> Arrival | None:
+        update_at: float | None = None if updated_id else 0.0
+        update_index = post_index = -1
+        post: Arrival | None = None
+        for index in range(self.cursor, len(self.arrivals)):
+            arrival = self.arrivals[index]
+            call = arrival.call
+            if arrival.status >= 400:
+                raise BenchError(f"the stand-in refused {call.method} {call.path}")
+            if call.operation in POSTS and not call.cards:
+                text = call.body.get("text")
+                known = text in (FAILED, UNAVAILABLE, FOREIGN, UNREADABLE)
+                raise BenchError(f"the bot answered with text{' (its error)' * known}: {text!r}")
+            if (
+                update_at is None
+                and call.operation == Operation.UPDATE
+                and call.activity_id == updated_id
+            ):
+                update_at, update_index = arrival.at, index
+            elif (
+                post is None and call.operation in POSTS and (is_question(call) or is_summary(call))
+            ):
+                post, post_index = arrival, index
+        if update_at is None or post is None:
+            return None
+        self.cursor = max(update_index, post_index) + 1
+        return Arrival(max(update_at, post.at), post.call, post.status, post.answer_id)
+
+
+class BenchConnector(TeamsConnector):
+    """The test stand-in, routing calls to per-conversation inboxes as they arrive, with the card
+    schema check switched off once the warm-up has run it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.check_cards = True
+        self.inboxes: dict[str, Inbox] = {}
+        self.operations: Counter[str] = Counter()
+
+    def watch(self, conversation: str) -> Inbox:
+        inbox = self.inboxes[conversation] = Inbox()
+        return inbox
+
+    def _check_cards(self, call: ConnectorCall) -> None:
+        if self.check_cards:
+            super()._check_cards(call)
+
+    async def _answer(self, call: ConnectorCall) -> tuple[int, Any, dict[str, str]]:
+        arrived = time.perf_counter()  # the request is read and parsed: the call has arrived
+        status, answer, headers = await super()._answer(call)
+        self.operations[call.operation.value] += 1
+        inbox = self.inboxes.get(call.conversation_id)
+        if inbox is not None:
+            answer_id = str(answer.get("id", "")) if isinstance(answer, dict) else ""
+            inbox.add(Arrival(arrived, call, status, answer_id))
+        return status, answer, headers
+
+
+def walk(node: Any) -> list[dict[str, Any]]:
+    """Every dict inside a card, depth first."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        found.append(node)
+        for value in node.values():
+            found.extend(walk(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(walk(value))
+    return found
+
+
+def submits(call: ConnectorCall) -> list[dict[str, Any]]:
+    """The data of every Action.Submit in the call's cards."""
+    return [
+        node["data"]
+        for card in call.cards
+        for node in walk(card)
+        if node.get("type") == "Action.Submit" and isinstance(node.get("data"), dict)
+    ]
+
+
+def option_data(call: ConnectorCall) -> dict[str, dict[str, str]]:
+    """Option id -> Action.Submit data, for a question card (empty for the number question)."""
+    return {data["o"]: data for data in submits(call) if "o" in data}
+
+
+def is_question(call: ConnectorCall) -> bool:
+    for card in call.cards:
+        body = card.get("body") or [{}]
+        if isinstance(body[0], dict) and QUESTION_HEADING.search(str(body[0].get("text", ""))):
+            return True
+    return False
+
+
+def is_summary(call: ConnectorCall) -> bool:
+    return any(data.get("cmd") == "restart" for data in submits(call))
+
+
+def choose(call: ConnectorCall) -> dict[str, str] | None:
+    """The submit data a user clicks on a question card: the scripted answer, else the first."""
+    options = option_data(call)
+    if not options:
+        return None
+    first = next(iter(options.values()))
+    return options.get(ANSWERS.get(first["q"], ""), first)
+
+
+# ---------------------------------------------------------------------------- simulated users
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Teams user in a personal chat with a bot."""
+
+    user_id: str = field(default_factory=new_user_id)
+    aad: str = field(default_factory=new_aad_object_id)
+    conversation: str = field(default_factory=new_personal_conversation_id)
+
+    @property
+    def place(self) -> Place:
+        return Place(
+            tenant=TENANT_ID, conversation=self.conversation, thread="", user=self.aad, user_name=""
+        )
+
+
+@dataclass
+class Client:
+    """Activities to one bot's endpoint, as Teams posts them."""
+
+    http: aiohttp.ClientSession
+    url: str
+    service_url: str
+
+    async def post(self, activity: dict[str, Any]) -> None:
+        async with self.http.post(self.url, json=activity) as response:
+            if response.status not in (200, 201):
+                raise BenchError(f"{self.url} answered {response.status}: {await response.text()}")
+            await response.read()
+
+    async def say(self, person: Person, text: str) -> None:
+        await self.post(
+            personal_message(
+                text,
+                user_id=person.user_id,
+                aad_object_id=person.aad,
+                conversation_id=person.conversation,
+                service_url=self.service_url,
+            )
+        )
+
+    async def click(self, person: Person, value: dict[str, str], reply_to_id: str) -> None:
+        await self.post(
+            card_submit(
+                value,
+                reply_to_id=reply_to_id,
+                user_id=person.user_id,
+                aad_object_id=person.aad,
+                conversation_id=person.conversation,
+                service_url=self.service_url,
+            )
+        )
+
+
+@dataclass
+class Assessment:
+    """One user's turns: each latency, and every question and answered card seen."""
+
+    latencies: list[float] = field(default_factory=list)
+    posts: list[ConnectorCall] = field(default_factory=list)
+    updates: list[ConnectorCall] = field(default_factory=list)
+
+
+async def advisor_assessment(
+    client: Client, connector: BenchConnector, person: Person
+) -> Assessment:
+    """Say hello, answer every question (clicks; the number question typed) up to the summary."""
+    inbox = connector.watch(person.conversation)
+    done = Assessment()
+    try:
+        began = time.perf_counter()
+        await client.say(person, "hello")
+        post = await inbox.turn(updated_id=None)
+        done.latencies.append(post.at - began)
+        while not is_summary(post.call):
+            done.posts.append(post.call)
+            value = choose(post.call)
+            began = time.perf_counter()
+            if value is not None:
+                await client.click(person, value, post.answer_id)
+            else:
+                await client.say(person, TYPED_ANSWER)
+            post = await inbox.turn(updated_id=post.answer_id)
+            done.latencies.append(post.at - began)
+        done.updates = [a.call for a in inbox.arrivals if a.call.operation == Operation.UPDATE]
+    finally:
+        connector.inboxes.pop(person.conversation, None)
+    return done
+
+
+async def bare_assessment(
+    client: Client, connector: BenchConnector, person: Person, turns: int, value: dict[str, str]
+) -> Assessment:
+    """As many clicks as an advisor assessment has turns, each on the card posted last."""
+    inbox = connector.watch(person.conversation)
+    done = Assessment()
+    reply_to = new_activity_id()  # a card the stand-in never sent; it answers the update anyway
+    try:
+        for _ in range(turns):
+            began = time.perf_counter()
+            await client.click(person, value, reply_to)
+            post = await inbox.turn(updated_id=reply_to)
+            done.latencies.append(post.at - began)
+            if is_summary(post.call):  # read the card as an advisor user does
+                raise BenchError("the bare bot sent a summary")
+            value = choose(post.call) or value
+            reply_to = post.answer_id
+    finally:
+        connector.inboxes.pop(person.conversation, None)
+    return done
+
+
+# ---------------------------------------------------------------------------- the bare bot
+
+
+@dataclass
+class BareCards:
+    """What the bare bot sends: the advisor's own question and answered cards."""
+
+    question: dict[str, Any] = field(default_factory=dict)
+    answered: dict[str, Any] = field(default_factory=dict)
+    # The submit data of one of the question's options, so clicks are the same size too.
+    value: dict[str, str] = field(default_factory=dict)
+
+
+class BareBot(TeamsActivityHandler):  # type: ignore[misc]
+    """The least a Teams bot can do per click with the advisor's connector calls."""
+
+    def __init__(self, cards: BareCards) -> None:
+        super().__init__()
+        self.cards = cards
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        update = MessageFactory.attachment(CardFactory.adaptive_card(self.cards.answered))
+        update.id = turn_context.activity.reply_to_id
+        await turn_context.update_activity(update)
+        await turn_context.send_activity(
+            MessageFactory.attachment(CardFactory.adaptive_card(self.cards.question))
+        )
+
+
+def bare_application(cards: BareCards) -> web.Application:
+    """A CloudAdapter with the advisor's dev-mode configuration, served as the samples do."""
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(DEV_CONFIGURATION))
+    bot = BareBot(cards)
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        response: web.StreamResponse | None = await adapter.process(request, bot)
+        return response if response is not None else web.Response(status=201)
+
+    web_app = web.Application(middlewares=[aiohttp_error_middleware])
+    web_app.router.add_post(MESSAGES_PATH, messages)
+    return web_app
+
+
+def advisor_application(settings: Settings, advisor: Advisor) -> web.Application:
+    """The real adapter and bot, routed as `run_teams` routes them."""
+    adapter, bot = create_teams_bot(settings, advisor)
+    web_app = web.Application()
+    add_teams_routes(web_app, adapter, bot)
+    return web_app
+
+
+async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
+    """The application behind aiohttp on a free loopback port."""
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}{MESSAGES_PATH}"
+
+
+# ---------------------------------------------------------------------------- passes
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pass:
+    side: str
+    assessments: int
+    turns: int
+    seconds: float
+    cpu_seconds: float  # this process's CPU time, all threads (the redis-server's is not in it)
+    latencies: tuple[float, ...]
+    last_turns: tuple[float, ...]  # each assessment's last turn: the summary on the advisor
+    calls: Counter[str]
+
+    @property
+    def assessments_per_second(self) -> float:
+        return self.assessments / self.seconds if self.seconds > 0 else math.inf
+
+    @property
+    def turns_per_second(self) -> float:
+        return self.turns / self.seconds if self.seconds > 0 else math.inf
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.latencies) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.latencies, 0.99) * 1000
+
+    @property
+    def cpu_ms_per_turn(self) -> float:
+        return self.cpu_seconds / self.turns * 1000
+
+    @property
+    def busy(self) -> float:
+        """How much of the pass's wall time this process spent on a CPU (1.0 = one core)."""
+        return self.cpu_seconds / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def calls_per_turn(self) -> float:
+        return sum(self.calls.values()) / self.turns
+
+
+Run = Callable[[Person], Awaitable[Assessment]]
+
+
+async def run_pass(
+    *, side: str, run: Run, connector: BenchConnector, users: int, concurrency: int
+) -> tuple[Pass, list[Assessment]]:
+    """`users` assessments, at most `concurrency` at once, each turn waiting for the last."""
+    pending = [Person() for _ in range(users)]
+    done: list[Assessment] = []
+
+    async def worker() -> None:
+        while pending:
+            done.append(await run(pending.pop()))
+
+    connector.calls.clear()  # the stand-in's own log; the inboxes hold what the bench reads
+    connector.operations.clear()
+    began, cpu_began = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(worker() for _ in range(min(users, concurrency))))
+    seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
+    latencies = tuple(latency for a in done for latency in a.latencies)
+    assert len(done) == users
+    result = Pass(
+        side=side,
+        assessments=users,
+        turns=len(latencies),
+        seconds=seconds,
+        cpu_seconds=cpu_seconds,
+        latencies=latencies,
+        last_turns=tuple(a.latencies[-1] for a in done),
+        calls=Counter(connector.operations),
+    )
+    return result, done
+
+
+# ---------------------------------------------------------------------------- profiling
+
+
+AREAS: Final = (
+    ("bot/teams", "bot.teams (adapter)"),
+    ("/bot/", "bot (rendering)"),
+    ("/dialogs/", "dialogs (engine)"),
+    ("/jinja2/", "jinja2"),
+    ("/templates/", "jinja2"),
+    ("/botbuilder/", "botbuilder"),
+    ("/botframework/", "botframework (connector)"),
+    ("/msrest/", "msrest"),
+    ("/isodate/", "msrest"),
+    ("/requests/", "requests and urllib3"),
+    ("/urllib3/", "requests and urllib3"),
+    ("/redis/", "redis-py"),
+    ("/aiohttp/", "aiohttp"),
+    ("/multidict/", "aiohttp"),
+    ("/yarl/", "aiohttp"),
+    ("/tests/support/", "stand-in and activities"),
+    ("/bench/", "bench driver"),
+    ("concurrent/futures", "threads"),
+    ("threading", "threads"),
+    ("asyncio", "asyncio and selectors"),
+    ("selectors", "asyncio and selectors"),
+    ("/json/", "json"),
+    ("/http/", "http.client"),
+    ("/email/", "http.client"),
+)
+
+
+def area(code: CodeType | str) -> str:
+    if isinstance(code, str):  # a builtin: "<built-in method ...>" / "<method ... of ... objects>"
+        if "json" in code:
+            return "json"
+        if "select" in code or "socket" in code or "_asyncio" in code or "_ssl" in code:
+            return "asyncio and selectors"
+        if "lock" in code or "thread" in code:
+            return "threads"
+        return "builtins"
+    name = code.co_filename.replace("\\", "/")
+    for needle, label in AREAS:
+        if needle in name:
+            return label
+    return "other stdlib/libs" if "/lib/" in name else "other"
+
+
+def describe(code: CodeType | str) -> str:
+    if isinstance(code, str):
+        return code[:70]
+    name = code.co_filename.replace("\\", "/")
+    for marker in ("/site-packages/", "/work/main/", "/lib/python3.11/"):
+        if marker in name:
+            name = name.split(marker, 1)[1]
+            break
+    return f"{name}:{code.co_firstlineno}({code.co_name})"
+
+
+@dataclass(frozen=True)
+class Profiled:
+    turns: int
+    cpu_seconds: float
+    by_area: dict[str, float]  # seconds of own (not cumulative) CPU time
+    own: dict[str, float]
+    cumulative: dict[str, float]
+
+
+async def profiled(run: Callable[[], Awaitable[Pass]], *, executor: ThreadPoolExecutor) -> Profiled:
+    """Run a pass under cProfile on the loop thread and on every thread of a fresh default
+    executor (where msrest sends with requests), then put `executor` back as the default; each
+    profile times by its thread's CPU clock, so waiting is not counted and the threads' work is.
+    """
+    loop = asyncio.get_running_loop()
+    profiles: list[cProfile.Profile] = []
+    lock = threading.Lock()
+
+    def start() -> None:
+        profile = cProfile.Profile(time.thread_time)
+        with lock:
+            profiles.append(profile)
+        profile.enable()
+
+    # As many threads as asyncio's own default executor has.
+    workers = ThreadPoolExecutor(
+        max_workers=min(32, (os.cpu_count() or 1) + 4),
+        thread_name_prefix="bench-profiled",
+        initializer=start,
+    )
+    loop.set_default_executor(workers)
+    main = cProfile.Profile(time.thread_time)
+    main.enable()
+    try:
+        result = await run()
+    finally:
+        main.disable()
+        loop.set_default_executor(executor)
+        # Threads that end take their (still enabled) profilers' hooks with them.
+        await asyncio.to_thread(workers.shutdown)
+    by_area: defaultdict[str, float] = defaultdict(float)
+    own: defaultdict[str, float] = defaultdict(float)
+    cumulative: defaultdict[str, float] = defaultdict(float)
+    for profile in [main, *profiles]:
+        for entry in profile.getstats():
+            by_area[area(entry.code)] += entry.inlinetime
+            own[describe(entry.code)] += entry.inlinetime
+            if not isinstance(entry.code, str):
+                cumulative[describe(entry.code)] += entry.totaltime
+    return Profiled(result.turns, result.cpu_seconds, dict(by_area), dict(own), dict(cumulative))
+
+
+def profile_report(bare: Profiled, advisor: Profiled) -> list[str]:
+    def per_turn(p: Profiled, name: str) -> float:
+        return p.by_area.get(name, 0.0) / p.turns * 1e6
+
+    areas = sorted(
+        set(bare.by_area) | set(advisor.by_area),
+        key=lambda a: -(per_turn(advisor, a) - per_turn(bare, a)),
+    )
+    lines = [
+        "CPU time per turn by area, under cProfile (which inflates small calls), microseconds,",
+        "loop thread and connector-client worker threads together:",
+        f"  {'area':<28}{'bare':>9}{'advisor':>9}{'difference':>12}",
+    ]
+    for name in areas:
+        b, a = per_turn(bare, name), per_turn(advisor, name)
+        if max(a, b) >= 5:
+            lines.append(f"  {name:<28}{b:>9.0f}{a:>9.0f}{a - b:>+12.0f}")
+    total_b = sum(bare.by_area.values()) / bare.turns * 1e6
+    total_a = sum(advisor.by_area.values()) / advisor.turns * 1e6
+    lines.append(f"  {'total':<28}{total_b:>9.0f}{total_a:>9.0f}{total_a - total_b:>+12.0f}")
+    lines.append("")
+    lines.append("own CPU time per turn (us) by function, top 20 by advisor minus bare:")
+    lines.append(f"  {'bare':>7}{'advisor':>9}{'diff':>8}  function")
+
+    def own(p: Profiled, name: str) -> float:
+        return p.own.get(name, 0.0) / p.turns * 1e6
+
+    names = set(bare.own) | set(advisor.own)
+    for name in sorted(names, key=lambda n: -(own(advisor, n) - own(bare, n)))[:20]:
+        b, a = own(bare, name), own(advisor, name)
+        lines.append(f"  {b:>7.1f}{a:>9.1f}{a - b:>+8.1f}  {name}")
+    lines.append("")
+    lines.append("advisor pass, cumulative CPU time per turn (us) in bot/ and dialogs/, top 15:")
+    ours = {
+        k: v
+        for k, v in advisor.cumulative.items()
+        if k.startswith(("bot/", "dialogs/")) and "lambda" not in k
+    }
+    for name, seconds in sorted(ours.items(), key=lambda i: -i[1])[:15]:
+        lines.append(f"  {seconds / advisor.turns * 1e6:>7.1f}  {name}")
+    return lines
+
+
+# ---------------------------------------------------------------------------- reporting
+
+
+async def forget(advisor: Advisor, people: Sequence[Person]) -> None:
+    """Delete the sessions a pass wrote (one at a time: the pool stays small)."""
+    for person in people:
+        await advisor.store.delete(person.place.key)
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b > 0 else "n/a"
+
+
+def table(bare: Pass, advisor: Pass) -> list[str]:
+    head = (
+        f"{'':<9}{'assessments/s':>14}{'turns/s':>9}{'median ms':>11}{'p99 ms':>9}"
+        f"{'CPU ms/turn':>13}{'busy':>6}{'calls/turn':>12}{'turns':>7}{'seconds':>9}"
+    )
+
+    def row(p: Pass) -> str:
+        return (
+            f"{p.side:<9}{p.assessments_per_second:>14.1f}{p.turns_per_second:>9.0f}"
+            f"{p.median_ms:>11.2f}{p.p99_ms:>9.2f}{p.cpu_ms_per_turn:>13.2f}{p.busy:>6.0%}"
+            f"{p.calls_per_turn:>12.2f}{p.turns:>7}{p.seconds:>9.2f}"
+        )
+
+    a, b = advisor, bare
+    ratios = (
+        f"{'adv/bare':<9}{ratio(a.assessments_per_second, b.assessments_per_second):>14}"
+        f"{ratio(a.turns_per_second, b.turns_per_second):>9}"
+        f"{ratio(a.median_ms, b.median_ms):>11}{ratio(a.p99_ms, b.p99_ms):>9}"
+        f"{ratio(a.cpu_ms_per_turn, b.cpu_ms_per_turn):>13}"
+    )
+    return [head, row(bare), row(advisor), ratios]
+
+
+def calls_line(p: Pass) -> str:
+    parts = ", ".join(f"{name} {n / p.turns:.2f}" for name, n in sorted(p.calls.items()))
+    return f"  {p.side}: {parts}"
+
+
+def report(passes: dict[str, list[Pass]], out: Callable[[str], None]) -> float:
+    """Print the best pass of each side; return the advisor/bare ratio of turns per second."""
+    best = {s: max(ps, key=lambda p: p.turns_per_second) for s, ps in passes.items()}
+    out("")
+    out(f"best of {len(passes['bare'])} passes each:")
+    for line in table(best["bare"], best["advisor"]):
+        out(line)
+    share = best["advisor"].turns_per_second / best["bare"].turns_per_second
+    out("")
+    out(
+        f"advisor/bare turns per second: {share:.2f} "
+        f"(target at least 0.70: {'met' if share >= 0.7 else 'NOT met'})"
+    )
+    out("each assessment's last turn (the summary, on the advisor), ms:")
+    for side in ("bare", "advisor"):
+        last = best[side].last_turns
+        out(
+            f"  {side}: median {statistics.median(last) * 1000:.2f}, "
+            f"p99 {percentile(last, 0.99) * 1000:.2f}"
+        )
+    out("connector calls per turn:")
+    for side in ("bare", "advisor"):
+        out(calls_line(best[side]))
+    out(
+        "note: the load generator and the stand-in connector share this process and its event"
+        " loop with both bots; their cost is in both sides' numbers."
+    )
+    return share
+
+
+def card_of(call: ConnectorCall) -> dict[str, Any]:
+    """The one Adaptive Card a recorded call carried."""
+    if len(call.cards) != 1:
+        raise BenchError(f"expected one card in {call.method} {call.path}, got {len(call.cards)}")
+    return call.cards[0]
+
+
+# ---------------------------------------------------------------------------- wiring
+
+
+async def main_async(
+    *, users: int, concurrency: int, rounds: int, profile: bool, out: Callable[[str], None]
+) -> float:
+    for name in PROXY_ENV_VARS:  # requests would route the loopback connector calls via a proxy
+        os.environ.pop(name, None)
+    # asyncio's own default executor, made here so --profile can swap it out and back.
+    executor = ThreadPoolExecutor(thread_name_prefix="asyncio")
+    asyncio.get_running_loop().set_default_executor(executor)
+    with redis_url() as (url, label):
+        store = RedisStore(client=create_redis_client(url, timeout_seconds=2.0))
+        async with (
+            BenchConnector() as connector,
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0),
+                timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT_SECONDS),
+            ) as http,
+        ):
+            settings = Settings(
+                redis_url=url,
+                teams_dev_mode=True,
+                # Generous: the bench measures latency; a queued turn must not become an error.
+                turn_timeout_seconds=TURN_TIMEOUT_SECONDS,
+            )
+            advisor = create_advisor(settings, store=store)
+            cards = BareCards()
+            runners: list[web.AppRunner] = []
+            written: list[Person] = []
+            try:
+                advisor_runner, advisor_url = await serve(advisor_application(settings, advisor))
+                runners.append(advisor_runner)
+                bare_runner, bare_url = await serve(bare_application(cards))
+                runners.append(bare_runner)
+                service_url = connector.service_url
+                advisor_client = Client(http=http, url=advisor_url, service_url=service_url)
+                bare_client = Client(http=http, url=bare_url, service_url=service_url)
+
+                async def advisor_run(person: Person) -> Assessment:
+                    written.append(person)
+                    return await advisor_assessment(advisor_client, connector, person)
+
+                turns_per_assessment = 0
+
+                async def bare_run(person: Person) -> Assessment:
+                    return await bare_assessment(
+                        bare_client, connector, person, turns_per_assessment, cards.value
+                    )
+
+                async def measure(side: str, n: int) -> Pass:
+                    run = advisor_run if side == "advisor" else bare_run
+                    result, _ = await run_pass(
+                        side=side, run=run, connector=connector, users=n, concurrency=concurrency
+                    )
+                    if side == "advisor":
+                        await forget(advisor, written)
+                        written.clear()
+                    return result
+
+                # Warm-up, cards checked: connections, threads, Lua script, templates, caches.
+                warm, seen = await run_pass(
+                    side="advisor",
+                    run=advisor_run,
+                    connector=connector,
+                    users=WARMUP_USERS,
+                    concurrency=WARMUP_USERS,
+                )
+                turns_per_assessment = warm.turns // WARMUP_USERS
+                typical = seen[0]
+                question = next(
+                    q for q in typical.posts[len(typical.posts) // 2 :] if option_data(q)
+                )
+                cards.question = card_of(question)
+                cards.value = choose(question) or {}
+                cards.answered = card_of(typical.updates[len(typical.updates) // 2])
+                await measure("bare", WARMUP_USERS)
+                await forget(advisor, written)
+                written.clear()
+                problems = list(connector.card_problems)
+                connector.check_cards = False
+
+                out(
+                    f"{users} simulated users per pass, {concurrency} at a time, "
+                    f"{turns_per_assessment} turns per assessment "
+                    f"({turns_per_assessment - 1} answers after the opening message)"
+                )
+                out(f"redis: {label}")
+                out(
+                    "load generator, stand-in Bot Connector and both bots share one event loop"
+                    " on 127.0.0.1 (connector calls go out from worker threads, as botbuilder"
+                    " sends them)"
+                )
+                out(
+                    f"Adaptive Card problems in the warm-up's cards: {len(problems)}"
+                    + "".join(f"\n  {p}" for p in problems[:5])
+                )
+                passes: dict[str, list[Pass]] = {"bare": [], "advisor": []}
+                for number in range(rounds):
+                    for side in ("bare", "advisor"):
+                        result = await measure(side, users)
+                        passes[side].append(result)
+                        out(
+                            f"  round {number + 1} {side:<8}{result.turns_per_second:>8.0f} turns/s"
+                            f"{result.median_ms:>9.2f} ms median{result.p99_ms:>9.2f} ms p99"
+                            f"{result.cpu_ms_per_turn:>8.2f} CPU ms/turn, {result.busy:.0%} busy"
+                        )
+                share = report(passes, out)
+                if share < 0.7 and not profile:
+                    out("run with --profile to see where the advisor's CPU time goes")
+                if profile:
+                    out("")
+                    profile_users = max(1, users // 2)
+                    bare_profile = await profiled(
+                        lambda: measure("bare", profile_users), executor=executor
+                    )
+                    advisor_profile = await profiled(
+                        lambda: measure("advisor", profile_users), executor=executor
+                    )
+                    for line in profile_report(bare_profile, advisor_profile):
+                        out(line)
+                return share
+            finally:
+                await forget(advisor, written)
+                for runner in runners:
+                    await runner.cleanup()
+                await store.close()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.bench_teams",
+        description="Simulated Teams users completing assessments: the advisor against a bare "
+        "botbuilder bot making the same connector calls per click, on a local stand-in Bot "
+        "Connector.",
+    )
+    parser.add_argument("--users", type=positive, default=16, help="assessments per pass (16)")
+    parser.add_argument(
+        "--concurrency", type=positive, default=10, help="users in flight at once (10)"
+    )
+    parser.add_argument(
+        "--rounds", type=positive, default=2, help="measured passes of each side, alternated (2)"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="then profile one pass of each side with cProfile and print where the CPU goes",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    asyncio.run(
+        main_async(
+            users=args.users,
+            concurrency=args.concurrency,
+            rounds=args.rounds,
+            profile=args.profile,
+            out=print,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
