@@ -54,12 +54,9 @@ WEB_API_SCOPES: dict[str, str] = {
     "views_publish": "",
 }
 COMMAND_SCOPE = "commands"
-ACTIONS: tuple[str | re.Pattern[str], ...] = (
-    re.compile(f"^{ANSWER_PREFIX}[0-9]+$"),
-    *COMMAND_ACTIONS,
-    SUMMARY_EDIT,
-    SUMMARY_SHARE,
-    HOME_START,
+ACTIONS: tuple[str, ...] = (*COMMAND_ACTIONS, SUMMARY_EDIT, SUMMARY_SHARE, HOME_START)
+ACTION_PATTERN = re.compile(
+    "^(?:" + "|".join([f"{ANSWER_PREFIX}[0-9]+", *(re.escape(a) for a in ACTIONS)]) + ")$"
 )
 
 USAGE = (
@@ -511,11 +508,11 @@ def create_slack_app(
     for event_type in EVENTS:
         app.event(event_type)(_event_listener(handlers[event_type]))
 
-    for action_id in ACTIONS:
-
-        @app.action(action_id)
-        async def on_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-            await ack()
-            await slack.action(body, client)
+    # One listener for every action id: Bolt prepares each candidate listener's arguments on
+    # every request, so one pattern is cheaper than a listener per id.
+    @app.action(ACTION_PATTERN)
+    async def on_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await slack.action(body, client)
 
     return app
