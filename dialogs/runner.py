@@ -17,7 +17,7 @@ from dialogs import views
 from dialogs.engine import EngineConfig, step
 from dialogs.errors import StoreConflict, StoreUnavailable
 from dialogs.flow import Flow
-from dialogs.session import Session
+from dialogs.session import Session, event_key
 from dialogs.stores.base import Commit, SessionStore
 from dialogs.turn import (
     Notice,
@@ -88,7 +88,7 @@ class Advisor:
         for attempt in range(self.runner.max_attempts):
             doc, ref = await self.store.load_with_ref(turn.key)
             session, expected, notes = self._read(doc)
-            if session is not None and turn.event_id in session.seen:
+            if session is not None and event_key(turn.event_id) in session.seen:
                 return await self._duplicate(turn, session)
             new, replies = step(self.flow, session, turn, self.engine)
             replies = [*notes, *replies]
@@ -96,12 +96,12 @@ class Advisor:
             # A nonce per attempt: a client library re-sending this very commit after a lost
             # reply matches it byte for byte, while a concurrent delivery of the same event
             # (whose document is otherwise identical, step being pure) does not.
-            document = {**new.to_document(), "commit": uuid.uuid4().hex}
+            document = {**new.to_document(), "commit": uuid.uuid4().hex[:12]}
             outcome = await self.store.commit(
                 turn.key,
                 expected_version=expected,
                 document=document,
-                event_id=turn.event_id,
+                event_id=event_key(turn.event_id),
                 replies=[reply_to_dict(r) for r in replies],
                 ttl_seconds=self.engine.session_ttl_seconds + 86400,
             )
@@ -177,7 +177,7 @@ class Advisor:
             return None, expected, [Notice(code="unreadable_session", text=text, level="warning")]
 
     async def _duplicate(self, turn: Turn, session: Session | None) -> TurnResult:
-        cached = await self.store.cached_replies(turn.key, turn.event_id)
+        cached = await self.store.cached_replies(turn.key, event_key(turn.event_id))
         replies = tuple(reply_from_dict(r) for r in cached) if cached else ()
         return TurnResult(
             replies=replies,

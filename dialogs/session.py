@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
-SEEN_EVENTS_KEPT = 16
+SEEN_EVENTS_KEPT = 12
+EVENT_ID_CHARS = 12
+
+
+def event_key(event_id: str) -> str:
+    """A short, fixed-size stand-in for a platform event id (they run to 40+ characters);
+    sessions keep the recent ones, so this keeps each document small."""
+    return hashlib.sha256(event_id.encode()).hexdigest()[:EVENT_ID_CHARS]
+
 
 State = Literal["new", "asking", "done", "cancelled"]
 
@@ -93,6 +102,6 @@ class Session:
         )
 
     def with_event(self, event_id: str, at: datetime) -> Session:
-        """Record the event id (bounded) and the time of this turn."""
-        seen = (*self.seen, event_id)[-SEEN_EVENTS_KEPT:]
+        """Record the event (bounded, as `event_key`) and the time of this turn."""
+        seen = (*self.seen, event_key(event_id))[-SEEN_EVENTS_KEPT:]
         return replace(self, seen=seen, updated_at=at.isoformat())
