@@ -14,6 +14,7 @@ from dialogs.ids import Component, Depth, Hosting
 
 DEPTHS = list(Depth)
 HOSTINGS = list(Hosting)
+_COMPONENT_ORDER = {c: i for i, c in enumerate(Component)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,7 +190,7 @@ def decide(flow: Flow, answers: Answers) -> Decision:
     return Decision(
         depth=depth,
         hosting=hosting,
-        components=tuple(sorted(components, key=lambda c: list(Component).index(c))),
+        components=tuple(sorted(components, key=_COMPONENT_ORDER.__getitem__)),
         wanted=wanted,
         ready=ready,
         pressure=pressure,
