@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -105,6 +106,30 @@ def labels(flow: Flow) -> dict[str, dict[str, str]]:
         "hosting": {h.value: r.label for h, r in s.hostings.items()},
         "component": {c.value: text for c, text in s.component_labels.items()},
     }
+
+
+class JsonRenderer:
+    """Renders JSON templates (Block Kit, Adaptive Cards) with the flow's labels and parses the
+    result, so a template that emits broken JSON fails with its name, not at the platform."""
+
+    def __init__(self, *, env: jinja2.Environment, flow: Flow, folder: str) -> None:
+        self.env = env
+        self.flow = flow
+        self.folder = folder
+        self.labels = labels(flow)
+
+    def render_json(self, name: str, **context: Any) -> tuple[dict[str, Any], int]:
+        """The parsed payload and the size of the rendered text in bytes."""
+        path = f"{self.folder}/{name}"
+        try:
+            text = self.env.get_template(path).render(labels=self.labels, **context)
+        except jinja2.TemplateError as exc:
+            raise RenderError(f"templates/{path}: {exc}") from exc
+        try:
+            payload: dict[str, Any] = json.loads(text)
+        except ValueError as exc:
+            raise RenderError(f"templates/{path}: rendered JSON does not parse: {exc}") from exc
+        return payload, len(text.encode())
 
 
 class Renderer:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -10,14 +9,12 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.screen import ScreenRef, closing_prompt, plan
 from bot.slack.render import SlackRenderer
 from dialogs.runner import Advisor
-from dialogs.turn import Answered, Ask, Notice, Reply, SessionKey, TurnResult
+from dialogs.turn import Ask, Reply, SessionKey, TurnResult
 
 log = logging.getLogger(__name__)
-
-# Notices about a click the person made on an old or foreign button go only to them.
-EPHEMERAL_NOTICES = frozenset({"stale_click", "already_answered"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,28 +39,6 @@ class Place:
     @property
     def in_thread(self) -> bool:
         return bool(self.thread_ts)
-
-
-@dataclass(frozen=True, kw_only=True)
-class QuestionRef:
-    """Which message shows the current question, so a typed answer can update it in place."""
-
-    stamp: str
-    ts: str
-    prompt: str
-
-    def dump(self) -> str:
-        return json.dumps({"stamp": self.stamp, "ts": self.ts, "prompt": self.prompt})
-
-    @classmethod
-    def load(cls, raw: str | None) -> QuestionRef | None:
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-            return cls(stamp=str(data["stamp"]), ts=str(data["ts"]), prompt=str(data["prompt"]))
-        except (ValueError, KeyError, TypeError):
-            return None
 
 
 class Delivery:
@@ -94,57 +69,33 @@ class Delivery:
         *,
         clicked_ts: str | None = None,
     ) -> None:
-        """Send a turn's replies in order. A redelivered turn sends nothing again."""
-        if result.duplicate:
-            return
-        store = self.advisor.store
-        ref = QuestionRef.load(result.ref)
+        """Carry out the screen steps of a turn (bot.screen.plan) with Slack's Web API."""
         ttl = self.advisor.engine.session_ttl_seconds
-        render = self.renderer.reply
-        updated: set[str] = set()
-        for reply in result.replies:
-            if isinstance(reply, Answered):
-                ts = (
-                    clicked_ts
-                    if clicked_ts
-                    else (ref.ts if ref and ref.stamp == reply.stamp else None)
-                )
-                if ts:
-                    payload = render(reply, owner=place.user, in_thread=place.in_thread)
-                    await client.chat_update(channel=place.channel, ts=ts, **payload)
-                    updated.add(ts)
+        for step in plan(result, clicked=clicked_ts):
+            if step.kind == "close":
+                await self._close(client, place, step.target, closing_prompt(result))
                 continue
-            if isinstance(reply, Ask):
-                if reply.stamp in (result.previous_stamp, ref.stamp if ref else None):
-                    continue  # that very question is still on screen with live buttons
-                # Close the message of the question being left; a note written before a rival
-                # turn moved on (ref older than this turn's start) is someone else's to close.
-                leaving = ref is not None and ref.stamp == result.previous_stamp
-                if ref is not None and leaving and ref.ts not in updated:
-                    await self._close(client, place, ref)
-                ts = await self.post(
-                    client, place, render(reply, owner=place.user, in_thread=place.in_thread)
-                )
-                ref = QuestionRef(stamp=reply.stamp, ts=ts, prompt=reply.prompt)
-                await store.put_ref(place.key, ref.dump(), ttl)
-                continue
-            payload = render(reply, owner=place.user, in_thread=place.in_thread)
-            if isinstance(reply, Notice) and reply.code in EPHEMERAL_NOTICES and clicked_ts:
+            assert step.reply is not None
+            payload = self.renderer.reply(step.reply, owner=place.user, in_thread=place.in_thread)
+            if step.kind == "update":
+                await client.chat_update(channel=place.channel, ts=step.target, **payload)
+            elif step.kind == "private":
                 await self.ephemeral(client, place, payload)
             else:
-                await self.post(client, place, payload)
+                ts = await self.post(client, place, payload)
+                if step.kind == "ask" and isinstance(step.reply, Ask):
+                    ref = ScreenRef(stamp=step.reply.stamp, message_id=ts, prompt=step.reply.prompt)
+                    await self.advisor.store.put_ref(place.key, ref.dump(), ttl)
 
-    async def _close(self, client: AsyncWebClient, place: Place, ref: QuestionRef) -> None:
+    async def _close(self, client: AsyncWebClient, place: Place, ts: str, prompt: str) -> None:
         """Take the buttons off a question the person moved away from (back, skip, edit)."""
         payload = self.renderer.closed(
-            ref.prompt, owner=place.user, in_thread=place.in_thread, note="(moved on)"
+            prompt, owner=place.user, in_thread=place.in_thread, note="(moved on)"
         )
         try:
-            await client.chat_update(channel=place.channel, ts=ref.ts, **payload)
+            await client.chat_update(channel=place.channel, ts=ts, **payload)
         except SlackApiError as exc:
-            log.warning(
-                "could not close question message %s: %s", ref.ts, exc.response.get("error")
-            )
+            log.warning("could not close question message %s: %s", ts, exc.response.get("error"))
 
     def render_one(self, reply: Reply, place: Place) -> dict[str, Any]:
         return self.renderer.reply(reply, owner=place.user, in_thread=place.in_thread)

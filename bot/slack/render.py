@@ -8,8 +8,7 @@ from typing import Any
 
 import jinja2
 
-from bot.render import labels
-from dialogs.errors import RenderError
+from bot.render import JsonRenderer
 from dialogs.flow import Flow
 from dialogs.turn import Answered, Ask, Notice, Reply, Summary
 
@@ -39,23 +38,12 @@ def value(**fields: str) -> str:
     return json.dumps(fields, separators=(",", ":"))
 
 
-class SlackRenderer:
+class SlackRenderer(JsonRenderer):
     def __init__(self, *, env: jinja2.Environment, flow: Flow) -> None:
-        self.env = env
-        self.flow = flow
-        self.labels = labels(flow)
+        super().__init__(env=env, flow=flow, folder="slack")
 
     def _render(self, name: str, **context: Any) -> dict[str, Any]:
-        path = f"slack/{name}"
-        try:
-            text = self.env.get_template(path).render(labels=self.labels, **context)
-        except jinja2.TemplateError as exc:
-            raise RenderError(f"templates/{path}: {exc}") from exc
-        try:
-            payload: dict[str, Any] = json.loads(text)
-        except ValueError as exc:
-            raise RenderError(f"templates/{path}: rendered JSON does not parse: {exc}") from exc
-        return payload
+        return self.render_json(name, **context)[0]
 
     @staticmethod
     def prefix(owner: str | None) -> str:

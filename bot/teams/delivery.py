@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
 from bot.observe import hashed
+from bot.screen import ScreenRef, closing_prompt, plan
 from bot.teams.render import TeamsRenderer
 from dialogs.runner import Advisor
 from dialogs.turn import Answered, Ask, Reply, SessionKey, TurnResult
@@ -50,30 +50,6 @@ class Place:
     @property
     def in_thread(self) -> bool:
         return bool(self.thread)
-
-
-@dataclass(frozen=True, kw_only=True)
-class CardRef:
-    """Which activity shows the current question, so a typed answer can update it in place."""
-
-    stamp: str
-    activity_id: str
-    prompt: str
-
-    def dump(self) -> str:
-        return json.dumps({"stamp": self.stamp, "id": self.activity_id, "prompt": self.prompt})
-
-    @classmethod
-    def load(cls, raw: str | None) -> CardRef | None:
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-            return cls(
-                stamp=str(data["stamp"]), activity_id=str(data["id"]), prompt=str(data["prompt"])
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
 
 
 def _status(exc: Exception) -> int | None:
@@ -175,49 +151,34 @@ class Delivery:
         *,
         clicked_id: str | None = None,
     ) -> None:
-        """Send a turn's replies in order. A redelivered activity sends nothing again."""
-        if result.duplicate:
-            return
-        store = self.advisor.store
-        ref = CardRef.load(result.ref)
+        """Carry out the screen steps of a turn (bot.screen.plan) as Teams cards. Teams has no
+        message only one person sees, so notices about clicks are ordinary replies."""
         ttl = self.advisor.engine.session_ttl_seconds
-        updated: set[str] = set()
-        for reply in result.replies:
-            if isinstance(reply, Answered):
-                target = clicked_id or (
-                    ref.activity_id if ref and ref.stamp == reply.stamp else None
+        for step in plan(result, clicked=clicked_id):
+            if step.kind == "close":
+                await self._close(context, place, step.target, closing_prompt(result))
+            elif step.kind == "update" and isinstance(step.reply, Answered):
+                await self.update_card(
+                    context, place, step.target, self.renderer.answered(step.reply)
                 )
-                if target:
-                    await self.update_card(context, place, target, self.renderer.answered(reply))
-                    updated.add(target)
-                continue
-            if isinstance(reply, Ask):
-                if reply.stamp in (result.previous_stamp, ref.stamp if ref else None):
-                    continue  # that very question card is still on screen with live buttons
-                # Close the card of the question being left; a note written before a rival turn
-                # moved on (ref older than this turn's start) is someone else's to close.
-                leaving = ref is not None and ref.stamp == result.previous_stamp
-                if ref is not None and leaving and ref.activity_id not in updated:
-                    await self._close(context, place, ref)
-                card = self.card(reply, place)
-                activity_id = await self.send_card(context, place, card)
-                ref = CardRef(stamp=reply.stamp, activity_id=activity_id, prompt=reply.prompt)
-                await store.put_ref(place.key, ref.dump(), ttl)
-                continue
-            await self.send_card(context, place, self.card(reply, place))
+            elif step.reply is not None:
+                activity_id = await self.send_card(context, place, self.card(step.reply, place))
+                if step.kind == "ask" and isinstance(step.reply, Ask):
+                    ref = ScreenRef(
+                        stamp=step.reply.stamp, message_id=activity_id, prompt=step.reply.prompt
+                    )
+                    await self.advisor.store.put_ref(place.key, ref.dump(), ttl)
 
     def card(self, reply: Reply, place: Place) -> dict[str, Any]:
         return self.renderer.card(
             reply, owner=place.user, owner_name=place.user_name, in_thread=place.in_thread
         )
 
-    async def _close(self, context: TurnContext, place: Place, ref: CardRef) -> None:
+    async def _close(
+        self, context: TurnContext, place: Place, activity_id: str, prompt: str
+    ) -> None:
         """Take the buttons off a question card the person moved away from."""
         try:
-            await self.update_card(
-                context, place, ref.activity_id, self.renderer.closed(ref.prompt)
-            )
+            await self.update_card(context, place, activity_id, self.renderer.closed(prompt))
         except (ErrorResponseException, ClientRequestError):
-            log.warning(
-                "could not close question card %s in %s", ref.activity_id, place.conversation
-            )
+            log.warning("could not close question card %s", activity_id)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 
-from bot.render import labels
+from bot.render import JsonRenderer
 from dialogs.errors import RenderError
 from dialogs.flow import Flow
 from dialogs.turn import Answered, Ask, Intro, Notice, Reply, Summary
@@ -24,25 +23,16 @@ class SubmitButton:
     style: str | None = None
 
 
-class TeamsRenderer:
+class TeamsRenderer(JsonRenderer):
     def __init__(self, *, env: jinja2.Environment, flow: Flow) -> None:
-        self.env = env
-        self.flow = flow
-        self.labels = labels(flow)
+        super().__init__(env=env, flow=flow, folder="teams")
 
     def _render(self, name: str, **context: Any) -> dict[str, Any]:
-        path = f"teams/{name}"
-        try:
-            text = self.env.get_template(path).render(labels=self.labels, **context)
-        except jinja2.TemplateError as exc:
-            raise RenderError(f"templates/{path}: {exc}") from exc
-        try:
-            card: dict[str, Any] = json.loads(text)
-        except ValueError as exc:
-            raise RenderError(f"templates/{path}: rendered JSON does not parse: {exc}") from exc
-        size = len(json.dumps(card).encode())
+        card, size = self.render_json(name, **context)
         if size > MAX_CARD_BYTES:
-            raise RenderError(f"templates/{path}: card is {size} bytes, over {MAX_CARD_BYTES}")
+            raise RenderError(
+                f"templates/teams/{name}: card is {size} bytes, over {MAX_CARD_BYTES}"
+            )
         return card
 
     def card(self, reply: Reply, *, owner: str, owner_name: str, in_thread: bool) -> dict[str, Any]:
