@@ -9,15 +9,15 @@ from dialogs.flow_loader import load_flow
 from dialogs.runner import Advisor, RunnerConfig
 from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
-from dialogs.stores.redis_store import RedisStore, create_redis_client
+from dialogs.stores.redis_store import RedisStore
 
 
 def create_store(settings: Settings) -> SessionStore:
-    """Redis when REDIS_URL is set; otherwise an in-memory store (local use only)."""
+    """Redis when REDIS_URL is set (a single server, Sentinel or Cluster, with the URL's
+    `wait_replicas`); otherwise an in-memory store (local use only)."""
     if settings.redis_url is None:
         return MemoryStore()
-    client = create_redis_client(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)
-    return RedisStore(client=client)
+    return RedisStore.from_url(settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)
 
 
 def create_advisor(settings: Settings, store: SessionStore | None = None) -> Advisor:

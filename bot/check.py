@@ -68,8 +68,9 @@ def _render_problems(env: jinja2.Environment, flow: Flow, costs: CostAssumptions
 
 
 def _redacted(url: str) -> str:
+    """The URL without credentials: user info and the query (which may hold sentinel_password)."""
     parts = urlparse(url)
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2], query="").geturl()
 
 
 async def run_checks(env: Mapping[str, str] | None = None) -> tuple[list[Problem], list[str]]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dialogs.errors import ConfigError, Problem
+from dialogs.stores.redis_store import parse_redis_url
 
 DEFAULT_TTL_DAYS = 30
 SLACK_API_URL = "https://slack.com/api/"
@@ -69,9 +70,11 @@ class Settings:
 
         redis_url = env.get("REDIS_URL", "").strip() or None
         if redis_url is not None:
-            scheme = urlparse(redis_url).scheme
-            if scheme not in ("redis", "rediss", "unix"):
-                bad("REDIS_URL", "must start with redis://, rediss:// or unix://")
+            try:  # a single server, Sentinel or Cluster; the error says what is malformed
+                parse_redis_url(redis_url)
+            except ValueError as exc:
+                bad("REDIS_URL", str(exc))
+                redis_url = None  # the default in place of a bad value, as for the others
 
         def number(
             name: str, default: float, low: float, high: float, whole: bool = False

@@ -45,6 +45,10 @@ class TurnObserver(Protocol):
 class RunnerConfig:
     max_attempts: int = 8
     turn_timeout_seconds: float = 1.5
+    # Turns talking to the store at once, per process; the rest wait (within the turn timeout).
+    # Below the Redis client's connection-pool limit (100), so a burst queues instead of
+    # failing with "too many connections".
+    max_concurrent_turns: int = 64
 
 
 class Advisor:
@@ -64,6 +68,7 @@ class Advisor:
         self.engine = engine
         self.runner = runner or RunnerConfig()
         self.observer = observer
+        self._gate = asyncio.Semaphore(self.runner.max_concurrent_turns)
 
     async def handle(self, turn: Turn) -> TurnResult:
         """Raise StoreUnavailable within the turn timeout when the store does not answer."""
@@ -71,7 +76,7 @@ class Advisor:
         result: TurnResult | None = None
         error: BaseException | None = None
         try:
-            async with asyncio.timeout(self.runner.turn_timeout_seconds):
+            async with asyncio.timeout(self.runner.turn_timeout_seconds), self._gate:
                 result = await self._handle(turn)
                 return result
         except TimeoutError as exc:

@@ -1,8 +1,11 @@
-"""The SessionStore contract, run against both stores: the MemoryStore and Redis (a real server).
+"""The SessionStore contract, run against every store: the MemoryStore and Redis as users run
+it (a single server, a three-master Cluster, a Sentinel-managed primary with a replica).
 
 One suite, parametrized over the stores, so the in-memory store used locally cannot drift from
-the Redis store used in production. A few Redis-only tests follow: TTLs on every key, the
-Cluster hash tag, key forging, and the stored document being plain JSON.
+the Redis store used in production, on any topology. Each topology is started once per test
+session (tests/support/redis_topologies.py) on free loopback ports with the real redis-server.
+A few Redis-only tests follow, on every topology: TTLs on every key, the Cluster hash tag, key
+forging, and the stored document being plain JSON.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from redis import asyncio as aioredis
 from redis.crc import key_slot
 
 from dialogs.session import Session
@@ -27,9 +29,11 @@ from dialogs.stores.base import (
     session_key,
 )
 from dialogs.stores.memory import MemoryStore
-from dialogs.stores.redis_store import RedisStore, create_redis_client
+from dialogs.stores.redis_store import RedisClient, RedisStore, create_redis_client
 from dialogs.turn import Notice, SessionKey, reply_to_dict
 from tests.conftest import T0, unique_key
+
+pytest_plugins = ["tests.support.redis_topologies"]
 
 TTL = 600
 
@@ -43,8 +47,37 @@ class StoreUnderTest:
     ttl: Callable[[str], Awaitable[float | None]]
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def subject(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[StoreUnderTest]:
+# Test ids: "redis" is the single server (REDIS_URL when given), as before.
+REDIS_TOPOLOGIES = ("redis", "redis-cluster", "redis-sentinel")
+
+
+def topology_url(request: pytest.FixtureRequest, name: str) -> str:
+    """The REDIS_URL of one topology, started on first use and kept for the session."""
+    if name == "redis":
+        return str(request.getfixturevalue("redis_url"))
+    return str(request.getfixturevalue(name.replace("-", "_")).url)
+
+
+@dataclass
+class RedisUnderTest:
+    store: RedisStore
+    raw: RedisClient  # a plain client of the same topology, to look at what the store wrote
+
+
+@pytest.fixture(params=REDIS_TOPOLOGIES)
+async def redis_subject(request: pytest.FixtureRequest) -> AsyncIterator[RedisUnderTest]:
+    url = topology_url(request, request.param)
+    store = RedisStore.from_url(url, timeout_seconds=0.5)
+    raw = create_redis_client(url, timeout_seconds=2.0)
+    try:
+        yield RedisUnderTest(store=store, raw=raw)
+    finally:
+        await raw.aclose()
+        await store.close()
+
+
+@pytest.fixture(params=["memory", *REDIS_TOPOLOGIES])
+async def subject(request: pytest.FixtureRequest) -> AsyncIterator[StoreUnderTest]:
     if request.param == "memory":
         memory = MemoryStore()
 
@@ -53,15 +86,16 @@ async def subject(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterat
 
         yield StoreUnderTest(name="memory", store=memory, ttl=memory_ttl)
         return
-    store = RedisStore(client=create_redis_client(redis_url, timeout_seconds=0.5))
-    raw = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    url = topology_url(request, request.param)
+    store = RedisStore.from_url(url, timeout_seconds=0.5)
+    raw = create_redis_client(url, timeout_seconds=2.0)
 
     async def redis_ttl(name: str) -> float | None:
         seconds = await raw.ttl(name)
         return None if seconds == -2 else float(seconds)  # -2: no such key; -1: no TTL
 
     try:
-        yield StoreUnderTest(name="redis", store=store, ttl=redis_ttl)
+        yield StoreUnderTest(name=request.param, store=store, ttl=redis_ttl)
     finally:
         await raw.aclose()
         await store.close()
@@ -309,16 +343,16 @@ def cluster_hash_part(name: str) -> str:
     return name[start + 1 : end]
 
 
-async def written_keys(raw: aioredis.Redis, key: SessionKey) -> set[str]:
-    """Every key in Redis that carries this session's hash tag (the store must write no other)."""
+async def written_keys(raw: RedisClient, key: SessionKey) -> set[str]:
+    """Every key in Redis that carries this session's hash tag (the store must write no other);
+    on a Cluster, redis-py's scan_iter visits every primary."""
     pattern = "*" + hash_tag(key).replace("[", "\\[").replace("*", "\\*").replace("?", "\\?") + "*"
     return {name async for name in raw.scan_iter(match=pattern, count=1000)}
 
 
-async def test_redis_every_written_key_has_a_ttl(
-    redis_store: RedisStore, raw_redis: aioredis.Redis
-) -> None:
+async def test_redis_every_written_key_has_a_ttl(redis_subject: RedisUnderTest) -> None:
     """Nothing the Redis store writes lives forever: each key has 0 < TTL <= the TTL given."""
+    redis_store, raw_redis = redis_subject.store, redis_subject.raw
     key = unique_key()
     await commit(redis_store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
     await commit(redis_store, key, expected=1, doc=document(2, seen=("e1", "e2")), event_id="e2")
@@ -331,11 +365,12 @@ async def test_redis_every_written_key_has_a_ttl(
 
 
 async def test_redis_keys_of_one_conversation_share_one_hash_tag(
-    redis_store: RedisStore, raw_redis: aioredis.Redis
+    redis_subject: RedisUnderTest,
 ) -> None:
     """Platform, workspace and conversation sit inside one {hash tag}: every key of a
     conversation (any thread, any user) lands in one Cluster slot, so the Lua script may
     touch both of a session's keys."""
+    redis_store, raw_redis = redis_subject.store, redis_subject.raw
     key = unique_key()
     other_user = SessionKey(
         platform=key.platform,
@@ -353,11 +388,10 @@ async def test_redis_keys_of_one_conversation_share_one_hash_tag(
     assert await written_keys(raw_redis, key) == {session_key(key), replies_key(key)}
 
 
-async def test_redis_document_is_plain_json(
-    redis_store: RedisStore, raw_redis: aioredis.Redis
-) -> None:
+async def test_redis_document_is_plain_json(redis_subject: RedisUnderTest) -> None:
     """The stored session is a JSON object anyone can read (never pickle), with its schema
     version, the flow it started on, where it is, the answers, the history and the version."""
+    redis_store, raw_redis = redis_subject.store, redis_subject.raw
     key = unique_key()
     doc = document(1, seen=("e1",), answers={"q1": "a"})
     await commit(redis_store, key, expected=0, doc=doc, event_id="e1")

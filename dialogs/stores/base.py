@@ -9,6 +9,10 @@ from typing import Any, Protocol
 from dialogs.turn import SessionKey
 
 KEY_PREFIX = "adv"
+# The replies of a session's last turn are kept only as long as a platform may redeliver that
+# turn (Slack retries within minutes, Teams within seconds), not for the session's lifetime:
+# a summary's replies are several KB and would otherwise dominate a stored session's size.
+REPLY_CACHE_SECONDS = 900
 
 
 class Commit(StrEnum):

@@ -10,6 +10,7 @@ from typing import Any
 
 from dialogs.stores.base import (
     KEY_PREFIX,
+    REPLY_CACHE_SECONDS,
     Commit,
     is_persons_key,
     ref_key,
@@ -70,7 +71,8 @@ class MemoryStore:
             expires = self._clock() + ttl_seconds
             self._data[session_key(key)] = (json.dumps(document), expires)
             cached = json.dumps({"event": event_id, "replies": list(replies)})
-            self._data[replies_key(key)] = (cached, expires)
+            reply_expires = self._clock() + min(ttl_seconds, REPLY_CACHE_SECONDS)
+            self._data[replies_key(key)] = (cached, reply_expires)
             return Commit.APPLIED
 
     async def cached_replies(self, key: SessionKey, event_id: str) -> list[dict[str, Any]] | None:

@@ -5,6 +5,10 @@ document and the replies of this event, and sets both TTLs, in one atomic step a
 trip. redis-py may re-send the script after a dropped reply; the script then finds the event
 already recorded and, since the stored document is byte-for-byte the one it was asked to
 write, answers "applied" again instead of applying twice.
+
+One store for the three ways people run Redis (see `parse_redis_url`): a single server, a
+primary managed by Sentinel, and a Cluster. Every key of a session carries the conversation's
+{hash tag}, so the script and the MGET touch one Cluster slot.
 """
 
 from __future__ import annotations
@@ -14,28 +18,39 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from redis import asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dialogs.errors import StoreUnavailable
 from dialogs.stores.base import (
     KEY_PREFIX,
+    REPLY_CACHE_SECONDS,
     Commit,
     person_pattern,
     ref_key,
     replies_key,
     session_key,
 )
+from dialogs.stores.redis_client import RedisClient, _client, create_redis_client
+from dialogs.stores.redis_url import RedisTarget, parse_redis_url
 from dialogs.turn import SessionKey
 
+# Clients and REDIS_URL live in their own modules; importers of the store find them here too.
+__all__ = ["COMMIT_SCRIPT", "RedisStore", "RedisTarget", "create_redis_client", "parse_redis_url"]
+
+# On an identical re-send the script writes the same bytes (and TTL) again: that changes
+# nothing, but it puts this connection's replication offset past the first write, so a WAIT
+# that follows covers the write being acknowledged now.
 COMMIT_SCRIPT = """
 local current = redis.call('GET', KEYS[1])
 local version = 0
 if current then
-  if current == ARGV[2] then return 'applied' end
+  if current == ARGV[2] then
+    redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5])
+    return 'applied'
+  end
   local ok, doc = pcall(cjson.decode, current)
   if ok and type(doc) == 'table' then
     local seen = doc['seen']
@@ -49,11 +64,19 @@ if current then
 end
 if version ~= tonumber(ARGV[1]) then return 'conflict' end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5])
-redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[5])
+redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[6])
 return 'applied'
 """
 
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+# RedisClusterException is not a RedisError: it is what an unreachable Cluster raises.
+_FAILED = (*_UNAVAILABLE, RedisError, RedisClusterException)
+
+
+def _unavailable(exc: BaseException) -> StoreUnavailable:
+    if isinstance(exc, (*_UNAVAILABLE, RedisClusterException)):
+        return StoreUnavailable(f"redis did not answer: {exc}")
+    return StoreUnavailable(f"redis error: {exc}")
 
 
 def _document(raw: str | bytes | None) -> dict[str, Any] | None:
@@ -66,40 +89,66 @@ def _document(raw: str | bytes | None) -> dict[str, Any] | None:
     return doc if isinstance(doc, dict) else {"_unreadable": True}
 
 
-def create_redis_client(url: str, *, timeout_seconds: float) -> aioredis.Redis:
-    """Short timeouts and one quick retry: a hung Redis must fail a turn fast, not in a minute."""
-    return aioredis.Redis.from_url(
-        url,
-        socket_connect_timeout=timeout_seconds,
-        socket_timeout=timeout_seconds,
-        retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), retries=1),
-        retry_on_timeout=True,
-        health_check_interval=30,
-        decode_responses=True,
-    )
+# ------------------------------------------------------------------------------ the store
 
 
 class RedisStore:
-    def __init__(self, *, client: aioredis.Redis) -> None:
+    """The SessionStore on Redis: a single server, a Sentinel primary or a Cluster.
+
+    `wait_replicas` > 0 (single server or Sentinel only) acknowledges a commit only once that
+    many replicas hold it; short of that, the turn fails with StoreUnavailable, and since the
+    write may still be on the primary, the same event sent again is then a duplicate or
+    applies, never both.
+    """
+
+    def __init__(
+        self,
+        *,
+        client: RedisClient,
+        wait_replicas: int = 0,
+        wait_timeout_seconds: float = 0.25,
+    ) -> None:
+        if wait_replicas and isinstance(client, RedisCluster):
+            raise ValueError("wait_replicas needs a single server or Sentinel, not a Cluster")
         self._client = client
         self._commit = client.register_script(COMMIT_SCRIPT)
+        self._wait_replicas = wait_replicas
+        self._wait_ms = max(1, int(wait_timeout_seconds * 1000))
+
+    @classmethod
+    def from_url(cls, url: str, *, timeout_seconds: float) -> RedisStore:
+        """The store a REDIS_URL describes, with its `wait_replicas` (WAIT within half the
+        socket timeout, so its answer arrives before the client gives up)."""
+        target = parse_redis_url(url)
+        return cls(
+            client=_client(target, timeout_seconds=timeout_seconds),
+            wait_replicas=target.wait_replicas,
+            wait_timeout_seconds=timeout_seconds / 2,
+        )
+
+    async def _ready(self) -> None:
+        """On a Cluster, learn the slot map before any command. redis-py 8.1 routes commands
+        sent while its client initialises as if they had no key (to a random primary); a burst
+        of them then sets off MOVED redirections and a re-initialisation that closes
+        connections in mid-handshake (AttributeError). After the first call this is a check."""
+        if isinstance(self._client, RedisCluster):
+            await self._client.initialize()
 
     async def load(self, key: SessionKey) -> dict[str, Any] | None:
         try:
+            await self._ready()
             raw = await self._client.get(session_key(key))
-        except _UNAVAILABLE as exc:
-            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis error: {exc}") from exc
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
         return _document(raw)
 
     async def load_with_ref(self, key: SessionKey) -> tuple[dict[str, Any] | None, str | None]:
+        # Same hash tag, same slot: one MGET on a Cluster too.
         try:
+            await self._ready()
             raw, ref = await self._client.mget(session_key(key), ref_key(key))
-        except _UNAVAILABLE as exc:
-            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis error: {exc}") from exc
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
         return _document(raw), None if ref is None else str(ref)
 
     async def commit(
@@ -113,26 +162,58 @@ class RedisStore:
         ttl_seconds: int,
     ) -> Commit:
         cached = json.dumps({"event": event_id, "replies": list(replies)}, separators=(",", ":"))
+        keys = [session_key(key), replies_key(key)]
         args: list[str | int] = [
             expected_version,
             json.dumps(document, separators=(",", ":")),
             event_id,
             cached,
             max(1, int(ttl_seconds)),
+            max(1, min(int(ttl_seconds), REPLY_CACHE_SECONDS)),
         ]
         try:
-            result = await self._commit(keys=[session_key(key), replies_key(key)], args=args)
-        except _UNAVAILABLE as exc:
-            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis error: {exc}") from exc
+            await self._ready()
+            if self._wait_replicas and isinstance(self._client, aioredis.Redis):
+                result = await self._commit_replicated(self._client, keys, args)
+            else:
+                result = await self._commit(keys=keys, args=args)
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
         return Commit(result)
+
+    async def _commit_replicated(
+        self, client: aioredis.Redis, keys: list[str], args: list[str | int]
+    ) -> str:
+        """The script and WAIT in one pipeline: one round trip, and WAIT runs on the very
+        connection that wrote, which is what it measures."""
+        for attempt in (1, 2):
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.evalsha(self._commit.sha, len(keys), *keys, *args)
+                pipe.execute_command("WAIT", self._wait_replicas, self._wait_ms)
+                result, acked = await pipe.execute(raise_on_error=False)
+            if isinstance(result, NoScriptError) and attempt == 1:
+                await client.script_load(COMMIT_SCRIPT)
+                continue
+            for answer in (result, acked):
+                if isinstance(answer, Exception):
+                    raise answer
+            if result == "applied" and int(acked) < self._wait_replicas:
+                # Maybe a primary that Sentinel has since replaced (it has no replicas left):
+                # drop idle connections so the next turn asks the sentinels where to go.
+                await client.connection_pool.disconnect(inuse_connections=False)
+                raise StoreUnavailable(
+                    f"the write reached {acked} of {self._wait_replicas} replicas "
+                    f"within {self._wait_ms} ms; not acknowledged"
+                )
+            return str(result)
+        raise StoreUnavailable("redis lost the commit script twice")
 
     async def cached_replies(self, key: SessionKey, event_id: str) -> list[dict[str, Any]] | None:
         try:
+            await self._ready()
             raw = await self._client.get(replies_key(key))
-        except (*_UNAVAILABLE, RedisError) as exc:
-            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
         if raw is None:
             return None
         cached = json.loads(raw)
@@ -143,50 +224,75 @@ class RedisStore:
 
     async def delete(self, key: SessionKey) -> None:
         try:
+            await self._ready()
             await self._client.delete(session_key(key), replies_key(key), ref_key(key))
-        except (*_UNAVAILABLE, RedisError) as exc:
-            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:
         """SCAN for the person's keys (a rare, operator-scale action) and delete them.
 
-        On Redis Cluster the scan must run on every primary; this client talks to one node.
+        A person's keys spread over many conversations, hence many slots: on a Cluster the
+        scan runs on every primary, and DEL is split by slot.
         """
         pattern = person_pattern(platform, workspace, user)
         sessions = 0
         try:
+            await self._ready()
             batch: list[str] = []
-            async for name in self._client.scan_iter(match=pattern, count=500):
-                batch.append(str(name))
-                if str(name).startswith(f"{KEY_PREFIX}:s:"):
-                    sessions += 1
-                if len(batch) >= 200:
-                    await self._client.delete(*batch)
-                    batch = []
+            for node in await self._scan_targets():
+                scan = (
+                    self._client.scan_iter(match=pattern, count=500, target_nodes=node)
+                    if node is not None
+                    else self._client.scan_iter(match=pattern, count=500)
+                )
+                async for name in scan:
+                    batch.append(str(name))
+                    if str(name).startswith(f"{KEY_PREFIX}:s:"):
+                        sessions += 1
+                    if len(batch) >= 200:
+                        await self._client.delete(*batch)
+                        batch = []
             if batch:
                 await self._client.delete(*batch)
-        except (*_UNAVAILABLE, RedisError) as exc:
-            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
         return sessions
+
+    async def _scan_targets(self) -> list[ClusterNode | None]:
+        """Each Cluster primary, named explicitly (None: the one server there is)."""
+        if not isinstance(self._client, RedisCluster):
+            return [None]
+        primaries: list[ClusterNode | None] = list(self._client.get_primaries())
+        if not primaries:
+            raise StoreUnavailable("the Cluster reported no primaries")
+        return primaries
 
     async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None:
         try:
+            await self._ready()
             await self._client.set(ref_key(key), value, ex=max(1, int(ttl_seconds)))
-        except (*_UNAVAILABLE, RedisError) as exc:
-            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
 
     async def get_ref(self, key: SessionKey) -> str | None:
         try:
+            await self._ready()
             value = await self._client.get(ref_key(key))
-        except (*_UNAVAILABLE, RedisError) as exc:
-            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
         return None if value is None else str(value)
 
     async def ping(self) -> None:
+        """Ready means every primary answers: on a Cluster, a silent one holds sessions too."""
         try:
-            await self._client.ping()
-        except (*_UNAVAILABLE, RedisError) as exc:
-            raise StoreUnavailable(f"redis did not answer: {exc}") from exc
+            await self._ready()
+            if isinstance(self._client, RedisCluster):
+                await self._client.ping(target_nodes=RedisCluster.PRIMARIES)
+            else:
+                await self._client.ping()
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -1,0 +1,586 @@
+"""Redis as users run it: the REDIS_URL forms, a Cluster, and a Sentinel failover mid-assessment.
+
+- REDIS_URL: each form (single server, Sentinel, Cluster, with and without TLS) gives the right
+  client with the same short timeouts and bounded retry; a malformed one is refused at start-up
+  with a message that names the problem.
+- Cluster (three masters): a whole assessment runs with every key of the session in one slot;
+  sessions spread over all masters; `forget` finds a person's keys on every master.
+- Sentinel: the primary hangs in the middle of several people's assessments and Sentinel
+  promotes a replica. People see at most "briefly unavailable, your progress is kept" and then
+  carry on; with the default wait_replicas=1 no acknowledged answer is lost and no session
+  goes back a version (the figure of lost turns is printed; it is also measured, and non-zero,
+  with asynchronous replication, wait_replicas=0). kill -9 of the primary and a restart from
+  its append-only file lose nothing either.
+
+The topologies run the real redis-server on free loopback ports (tests/support/redis_topologies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from redis import asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import SentinelConnectionPool
+from redis.crc import key_slot
+
+from bot.app import create_store
+from bot.settings import Settings
+from dialogs.engine import EngineConfig
+from dialogs.errors import StoreUnavailable
+from dialogs.flow import Flow
+from dialogs.runner import Advisor
+from dialogs.session import Session
+from dialogs.stores.base import Commit, ref_key, replies_key, session_key
+from dialogs.stores.redis_store import RedisStore, create_redis_client, parse_redis_url
+from dialogs.turn import Answered, SessionKey, Turn
+from tests.conftest import T0, make_advisor
+from tests.support.redis_server import free_port
+
+if TYPE_CHECKING:  # the fixtures come from the plugin; importing it here first would stop
+    # pytest from rewriting its asserts
+    from tests.support.redis_topologies import LocalCluster, LocalSentinel
+
+pytest_plugins = ["tests.support.redis_topologies"]
+
+# ------------------------------------------------------------------------------ REDIS_URL
+
+
+S1, S2, V6 = ("s1", 26379), ("s2", 26380), ("::1", 26379)
+N1, N2, N3 = ("n1", 7000), ("n2", 7001), ("n3", 6379)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # url -> (topology, TLS, sentinel or cluster nodes, master name, db, wait_replicas)
+        ("redis://localhost:6379/2", ("standalone", False, (), "", 0, 0)),
+        ("rediss://:pw@redis.example.com:6380/0", ("standalone", True, (), "", 0, 0)),
+        ("unix:///run/redis.sock?db=1", ("standalone", False, (), "", 0, 0)),
+        ("redis://r:6379/0?wait_replicas=1", ("standalone", False, (), "", 0, 1)),
+        (
+            "redis+sentinel://s1:26379,s2:26380,[::1]/mymaster",
+            ("sentinel", False, (S1, S2, V6), "mymaster", 0, 1),
+        ),
+        (
+            "rediss+sentinel://:secret@s1/my%20master/3?wait_replicas=0",
+            ("sentinel", True, (S1,), "my master", 3, 0),
+        ),
+        ("redis+cluster://n1:7000,n2:7001,n3", ("cluster", False, (N1, N2, N3), "", 0, 0)),
+        ("rediss+cluster://user:pw@n1:7000/0", ("cluster", True, (N1,), "", 0, 0)),
+    ],
+)
+def test_each_redis_url_form_is_read(url: str, expected: tuple[object, ...]) -> None:
+    """Single server, Sentinel (master name, optional db) and Cluster, each with TLS; Sentinel
+    acknowledges a write once a replica holds it unless the URL says wait_replicas=0."""
+    t = parse_redis_url(url)
+    assert (t.topology, t.tls, t.nodes, t.master, t.db, t.wait_replicas) == expected
+    assert Settings.read({"REDIS_URL": url})[1] == []
+
+
+def test_credentials_are_read_from_the_url() -> None:
+    target = parse_redis_url("redis+sentinel://app:p%40ss@s1:26379/main?sentinel_password=s%26cret")
+    assert (target.username, target.password) == ("app", "p@ss")
+    assert (target.sentinel_username, target.sentinel_password) == (None, "s&cret")
+    cluster = parse_redis_url("rediss+cluster://:only-pw@n1:7000?ssl_cert_reqs=none")
+    assert (cluster.username, cluster.password) == (None, "only-pw")
+    assert cluster.tls_options == {"ssl_cert_reqs": "none"}
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://nope", "must start with redis://, rediss://, unix://, redis+sentinel://"),
+        ("redis+sentinel://s1:26379", "needs the master name Sentinel monitors"),
+        ("redis+sentinel://s1:26379/", "needs the master name"),
+        ("redis+sentinel://s1:26379/m/x", "database 'x'"),
+        ("redis+sentinel://s1:26379/m/0/extra", "more than /master-name/db"),
+        ("redis+sentinel://s1:2637x/m", "port '2637x'"),
+        ("redis+sentinel://s1:26379,,s2/m", "empty entry"),
+        ("redis+sentinel://s1:99999/m", "port '99999'"),
+        ("redis+sentinel://s1/m?wait_replicas=many", "wait_replicas 'many'"),
+        ("redis+sentinel://s1/m?foo=1", "unknown option 'foo'"),
+        ("redis+sentinel://s1/m?ssl_cert_reqs=none", "not a TLS"),
+        ("redis+cluster://n1:7000/2", "only database 0"),
+        ("redis+cluster://n1:7000?wait_replicas=1", "unknown option 'wait_replicas'"),
+        ("redis+cluster://::1:7000", "IPv6"),
+        ("redis+cluster://:7000", "without a host name"),
+        ("redis://localhost:port/0", "Port could not be cast"),
+        ("redis://localhost:6379/zero", "database 'zero'"),
+        ("redis://localhost:6379/0?socket_timeout=soon", "socket_timeout"),
+        ("redis://localhost:6379/0?colour=blue", "unknown option 'colour'"),
+    ],
+)
+def test_a_malformed_redis_url_is_refused_naming_the_problem(url: str, problem: str) -> None:
+    """Start-up stops with REDIS_URL and what is wrong with it."""
+    _, problems = Settings.read({"REDIS_URL": url})
+    assert [p.where for p in problems] == ["REDIS_URL"]
+    assert problem in problems[0].message, problems[0].message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis+sentinel://:hunter2@s1:bad/m",
+        "redis+cluster://app:hunter2@n1:7000/5",
+        "redis://:hunter2@localhost:port/0",
+        "rediss+sentinel://:hunter2@s1/m?colour=blue",
+    ],
+)
+def test_the_message_never_shows_the_password(url: str) -> None:
+    _, problems = Settings.read({"REDIS_URL": url})
+    assert len(problems) == 1
+    assert "hunter2" not in problems[0].message, problems[0].message
+
+
+async def test_each_form_gets_its_client_with_short_timeouts_and_one_retry() -> None:
+    """redis.asyncio's Redis, a Sentinel-managed primary, or RedisCluster; each with the
+    configured connect and socket timeouts and redis.asyncio's Retry, bounded to one retry."""
+
+    def check(kwargs: dict[str, Any], retry: Retry) -> None:
+        assert kwargs["socket_timeout"] == kwargs["socket_connect_timeout"] == 0.3
+        assert isinstance(retry, Retry) and retry.get_retries() == 1
+
+    single = create_redis_client("redis://127.0.0.1:1/0", timeout_seconds=0.3)
+    assert type(single) is aioredis.Redis
+    check(
+        single.connection_pool.connection_kwargs, single.connection_pool.connection_kwargs["retry"]
+    )
+
+    primary = create_redis_client("redis+sentinel://127.0.0.1:1/main/2", timeout_seconds=0.3)
+    assert isinstance(primary, aioredis.Redis)
+    pool = primary.connection_pool
+    assert isinstance(pool, SentinelConnectionPool) and pool.service_name == "main"
+    assert pool.connection_kwargs["db"] == 2
+    check(pool.connection_kwargs, pool.connection_kwargs["retry"])
+    for sentinel in pool.sentinel_manager.sentinels:
+        assert sentinel.connection_pool.connection_kwargs["socket_timeout"] == 0.3
+
+    cluster = create_redis_client("redis+cluster://127.0.0.1:1,127.0.0.1:2", timeout_seconds=0.3)
+    assert isinstance(cluster, RedisCluster)
+    check(cluster.connection_kwargs, cluster.retry)
+    assert [n.port for n in cluster.startup_nodes] == [1, 2]
+    for client in (single, primary, cluster):
+        await client.aclose()
+
+
+async def test_unreachable_sentinel_and_cluster_are_store_unavailable() -> None:
+    """Nothing listening: the store says StoreUnavailable (the "progress is kept" path), not a
+    raw redis or cluster exception, and quickly."""
+    for url in (
+        f"redis+sentinel://127.0.0.1:{free_port()}/main",
+        f"redis+cluster://127.0.0.1:{free_port()}",
+    ):
+        store = create_store(Settings(redis_url=url, redis_timeout_seconds=0.2))
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await store.load(new_key("w"))
+        with pytest.raises(StoreUnavailable):
+            await store.ping()
+        assert time.monotonic() - started < 2.0, url
+        await store.close()
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def new_key(workspace: str, user: str = "u1") -> SessionKey:
+    return SessionKey(
+        platform="test",
+        workspace=workspace,
+        conversation="C-" + uuid.uuid4().hex[:10],
+        thread="",
+        user=user,
+    )
+
+
+async def say(advisor: Advisor, key: SessionKey, text: str | None) -> Any:
+    return await advisor.handle(Turn(key=key, event_id=uuid.uuid4().hex, at=T0, text=text))
+
+
+async def assess(advisor: Advisor, key: SessionKey) -> list[str]:
+    """A whole assessment, answering "1" each time; the questions answered, in order."""
+    result = await say(advisor, key, None)
+    answered: list[str] = []
+    for _ in range(60):
+        if result.state == "done":
+            return answered
+        result = await say(advisor, key, "1")
+        answered += [r.question for r in result.replies if isinstance(r, Answered)]
+    raise AssertionError(f"no summary after 60 turns; answered {answered}")
+
+
+# ------------------------------------------------------------------------------ Cluster
+
+
+@pytest.fixture
+async def cluster_store(redis_cluster: LocalCluster) -> AsyncIterator[RedisStore]:
+    store = RedisStore.from_url(redis_cluster.url, timeout_seconds=0.5)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def test_cluster_runs_a_whole_assessment_in_one_slot(
+    redis_cluster: LocalCluster, cluster_store: RedisStore, flow: Flow, engine_config: EngineConfig
+) -> None:
+    """Every command of a whole assessment (the Lua commit of both keys, the MGET of session
+    and note) is accepted by the Cluster, and all of the session's keys sit in one slot on one
+    master, as do those of someone else in the same conversation."""
+    advisor = make_advisor(flow, cluster_store, engine_config)
+    key = new_key("W-" + uuid.uuid4().hex[:8])
+    answered = await assess(advisor, key)
+    await cluster_store.put_ref(key, "message-1", 600)
+    stored = await cluster_store.load(key)
+    assert stored is not None and stored["state"] == "done"
+    assert list(stored["history"]) == answered
+    neighbour = SessionKey(
+        platform=key.platform,
+        workspace=key.workspace,
+        conversation=key.conversation,
+        thread="171.2",
+        user="u2",
+    )
+    await say(advisor, neighbour, None)
+    names = [f(k) for k in (key, neighbour) for f in (session_key, replies_key, ref_key)]
+    assert len({key_slot(n.encode()) for n in names}) == 1
+    home = redis_cluster.node_of(names[0])
+    on_home = redis_cluster.keys_on(home, f"*{key.conversation}*")
+    assert on_home == set(names) - {ref_key(neighbour)}
+
+
+async def test_cluster_spreads_sessions_over_every_master_and_forget_finds_them_all(
+    redis_cluster: LocalCluster, cluster_store: RedisStore, flow: Flow, engine_config: EngineConfig
+) -> None:
+    """A person's sessions in many conversations land on all three masters (each conversation
+    its own slot); `forget` scans every master and deletes them all, slot by slot, and nobody
+    else's."""
+    advisor = make_advisor(flow, cluster_store, engine_config)
+    workspace = "W-" + uuid.uuid4().hex[:8]
+    mine = [new_key(workspace, "me") for _ in range(24)]
+    theirs = [new_key(workspace, "them") for _ in range(6)]
+    await asyncio.gather(*(say(advisor, k, None) for k in mine + theirs))
+    await asyncio.gather(*(cluster_store.put_ref(k, "note", 600) for k in mine))
+
+    def spread(user: str) -> list[int]:
+        return [
+            len(redis_cluster.keys_on(node, f"adv:?:{{test:{workspace}:*}}:*:{user}"))
+            for node in redis_cluster.nodes
+        ]
+
+    before = spread("me")
+    assert sum(before) == 3 * len(mine)  # session, replies and note of each
+    assert all(count > 0 for count in before), f"keys per master: {before}"
+    assert await cluster_store.forget(platform="test", workspace=workspace, user="me") == len(mine)
+    assert spread("me") == [0, 0, 0]
+    assert sum(spread("them")) == 2 * len(theirs)
+    for key in theirs:
+        assert await cluster_store.load(key) is not None
+
+
+async def test_cluster_ping_fails_when_any_master_is_silent(redis_cluster: LocalCluster) -> None:
+    """Readiness on a Cluster means every master answers (each holds a third of the sessions):
+    one hung master (SIGSTOP, shorter than the Cluster's node timeout) fails the ping, fast."""
+    store = RedisStore.from_url(redis_cluster.url, timeout_seconds=0.2)
+    silent = redis_cluster.nodes[2]
+    try:
+        await store.ping()
+        silent.pause()
+        started = time.monotonic()
+        try:
+            with pytest.raises(StoreUnavailable):
+                await store.ping()
+        finally:
+            silent.resume()
+        assert time.monotonic() - started < 1.5
+    finally:
+        await store.close()
+
+
+# ------------------------------------------------------------------------------ Sentinel
+
+
+@dataclass
+class Watched:
+    """The real RedisStore, noting the session versions each turn read and wrote (by session).
+
+    Only a window for the test: the runner and the store run unchanged underneath.
+    """
+
+    inner: RedisStore
+    loaded: dict[SessionKey, list[int]] = field(default_factory=lambda: defaultdict(list))
+    applied: dict[SessionKey, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    async def load_with_ref(self, key: SessionKey) -> tuple[dict[str, Any] | None, str | None]:
+        doc, ref = await self.inner.load_with_ref(key)
+        self.loaded[key].append(int(doc.get("version", 0)) if doc else 0)
+        return doc, ref
+
+    async def commit(self, key: SessionKey, *, expected_version: int, **rest: Any) -> Commit:
+        outcome = await self.inner.commit(key, expected_version=expected_version, **rest)
+        if outcome is Commit.APPLIED:
+            self.applied[key].append(expected_version + 1)
+        return outcome
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@dataclass
+class Person:
+    """Someone answering question after question; a new assessment after each summary.
+
+    `acked` is the version their session had after their last acknowledged turn: the fencing
+    token. A later turn that reads an older version means acknowledged turns were lost.
+    """
+
+    name: str
+    advisor: Advisor
+    watched: Watched
+    workspace: str
+    key: SessionKey = field(init=False)
+    pending: Turn | None = None
+    acked: int = 0
+    told: dict[SessionKey, list[str]] = field(default_factory=lambda: defaultdict(list))
+    turns: int = 0
+    unavailable: int = 0
+    unacknowledged: int = 0  # writes no replica confirmed (e.g. on a primary Sentinel replaced)
+    lost: int = 0
+    down_since: float | None = None
+    longest_outage: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.start_assessment()
+
+    def start_assessment(self) -> None:
+        self.key = new_key(self.workspace, self.name)
+        self.acked = 0
+        self.pending = Turn(key=self.key, event_id=uuid.uuid4().hex, at=T0, text=None)
+
+    async def take_turn(self) -> bool:
+        """One turn; the one that failed is sent again next time (a retry or a second click)."""
+        turn = self.pending or Turn(key=self.key, event_id=uuid.uuid4().hex, at=T0, text="1")
+        reads = len(self.watched.loaded[self.key])
+        writes = len(self.watched.applied[self.key])
+        try:
+            result = await self.advisor.handle(turn)
+        except StoreUnavailable as exc:
+            self.pending = turn
+            self.unavailable += 1
+            self.unacknowledged += "not acknowledged" in str(exc)
+            self.down_since = self.down_since or time.monotonic()
+            self.check_versions(reads)
+            return False
+        self.check_versions(reads)
+        if self.down_since is not None:
+            self.longest_outage = max(self.longest_outage, time.monotonic() - self.down_since)
+            self.down_since = None
+        self.pending = None
+        self.turns += 1
+        written = self.watched.applied[self.key][writes:]
+        if written:
+            self.acked = written[-1]
+        self.told[self.key] += [r.question for r in result.replies if isinstance(r, Answered)]
+        if result.state == "done":
+            self.start_assessment()
+        return True
+
+    def check_versions(self, since: int) -> None:
+        for version in self.watched.loaded[self.key][since:]:
+            if version < self.acked:
+                self.lost += self.acked - version
+                self.acked = version
+
+
+async def drive(person: Person, stop: asyncio.Event) -> None:
+    """Turn after turn, about ten a second, until told to stop."""
+    while not stop.is_set():
+        await person.take_turn()
+        await asyncio.sleep(0.1)
+
+
+async def wait_for(check: Any, *, seconds: float, what: str) -> None:
+    """Await `check()` (sync, run in a thread: it may talk to a server) until true."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if await asyncio.to_thread(check):
+                return
+        except (OSError, ConnectionError, TimeoutError):
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+
+
+def figures(people: list[Person]) -> str:
+    return (
+        f"{sum(p.turns for p in people)} turns acknowledged, "
+        f"{sum(p.unavailable for p in people)} answered 'unavailable, progress kept' "
+        f"(longest outage a person saw: {max(p.longest_outage for p in people):.1f} s; "
+        f"writes no replica confirmed: {sum(p.unacknowledged for p in people)}), "
+        f"lost acknowledged turns: {sum(p.lost for p in people)}"
+    )
+
+
+@pytest.mark.parametrize("wait_replicas", [1, 0], ids=["wait_replicas=1", "async-replication"])
+async def test_sentinel_failover_in_the_middle_of_assessments(
+    start_sentinel: Callable[[int], LocalSentinel],
+    flow: Flow,
+    engine_config: EngineConfig,
+    capsys: pytest.CaptureFixture[str],
+    wait_replicas: int,
+) -> None:
+    """Nine people, three app processes (three stores). Processes A and B carry six people
+    through the outage; process C's three people are idle while it lasts, so C's pooled
+    connections to the old primary stay open. The primary hangs (SIGSTOP) and Sentinel
+    promotes a replica; then the old primary wakes up, still believing it is the primary, and
+    C's people come back through those connections.
+
+    With wait_replicas=1 (the default for Sentinel URLs) people see at most StoreUnavailable
+    ("briefly unavailable, your progress is kept") and then carry on; the woken old primary
+    cannot acknowledge anything (no replica follows it any more); no session ever reads a
+    version older than its person was acknowledged (lost turns: 0), and each stored history is
+    exactly the answers its person was told were recorded: none lost, none applied twice.
+
+    With wait_replicas=0 (asynchronous replication) the same events lose the turns the old
+    primary acknowledged before Sentinel demoted it: the versions show every one of them (this
+    is how the fencing check above would see a loss), and the figure is printed.
+
+    Two replicas: after the failover the new primary still has one to acknowledge writes."""
+    topology = start_sentinel(2)
+    url = f"{topology.url}?wait_replicas={wait_replicas}"
+    stores = [RedisStore.from_url(url, timeout_seconds=0.3) for _ in range(3)]
+    watched = [Watched(store) for store in stores]
+    workspace = "W-" + uuid.uuid4().hex[:8]
+    people = [
+        Person(
+            name=f"p{i}",
+            advisor=make_advisor(flow, watched[i % 3], engine_config, turn_timeout_seconds=1.5),
+            watched=watched[i % 3],
+            workspace=workspace,
+        )
+        for i in range(9)
+    ]
+    busy, idle = [p for p in people if p.watched is not watched[2]], people[2::3]
+    stop_busy, stop_idle = asyncio.Event(), asyncio.Event()
+    drivers = [asyncio.create_task(drive(p, stop_busy)) for p in busy]
+    idle_drivers = [asyncio.create_task(drive(p, stop_idle)) for p in idle]
+
+    def progressed(group: list[Person], turns: int) -> Callable[[], bool]:
+        before = {p.name: p.turns for p in group}
+        return lambda: all(p.turns >= before[p.name] + turns for p in group)
+
+    try:
+        await wait_for(progressed(people, 3), seconds=10, what="people under way")
+        await asyncio.gather(*(stores[2].ping() for _ in range(6)))  # C's pool: 6 connections
+        stop_idle.set()
+        await asyncio.wait_for(asyncio.gather(*idle_drivers), timeout=5)
+
+        old = topology.primary_port()
+        paused_at = time.monotonic()
+        topology.node(old).pause()
+        await wait_for(
+            lambda: topology.primary_port() != old, seconds=20, what="Sentinel to promote a replica"
+        )
+        promoted = time.monotonic() - paused_at
+        await wait_for(progressed(busy, 3), seconds=15, what="A and B's people to carry on")
+
+        topology.node(old).resume()
+        stop_idle.clear()
+        idle_drivers = [asyncio.create_task(drive(p, stop_idle)) for p in idle]
+        await wait_for(progressed(people, 3), seconds=15, what="everyone to carry on")
+        if wait_replicas == 0:
+            # Sentinel demotes the woken primary (after about 8 s); it then copies the new
+            # primary, and what it acknowledged meanwhile is gone.
+            await wait_for(
+                lambda: topology.role(old) == ("slave", "up"),
+                seconds=25,
+                what="Sentinel to demote the old primary",
+            )
+            await wait_for(progressed(idle, 2), seconds=15, what="C's people after the demotion")
+    finally:
+        stop_busy.set()
+        stop_idle.set()
+        await asyncio.wait_for(asyncio.gather(*drivers, *idle_drivers), timeout=10)
+
+    lost = sum(p.lost for p in people)
+    with capsys.disabled():
+        print(
+            f"\n[sentinel failover, wait_replicas={wait_replicas}] promoted in {promoted:.1f} s; "
+            f"{figures(people)} (of which by the people on the old primary's connections: "
+            f"{sum(p.lost for p in idle)})"
+        )
+    try:
+        if wait_replicas == 0:
+            assert lost > 0, "the old primary acknowledged turns that the failover discarded"
+            return
+        assert lost == 0
+        reader = RedisStore.from_url(topology.url, timeout_seconds=1.0)
+        try:
+            for person in people:
+                for key, told in person.told.items():
+                    doc = await reader.load(key)
+                    assert doc is not None, (person.name, key)
+                    assert list(Session.from_document(doc).history) == told, (person.name, key)
+        finally:
+            await reader.close()
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_sentinel_primary_kill_9_and_restart_lose_no_acknowledged_answer(
+    start_sentinel: Callable[[int], LocalSentinel], flow: Flow, engine_config: EngineConfig
+) -> None:
+    """Append-only persistence on the Sentinel-managed primary: kill -9 right after answers
+    were acknowledged, start it again on the same port and folder, and every answer is there
+    (whether it came back before Sentinel reacted or a replica, which had acknowledged them
+    too, took over), and the conversation goes on."""
+    topology = start_sentinel(1)
+    store = RedisStore.from_url(topology.url, timeout_seconds=0.3)
+    try:
+        advisor = make_advisor(flow, store, engine_config, turn_timeout_seconds=1.5)
+        key = new_key("W-" + uuid.uuid4().hex[:8])
+        await say(advisor, key, None)
+        acknowledged: list[str] = []
+        for _ in range(5):
+            result = await say(advisor, key, "1")
+            acknowledged += [r.question for r in result.replies if isinstance(r, Answered)]
+        primary = topology.node(topology.primary_port())
+        primary.kill()
+        primary.start()
+
+        fresh = RedisStore.from_url(topology.url, timeout_seconds=0.5)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    doc = await fresh.load(key)
+                    break
+                except StoreUnavailable:
+                    assert time.monotonic() < deadline, "the primary did not come back"
+                    await asyncio.sleep(0.1)
+            assert doc is not None
+            assert list(Session.from_document(doc).history) == acknowledged
+        finally:
+            await fresh.close()
+        for _ in range(20):  # the first client reconnects through the sentinel
+            try:
+                result = await say(advisor, key, "1")
+                break
+            except StoreUnavailable:
+                await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the first client did not reconnect within 20 tries")
+        assert [r for r in result.replies if isinstance(r, Answered)]
+    finally:
+        await store.close()
