@@ -175,3 +175,20 @@ async def test_redis_eight_different_answers_at_once_all_land_once(
     assert sorted(a.question for a in answered) == sorted(after.answers)
     assert all(after.answers[a.question] == a.option for a in answered)
     assert set(after.seen) >= {event_key(t.event_id) for t in turns}
+
+
+async def test_a_burst_beyond_the_connection_pool_queues_instead_of_failing(
+    redis_url: str, flow: Flow, engine_config: EngineConfig
+) -> None:
+    """More people at once than the Redis client has connections (100): turns wait their turn
+    (RunnerConfig.max_concurrent_turns) rather than failing with 'too many connections'."""
+    store = RedisStore(client=create_redis_client(redis_url, timeout_seconds=2.0))
+    advisor = make_advisor(flow, store, engine_config, turn_timeout_seconds=30.0)
+    try:
+        keys = [unique_key(user=f"u{i}") for i in range(250)]
+        turns = [Turn(key=k, event_id=f"burst-{i}", at=T0, text=None) for i, k in enumerate(keys)]
+        results = await asyncio.gather(*(advisor.handle(t) for t in turns), return_exceptions=True)
+        assert [r for r in results if isinstance(r, BaseException)] == []
+        assert all(not r.duplicate for r in results if isinstance(r, TurnResult))
+    finally:
+        await store.close()
