@@ -20,6 +20,7 @@ from bot.slack.server import (
     SocketConnection,
     add_slack_routes,
     build_slack_app,
+    create_http_session,
     create_socket_connection,
 )
 from bot.teams.server import add_teams_routes, create_teams_bot
@@ -99,7 +100,7 @@ async def create_service(
     drainer = Drainer()
     advisor = create_advisor(settings)
     advisor.observer = TurnObserver(metrics=metrics, log_text=settings.log_debug_text)
-    http = aiohttp.ClientSession()
+    http = create_http_session()
     app = web.Application(middlewares=[_refuse_while_draining(drainer)])
     service = Service(
         settings=settings, advisor=advisor, metrics=metrics, drainer=drainer, http=http, app=app

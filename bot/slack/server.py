@@ -32,6 +32,12 @@ EVENTS_PATH = "/slack/events"
 WEB_API_TIMEOUT_SECONDS = 10
 
 
+def create_http_session() -> aiohttp.ClientSession:
+    """The one HTTP session for outbound Web API calls. slack_sdk applies its own `timeout`
+    only to sessions it creates, so a session we hand it must carry the timeout itself."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS))
+
+
 def create_web_client(
     settings: Settings, session: aiohttp.ClientSession, *, token: str
 ) -> AsyncWebClient:
@@ -46,7 +52,11 @@ def create_web_client(
         timeout=WEB_API_TIMEOUT_SECONDS,
         session=session,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            # Only a connection that never opened is safe to retry: after a reset mid-request,
+            # Slack may already have posted the message, and a resend would post it twice.
+            AsyncConnectionErrorRetryHandler(
+                max_retry_count=2, error_types=[aiohttp.ClientConnectorError]
+            ),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
@@ -99,7 +109,7 @@ def add_slack_routes(web_app: web.Application, app: AsyncApp) -> None:
 
 
 async def run_http(settings: Settings, advisor: Advisor, *, host: str, port: int) -> None:
-    async with aiohttp.ClientSession() as session:
+    async with create_http_session() as session:
         app = build_slack_app(settings, advisor, session)
         web_app = web.Application()
         add_slack_routes(web_app, app)
@@ -140,7 +150,7 @@ def create_socket_connection(
 
 
 async def run_socket(settings: Settings, advisor: Advisor) -> None:
-    async with aiohttp.ClientSession() as session:
+    async with create_http_session() as session:
         app = build_slack_app(settings, advisor, session, socket=True)
         assert settings.slack_app_token is not None
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)

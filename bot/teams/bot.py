@@ -13,7 +13,7 @@ from botbuilder.schema import ChannelAccount
 
 from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
-from bot.teams.delivery import Delivery, Place
+from bot.teams.delivery import CALL_TIMEOUT_SECONDS, Delivery, Place
 from bot.teams.render import TeamsRenderer
 from dialogs.errors import StoreUnavailable
 from dialogs.runner import Advisor
@@ -85,6 +85,9 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_turn(self, turn_context: TurnContext) -> None:
         """The adapter's error boundary: log with the traceback and tell the person plainly."""
         where = hashed("teams", str(turn_context.activity.conversation.id or ""))
+        connector = turn_context.turn_state.get(turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY)
+        if connector is not None:  # msrest's own limit, so a hung connector frees its thread
+            connector.config.connection.timeout = CALL_TIMEOUT_SECONDS
         try:
             async with self.drainer.track():
                 await super().on_turn(turn_context)

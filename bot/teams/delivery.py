@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import requests
+import urllib3
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity
 from botframework.connector.models import ErrorResponseException
@@ -24,6 +26,29 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ATTEMPTS = 4
 MAX_WAIT_SECONDS = 5.0
+# Our own limit on one connector call (msrest's default is 100 s, in a worker thread), well
+# inside the ~15 s after which Teams redelivers a turn.
+CALL_TIMEOUT_SECONDS = 5.0
+
+
+def never_sent(exc: ClientRequestError) -> bool:
+    """True when the request cannot have reached the connector (the connection never opened),
+    so sending it again cannot post a card twice."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(
+            cause, requests.exceptions.ConnectTimeout | urllib3.exceptions.NewConnectionError
+        ):
+            return True
+        nested = getattr(cause, "inner_exception", None) or getattr(cause, "reason", None)
+        if nested is None and cause.args and isinstance(cause.args[0], BaseException):
+            nested = cause.args[0]
+        cause = nested if isinstance(nested, BaseException) else cause.__cause__
+    return False
+
+
 T = TypeVar("T")
 
 
@@ -79,12 +104,20 @@ async def with_retries(
     where = hashed("teams", conversation)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return await call()
+            async with asyncio.timeout(CALL_TIMEOUT_SECONDS):
+                return await call()
+        except TimeoutError:
+            if on_error is not None:
+                on_error(None)
+            # The connector may have acted on it: never resend, let the error boundary speak.
+            log.error("%s timed out in conversation %s", what, where)
+            raise
         except (ErrorResponseException, ClientRequestError) as exc:
             status = _status(exc)
             if on_error is not None:
                 on_error(status)
-            retryable = status in RETRY_STATUSES or isinstance(exc, ClientRequestError)
+            unsent = isinstance(exc, ClientRequestError) and never_sent(exc)
+            retryable = status in RETRY_STATUSES or unsent
             if not retryable or attempt == ATTEMPTS:
                 log.error("%s failed in conversation %s (status %s)", what, where, status)
                 raise
