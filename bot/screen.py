@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
-from dialogs.turn import Answered, Ask, Notice, Reply, TurnResult
+from dialogs.stores.base import SessionStore
+from dialogs.turn import Answered, Ask, Notice, Reply, SessionKey, TurnResult
 
 # Notices about a click on an old or foreign button: only the clicker needs to see them.
 CLICK_NOTICES = frozenset({"stale_click", "already_answered"})
@@ -58,18 +59,21 @@ class Step:
 def plan(result: TurnResult, *, clicked: str | None = None) -> list[Step]:
     """The steps for a turn's replies. A redelivered turn has none: it was shown already.
 
-    `clicked` is the id of the message whose button was pressed, if any. After each `ask` step
-    the adapter records a new ScreenRef for the message it posted.
+    `clicked` is the id of the message whose button was pressed, if any. Adapters carry out an
+    `ask` step with `show_question`: claim the note, post, record the message id.
     """
     if result.duplicate:
         return []
     ref = ScreenRef.load(result.ref)
-    on_screen = {result.previous_stamp, ref.stamp if ref else None}
+    # Only the note says what is on screen: it is claimed before a question is posted and put
+    # back if the post fails, so a question that never arrived is posted again next time.
+    on_screen = {ref.stamp} if ref else set()
     steps: list[Step] = []
     updated: set[str] = set()
     for reply in result.replies:
         if isinstance(reply, Answered):
-            target = clicked or (ref.message_id if ref and ref.stamp == reply.stamp else None)
+            posted = ref.message_id if ref and ref.stamp == reply.stamp else None
+            target = clicked or posted
             if target:
                 steps.append(Step(kind="update", reply=reply, target=target))
                 updated.add(target)
@@ -80,6 +84,7 @@ def plan(result: TurnResult, *, clicked: str | None = None) -> list[Step]:
             # start belongs to a rival turn that moved on first; that turn closes it.
             if (
                 ref is not None
+                and ref.message_id  # a claim with no message yet: nothing to close
                 and ref.stamp == result.previous_stamp
                 and ref.message_id not in updated
             ):
@@ -97,3 +102,30 @@ def closing_prompt(result: TurnResult) -> str:
     """The prompt of the question being left, for the closed version of its message."""
     ref = ScreenRef.load(result.ref)
     return ref.prompt if ref else ""
+
+
+class QuestionPoster(Protocol):
+    async def __call__(self) -> str:
+        """Post the question; return the platform's id for the message."""
+        ...
+
+
+async def show_question(
+    store: SessionStore, key: SessionKey, ask: Ask, *, ttl_seconds: int, post: QuestionPoster
+) -> bool:
+    """Claim the screen note for `ask`, post it, and record where it is. False when another
+    turn already shows (or is showing) this question; if the post fails the claim is undone."""
+    claim = ScreenRef(stamp=ask.stamp, message_id="", prompt=ask.prompt).dump()
+    taken, previous = await store.claim_ref(
+        key, stamp=ask.stamp, value=claim, ttl_seconds=ttl_seconds
+    )
+    if not taken:
+        return False
+    try:
+        message_id = await post()
+    except BaseException:
+        await store.release_ref(key, claimed=claim, previous=previous, ttl_seconds=ttl_seconds)
+        raise
+    ref = ScreenRef(stamp=ask.stamp, message_id=message_id, prompt=ask.prompt)
+    await store.put_ref(key, ref.dump(), ttl_seconds)
+    return True

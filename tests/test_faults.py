@@ -8,7 +8,7 @@ SLACK_API_URL, and the Teams bot on botbuilder's CloudAdapter, whose replies go 
 activity's serviceUrl: a proxy in front of the connector stand-in. Only bytes on the wire, and
 the answers the stand-ins are told to give, are tampered with.
 
-Tests marked xfail(strict=True) show production bugs; each reason says what and the fix.
+Each test once marked a production bug (strict xfail) until it was fixed; none is open now.
 """
 
 from __future__ import annotations
@@ -492,18 +492,6 @@ async def test_slow_redis_and_slow_slack_api_still_answer_once(slack_rig: SlackR
 
 # ============================================================================== Slack Web API
 
-COMING_BACK_BUG = (
-    "PRODUCTION BUG: bot/screen.py plan() counts result.previous_stamp as on screen, so a turn "
-    "that does not move the session never posts its Ask; when the turn that moved to the "
-    "question stored the answer but failed to post it (platform error past retries, or the "
-    "commit's reply lost), the person never sees it: '/llm-advisor' shows only 'Welcome back. "
-    "Here is where you left off.', 'status' only the progress. Fix: only the note (result.ref, "
-    "put_ref after a successful post) says what is on screen; before posting an Ask, claim the "
-    "note with a compare-and-set on the ref key (skip if it names this stamp already) and "
-    "restore it if the post fails. Dropping previous_stamp without the claim double-posts on "
-    "concurrent clicks (tests/test_serve.py::test_three_processes_behave_as_one_bot)."
-)
-
 
 def assert_posted_at_most_once_or_told(slack: SlackHarness, dm: str, user: str, posts: int) -> None:
     """The outcome an ambiguous failure allows: the next question once, or a clear message."""
@@ -651,7 +639,6 @@ async def test_slack_a_failed_turn_keeps_the_answer_and_says_so(
     assert after.answers == {"stage": "live"} and after.version == before.version + 1
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=COMING_BACK_BUG)
 @pytest.mark.parametrize("breakdown", list(SLACK_BREAKDOWNS))
 async def test_slack_after_a_failed_turn_the_person_gets_the_next_question_when_back(
     slack_rig: SlackRig, breakdown: str
@@ -773,7 +760,6 @@ async def test_teams_connector_that_keeps_failing_keeps_the_session_and_says_so(
     assert after.answers == {"stage": "live"} and after.version == before.version + 1
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=COMING_BACK_BUG)
 async def test_teams_after_a_failed_send_the_person_gets_the_next_question_when_back(
     teams_rig: TeamsRig,
 ) -> None:

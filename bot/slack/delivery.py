@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.screen import ScreenRef, closing_prompt, plan
+from bot.screen import closing_prompt, plan, show_question
 from bot.slack.render import SlackRenderer
 from dialogs.runner import Advisor
 from dialogs.turn import Ask, Reply, SessionKey, TurnResult
@@ -81,11 +81,16 @@ class Delivery:
                 await client.chat_update(channel=place.channel, ts=step.target, **payload)
             elif step.kind == "private":
                 await self.ephemeral(client, place, payload)
+            elif step.kind == "ask" and isinstance(step.reply, Ask):
+
+                async def post(payload: dict[str, Any] = payload) -> str:
+                    return await self.post(client, place, payload)
+
+                await show_question(
+                    self.advisor.store, place.key, step.reply, ttl_seconds=ttl, post=post
+                )
             else:
-                ts = await self.post(client, place, payload)
-                if step.kind == "ask" and isinstance(step.reply, Ask):
-                    ref = ScreenRef(stamp=step.reply.stamp, message_id=ts, prompt=step.reply.prompt)
-                    await self.advisor.store.put_ref(place.key, ref.dump(), ttl)
+                await self.post(client, place, payload)
 
     async def _close(self, client: AsyncWebClient, place: Place, ts: str, prompt: str) -> None:
         """Take the buttons off a question the person moved away from (back, skip, edit)."""

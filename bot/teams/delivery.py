@@ -16,7 +16,7 @@ from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
 from bot.observe import hashed
-from bot.screen import ScreenRef, closing_prompt, plan
+from bot.screen import closing_prompt, plan, show_question
 from bot.teams.render import TeamsRenderer
 from dialogs.runner import Advisor
 from dialogs.turn import Answered, Ask, Reply, SessionKey, TurnResult
@@ -194,13 +194,17 @@ class Delivery:
                 await self.update_card(
                     context, place, step.target, self.renderer.answered(step.reply)
                 )
+            elif step.kind == "ask" and isinstance(step.reply, Ask):
+                card = self.card(step.reply, place)
+
+                async def post(card: dict[str, Any] = card) -> str:
+                    return await self.send_card(context, place, card)
+
+                await show_question(
+                    self.advisor.store, place.key, step.reply, ttl_seconds=ttl, post=post
+                )
             elif step.reply is not None:
-                activity_id = await self.send_card(context, place, self.card(step.reply, place))
-                if step.kind == "ask" and isinstance(step.reply, Ask):
-                    ref = ScreenRef(
-                        stamp=step.reply.stamp, message_id=activity_id, prompt=step.reply.prompt
-                    )
-                    await self.advisor.store.put_ref(place.key, ref.dump(), ttl)
+                await self.send_card(context, place, self.card(step.reply, place))
 
     def card(self, reply: Reply, place: Place) -> dict[str, Any]:
         return self.renderer.card(

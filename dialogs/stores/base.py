@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any, Protocol
@@ -61,6 +62,18 @@ def is_persons_key(name: str, platform: str, workspace: str, user: str) -> bool:
     )
 
 
+def ref_stamp(raw: str | None) -> str | None:
+    """The question stamp a screen note names (notes are JSON with a "stamp")."""
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    stamp = data.get("stamp") if isinstance(data, dict) else None
+    return stamp if isinstance(stamp, str) else None
+
+
 def ref_key(key: SessionKey) -> str:
     """A small note an adapter keeps beside a session (e.g. which message shows the question)."""
     return f"{KEY_PREFIX}:m:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
@@ -104,6 +117,20 @@ class SessionStore(Protocol):
     async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None: ...
 
     async def get_ref(self, key: SessionKey) -> str | None: ...
+
+    async def claim_ref(
+        self, key: SessionKey, *, stamp: str, value: str, ttl_seconds: int
+    ) -> tuple[bool, str | None]:
+        """Atomically take the note for showing question `stamp`, unless it already names that
+        stamp (someone showed or is showing it). Returns whether it was taken, and the note it
+        replaced (for `release_ref` when the post then fails)."""
+        ...
+
+    async def release_ref(
+        self, key: SessionKey, *, claimed: str, previous: str | None, ttl_seconds: int
+    ) -> None:
+        """Put back `previous` if the note is still the `claimed` one."""
+        ...
 
     async def ping(self) -> None: ...
 

@@ -14,6 +14,7 @@ from dialogs.stores.base import (
     Commit,
     is_persons_key,
     ref_key,
+    ref_stamp,
     replies_key,
     session_key,
 )
@@ -101,6 +102,27 @@ class MemoryStore:
 
     async def get_ref(self, key: SessionKey) -> str | None:
         return self._get(ref_key(key))
+
+    async def claim_ref(
+        self, key: SessionKey, *, stamp: str, value: str, ttl_seconds: int
+    ) -> tuple[bool, str | None]:
+        async with self._lock:
+            current = self._get(ref_key(key))
+            if ref_stamp(current) == stamp:
+                return False, current
+            self._data[ref_key(key)] = (value, self._clock() + ttl_seconds)
+            return True, current
+
+    async def release_ref(
+        self, key: SessionKey, *, claimed: str, previous: str | None, ttl_seconds: int
+    ) -> None:
+        async with self._lock:
+            if self._get(ref_key(key)) != claimed:
+                return
+            if previous is None:
+                self._data.pop(ref_key(key), None)
+            else:
+                self._data[ref_key(key)] = (previous, self._clock() + ttl_seconds)
 
     async def ping(self) -> None:
         return None

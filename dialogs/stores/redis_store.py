@@ -68,6 +68,32 @@ redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[6])
 return 'applied'
 """
 
+# Take the screen note for question ARGV[1] unless it already names that question.
+CLAIM_SCRIPT = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, note = pcall(cjson.decode, current)
+  if ok and type(note) == 'table' and note['stamp'] == ARGV[1] then
+    return {0, current}
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return {1, current or ''}
+"""
+
+# Put the previous note back if the note is still the claim (its post failed).
+RELEASE_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  if ARGV[2] == '' then
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  end
+  return 1
+end
+return 0
+"""
+
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 # RedisClusterException is not a RedisError: it is what an unreachable Cluster raises.
 _FAILED = (*_UNAVAILABLE, RedisError, RedisClusterException)
@@ -112,6 +138,8 @@ class RedisStore:
             raise ValueError("wait_replicas needs a single server or Sentinel, not a Cluster")
         self._client = client
         self._commit = client.register_script(COMMIT_SCRIPT)
+        self._claim = client.register_script(CLAIM_SCRIPT)
+        self._release = client.register_script(RELEASE_SCRIPT)
         self._wait_replicas = wait_replicas
         self._wait_ms = max(1, int(wait_timeout_seconds * 1000))
 
@@ -272,6 +300,29 @@ class RedisStore:
         try:
             await self._ready()
             await self._client.set(ref_key(key), value, ex=max(1, int(ttl_seconds)))
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
+
+    async def claim_ref(
+        self, key: SessionKey, *, stamp: str, value: str, ttl_seconds: int
+    ) -> tuple[bool, str | None]:
+        try:
+            await self._ready()
+            taken, previous = await self._claim(
+                keys=[ref_key(key)], args=[stamp, value, max(1, int(ttl_seconds))]
+            )
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
+        return bool(int(taken)), (str(previous) if previous else None)
+
+    async def release_ref(
+        self, key: SessionKey, *, claimed: str, previous: str | None, ttl_seconds: int
+    ) -> None:
+        try:
+            await self._ready()
+            await self._release(
+                keys=[ref_key(key)], args=[claimed, previous or "", max(1, int(ttl_seconds))]
+            )
         except _FAILED as exc:
             raise _unavailable(exc) from exc
 
