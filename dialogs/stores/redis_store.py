@@ -13,7 +13,9 @@ primary managed by Sentinel, and a Cluster. Every key of a session carries the c
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -105,6 +107,23 @@ def _unavailable(exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(f"redis error: {exc}")
 
 
+def _pack(value: Mapping[str, Any]) -> str:
+    """Compact JSON, deflated when large: a summary's replies shrink from ~8 KB to ~2.5 KB."""
+    text = json.dumps(value, separators=(",", ":"))
+    if len(text) < 1024:
+        return text
+    return "z:" + base64.b64encode(zlib.compress(text.encode(), 6)).decode()
+
+
+def _unpack(raw: str) -> dict[str, Any] | None:
+    try:
+        text = zlib.decompress(base64.b64decode(raw[2:])).decode() if raw.startswith("z:") else raw
+        value = json.loads(text)
+    except (ValueError, zlib.error):
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def _document(raw: str | bytes | None) -> dict[str, Any] | None:
     if raw is None:
         return None
@@ -189,7 +208,7 @@ class RedisStore:
         replies: Sequence[Mapping[str, Any]],
         ttl_seconds: int,
     ) -> Commit:
-        cached = json.dumps({"event": event_id, "replies": list(replies)}, separators=(",", ":"))
+        cached = _pack({"event": event_id, "replies": list(replies)})
         keys = [session_key(key), replies_key(key)]
         args: list[str | int] = [
             expected_version,
@@ -244,8 +263,8 @@ class RedisStore:
             raise _unavailable(exc) from exc
         if raw is None:
             return None
-        cached = json.loads(raw)
-        if cached.get("event") != event_id:
+        cached = _unpack(str(raw))
+        if cached is None or cached.get("event") != event_id:
             return None
         replies: list[dict[str, Any]] = cached["replies"]
         return replies
