@@ -19,22 +19,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
-import os
-import statistics
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from redis import asyncio as aioredis
 
+from bench.common import Timing, positive, ratio, redis_url
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
@@ -44,7 +39,6 @@ from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import SessionKey, Turn
-from tests.support.redis_server import RedisServer
 
 # One person's conversation, repeated when --turns is longer: opening, answers typed as numbers,
 # and the global commands people use on the way; it ends by restarting, so a long run keeps
@@ -59,32 +53,10 @@ BENCH_RUNNER = RunnerConfig(turn_timeout_seconds=30.0)
 
 
 @dataclass(frozen=True, kw_only=True)
-class Pass:
-    """One pass over every conversation: how long it took and each turn's latency."""
-
-    turns: int
-    seconds: float
-    latencies: tuple[float, ...]
-
-    @property
-    def turns_per_second(self) -> float:
-        return self.turns / self.seconds if self.seconds > 0 else math.inf
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.latencies) * 1000
-
-    @property
-    def p99_ms(self) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)] * 1000
-
-
-@dataclass(frozen=True, kw_only=True)
 class StoreResult:
     store: str
-    sequential: Pass
-    concurrent: Pass
+    sequential: Timing
+    concurrent: Timing
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +86,9 @@ def user_key(run: str, user: int) -> SessionKey:
     )
 
 
-async def run_pass(*, advisor: Advisor, run: str, users: int, turns: int, concurrent: bool) -> Pass:
+async def run_pass(
+    *, advisor: Advisor, run: str, users: int, turns: int, concurrent: bool
+) -> Timing:
     """Every conversation, `turns` turns each in order; all at once or one after another."""
     latencies: list[float] = []
     start_at = datetime.now(UTC)
@@ -139,7 +113,7 @@ async def run_pass(*, advisor: Advisor, run: str, users: int, turns: int, concur
         for u in range(users):
             await converse(u)
     seconds = time.perf_counter() - began
-    return Pass(turns=users * turns, seconds=seconds, latencies=tuple(latencies))
+    return Timing(turns=users * turns, seconds=seconds, latencies=tuple(latencies))
 
 
 async def measure(
@@ -178,34 +152,17 @@ async def measure(
     return result, counts
 
 
-@contextmanager
-def redis_url() -> Iterator[tuple[str, str]]:
-    """REDIS_URL when set, else a private redis-server on a free port; yields (url, label)."""
-    given = os.environ.get("REDIS_URL", "").strip()
-    if given:
-        yield given, "REDIS_URL (if shared, other clients' commands are counted too)"
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-redis-") as directory:
-        server = RedisServer(directory=Path(directory)).start()
-        try:
-            label = f"private redis-server on 127.0.0.1:{server.port} (append-only, fsync always)"
-            yield server.url, label
-        finally:
-            server.stop()
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}x" if b > 0 else "n/a"
-
-
 def table(memory: StoreResult, redis: StoreResult) -> list[str]:
-    def cells(p: Pass) -> str:
+    def cells(p: Timing) -> str:
         return f"{p.turns_per_second:>9.0f}{p.median_ms:>11.3f}{p.p99_ms:>9.3f}"
 
-    def ratios(r: Pass, m: Pass) -> str:
+    def times(a: float, b: float) -> str:
+        return ratio(a, b, suffix="x")
+
+    def ratios(r: Timing, m: Timing) -> str:
         return (
-            f"{ratio(r.turns_per_second, m.turns_per_second):>9}"
-            f"{ratio(r.median_ms, m.median_ms):>11}{ratio(r.p99_ms, m.p99_ms):>9}"
+            f"{times(r.turns_per_second, m.turns_per_second):>9}"
+            f"{times(r.median_ms, m.median_ms):>11}{times(r.p99_ms, m.p99_ms):>9}"
         )
 
     head = f"{'turns/s':>9}{'median ms':>11}{'p99 ms':>9}"
@@ -274,13 +231,6 @@ async def main_async(*, users: int, turns: int, out: Callable[[str], None]) -> N
     if counts is not None:
         for line in commands(redis, *counts):
             out(line)
-
-
-def positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -18,16 +18,15 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from redis import asyncio as aioredis
 
+from bench.common import redis_url
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow_loader import load_flow
@@ -35,7 +34,6 @@ from dialogs.runner import Advisor, RunnerConfig
 from dialogs.stores.base import session_key
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import SessionKey, Turn
-from tests.support.redis_server import RedisServer
 
 ANSWERS = [
     "live", "core_feature", "inconsistent_behavior", "rarely", "regulated", "interactive",
@@ -238,18 +236,12 @@ def main() -> int:
         )
         return 0
     given = os.environ.get("REDIS_URL", "").strip()
-    with tempfile.TemporaryDirectory() as tmp:
-        server = None if given else RedisServer(directory=Path(tmp), appendonly=False).start()
-        url = given or (server.url if server else "")
-        try:
-            results = asyncio.run(main_async(url, args.quick))
-            results["three_processes"] = {
-                users: three_processes(url, users, 18 if users <= 100 else 6)
-                for users in ([30, 300] if not args.quick else [30])
-            }
-        finally:
-            if server is not None:
-                server.stop()
+    with redis_url(appendonly=False) as (url, _):
+        results = asyncio.run(main_async(url, args.quick))
+        results["three_processes"] = {
+            users: three_processes(url, users, 18 if users <= 100 else 6)
+            for users in ([30, 300] if not args.quick else [30])
+        }
     where = "REDIS_URL" if given else "private redis-server, no persistence"
     print(f"redis: {where}; python {sys.version.split()[0]}")
     row = "  {0:>6} {1:>7} {2:>9} {3:>10} {4:>9}"

@@ -50,18 +50,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import math
+import operator
 import os
 import re
-import statistics
 import sys
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from types import CodeType
 from typing import Any, Final
 
 import aiohttp
@@ -74,8 +72,23 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 
-from bench.bench_engine import positive, redis_url
-from bench.bench_slack import ANSWERS, TYPED_ANSWER, percentile
+from bench import common
+from bench.common import (
+    ANSWERS,
+    TURN_TIMEOUT_SECONDS,
+    TYPED_ANSWER,
+    WARMUP_USERS,
+    Areas,
+    BenchError,
+    Pass,
+    Profiled,
+    ProfileText,
+    measured_rounds,
+    profile_report,
+    redis_url,
+    report,
+    tally,
+)
 from bot.app import create_advisor
 from bot.settings import Settings
 from bot.teams.bot import FAILED, FOREIGN, UNAVAILABLE, UNREADABLE
@@ -95,18 +108,12 @@ from tests.support.teams_activities import (
 )
 from tests.support.teams_connector import ConnectorCall, Operation, TeamsConnector
 
-TURN_TIMEOUT_SECONDS: Final = 30.0
-WARMUP_USERS: Final = 4
 QUESTION_HEADING: Final = re.compile(r"Question \d+ of \d+$")
 POSTS: Final = (Operation.SEND, Operation.REPLY)
 # Dev mode, as `create_teams_bot` configures it when there are no credentials.
 DEV_CONFIGURATION: Final = AuthConfiguration(
     APP_ID="", APP_PASSWORD="", APP_TYPE="MultiTenant", APP_TENANTID=None
 )
-
-
-class BenchError(RuntimeError):
-    """A turn went wrong (an error message, a refused request, a timeout): the numbers would lie."""
 
 
 # ---------------------------------------------------------------------------- the stand-in
@@ -116,64 +123,32 @@ class BenchError(RuntimeError):
 class Arrival:
     """One connector call as it reached the stand-in, and the id it answered a new message with."""
 
-    at: float
     call: ConnectorCall
     status: int
     answer_id: str
 
 
-@dataclass
-class Inbox:
+class Inbox(common.Inbox[Arrival]):
     """The connector calls one simulated user's conversation received."""
 
-    arrivals: list[Arrival] = field(default_factory=list)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
-    cursor: int = 0
+    def check(self, arrival: Arrival) -> None:
+        call = arrival.call
+        if arrival.status >= 400:
+            raise BenchError(f"the stand-in refused {call.method} {call.path}")
+        if call.operation in POSTS and not call.cards:
+            text = call.body.get("text")
+            known = text in (FAILED, UNAVAILABLE, FOREIGN, UNREADABLE)
+            raise BenchError(f"the bot answered with text{' (its error)' * known}: {text!r}")
 
-    def add(self, arrival: Arrival) -> None:
-        self.arrivals.append(arrival)
-        self.changed.set()
+    def is_update(self, arrival: Arrival, updated: str | None) -> bool:
+        return arrival.call.operation == Operation.UPDATE and arrival.call.activity_id == updated
 
-    async def turn(self, *, updated_id: str | None) -> Arrival:
-        """Wait for one turn's calls: the update of `updated_id` (when given) and the next
-        question or summary post. Returns the post, timed by the later of the two."""
-        try:
-            async with asyncio.timeout(TURN_TIMEOUT_SECONDS):
-                while (found := self._scan(updated_id)) is None:
-                    self.changed.clear()  # no await since the scan: no wake-up is lost
-                    await self.changed.wait()
-                return found
-        except TimeoutError:
-            seen = [(a.call.method, a.call.operation.value, a.status) for a in self.arrivals]
-            raise BenchError(f"turn did not finish in {TURN_TIMEOUT_SECONDS}s: {seen}") from None
+    def is_post(self, arrival: Arrival) -> bool:
+        call = arrival.call
+        return call.operation in POSTS and (is_question(call) or is_summary(call))
 
-    def _scan(self, updated_id: str | None) -> Arrival | None:
-        update_at: float | None = None if updated_id else 0.0
-        update_index = post_index = -1
-        post: Arrival | None = None
-        for index in range(self.cursor, len(self.arrivals)):
-            arrival = self.arrivals[index]
-            call = arrival.call
-            if arrival.status >= 400:
-                raise BenchError(f"the stand-in refused {call.method} {call.path}")
-            if call.operation in POSTS and not call.cards:
-                text = call.body.get("text")
-                known = text in (FAILED, UNAVAILABLE, FOREIGN, UNREADABLE)
-                raise BenchError(f"the bot answered with text{' (its error)' * known}: {text!r}")
-            if (
-                update_at is None
-                and call.operation == Operation.UPDATE
-                and call.activity_id == updated_id
-            ):
-                update_at, update_index = arrival.at, index
-            elif (
-                post is None and call.operation in POSTS and (is_question(call) or is_summary(call))
-            ):
-                post, post_index = arrival, index
-        if update_at is None or post is None:
-            return None
-        self.cursor = max(update_index, post_index) + 1
-        return Arrival(max(update_at, post.at), post.call, post.status, post.answer_id)
+    def glimpse(self, arrival: Arrival) -> object:
+        return (arrival.call.method, arrival.call.operation.value, arrival.status)
 
 
 class BenchConnector(TeamsConnector):
@@ -201,7 +176,7 @@ class BenchConnector(TeamsConnector):
         inbox = self.inboxes.get(call.conversation_id)
         if inbox is not None:
             answer_id = str(answer.get("id", "")) if isinstance(answer, dict) else ""
-            inbox.add(Arrival(arrived, call, status, answer_id))
+            inbox.add(arrived, Arrival(call, status, answer_id))
         return status, answer, headers
 
 
@@ -310,13 +285,7 @@ class Client:
         )
 
 
-@dataclass
-class Assessment:
-    """One user's turns: each latency, and every question and answered card seen."""
-
-    latencies: list[float] = field(default_factory=list)
-    posts: list[ConnectorCall] = field(default_factory=list)
-    updates: list[ConnectorCall] = field(default_factory=list)
+Assessment = common.Assessment[ConnectorCall]
 
 
 async def advisor_assessment(
@@ -328,8 +297,8 @@ async def advisor_assessment(
     try:
         began = time.perf_counter()
         await client.say(person, "hello")
-        post = await inbox.turn(updated_id=None)
-        done.latencies.append(post.at - began)
+        arrived, post = await inbox.turn(None)
+        done.latencies.append(arrived - began)
         while not is_summary(post.call):
             done.posts.append(post.call)
             value = choose(post.call)
@@ -338,9 +307,9 @@ async def advisor_assessment(
                 await client.click(person, value, post.answer_id)
             else:
                 await client.say(person, TYPED_ANSWER)
-            post = await inbox.turn(updated_id=post.answer_id)
-            done.latencies.append(post.at - began)
-        done.updates = [a.call for a in inbox.arrivals if a.call.operation == Operation.UPDATE]
+            arrived, post = await inbox.turn(post.answer_id)
+            done.latencies.append(arrived - began)
+        done.updates = [a.call for _, a in inbox.received if a.call.operation == Operation.UPDATE]
     finally:
         connector.inboxes.pop(person.conversation, None)
     return done
@@ -357,8 +326,8 @@ async def bare_assessment(
         for _ in range(turns):
             began = time.perf_counter()
             await client.click(person, value, reply_to)
-            post = await inbox.turn(updated_id=reply_to)
-            done.latencies.append(post.at - began)
+            arrived, post = await inbox.turn(reply_to)
+            done.latencies.append(arrived - began)
             if is_summary(post.call):  # read the card as an advisor user does
                 raise BenchError("the bare bot sent a summary")
             value = choose(post.call) or value
@@ -421,55 +390,10 @@ def advisor_application(settings: Settings, advisor: Advisor) -> web.Application
 
 async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
     """The application behind aiohttp on a free loopback port."""
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}{MESSAGES_PATH}"
+    return await common.serve(web_app, MESSAGES_PATH)
 
 
 # ---------------------------------------------------------------------------- passes
-
-
-@dataclass(frozen=True, kw_only=True)
-class Pass:
-    side: str
-    assessments: int
-    turns: int
-    seconds: float
-    cpu_seconds: float  # this process's CPU time, all threads (the redis-server's is not in it)
-    latencies: tuple[float, ...]
-    last_turns: tuple[float, ...]  # each assessment's last turn: the summary on the advisor
-    calls: Counter[str]
-
-    @property
-    def assessments_per_second(self) -> float:
-        return self.assessments / self.seconds if self.seconds > 0 else math.inf
-
-    @property
-    def turns_per_second(self) -> float:
-        return self.turns / self.seconds if self.seconds > 0 else math.inf
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.latencies) * 1000
-
-    @property
-    def p99_ms(self) -> float:
-        return percentile(self.latencies, 0.99) * 1000
-
-    @property
-    def cpu_ms_per_turn(self) -> float:
-        return self.cpu_seconds / self.turns * 1000
-
-    @property
-    def busy(self) -> float:
-        """How much of the pass's wall time this process spent on a CPU (1.0 = one core)."""
-        return self.cpu_seconds / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def calls_per_turn(self) -> float:
-        return sum(self.calls.values()) / self.turns
 
 
 Run = Callable[[Person], Awaitable[Assessment]]
@@ -479,98 +403,65 @@ async def run_pass(
     *, side: str, run: Run, connector: BenchConnector, users: int, concurrency: int
 ) -> tuple[Pass, list[Assessment]]:
     """`users` assessments, at most `concurrency` at once, each turn waiting for the last."""
-    pending = [Person() for _ in range(users)]
-    done: list[Assessment] = []
-
-    async def worker() -> None:
-        while pending:
-            done.append(await run(pending.pop()))
-
     connector.calls.clear()  # the stand-in's own log; the inboxes hold what the bench reads
-    connector.operations.clear()
-    began, cpu_began = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(worker() for _ in range(min(users, concurrency))))
-    seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
-    latencies = tuple(latency for a in done for latency in a.latencies)
-    assert len(done) == users
-    result = Pass(
+    return await common.run_pass(
         side=side,
-        assessments=users,
-        turns=len(latencies),
-        seconds=seconds,
-        cpu_seconds=cpu_seconds,
-        latencies=latencies,
-        last_turns=tuple(a.latencies[-1] for a in done),
-        calls=Counter(connector.operations),
+        run=run,
+        new_user=Person,
+        calls=connector.operations,
+        users=users,
+        concurrency=concurrency,
     )
-    return result, done
 
 
 # ---------------------------------------------------------------------------- profiling
 
 
-AREAS: Final = (
-    ("bot/teams", "bot.teams (adapter)"),
-    ("/bot/", "bot (rendering)"),
-    ("/dialogs/", "dialogs (engine)"),
-    ("/jinja2/", "jinja2"),
-    ("/templates/", "jinja2"),
-    ("/botbuilder/", "botbuilder"),
-    ("/botframework/", "botframework (connector)"),
-    ("/msrest/", "msrest"),
-    ("/isodate/", "msrest"),
-    ("/requests/", "requests and urllib3"),
-    ("/urllib3/", "requests and urllib3"),
-    ("/redis/", "redis-py"),
-    ("/aiohttp/", "aiohttp"),
-    ("/multidict/", "aiohttp"),
-    ("/yarl/", "aiohttp"),
-    ("/tests/support/", "stand-in and activities"),
-    ("/bench/", "bench driver"),
-    ("concurrent/futures", "threads"),
-    ("threading", "threads"),
-    ("asyncio", "asyncio and selectors"),
-    ("selectors", "asyncio and selectors"),
-    ("/json/", "json"),
-    ("/http/", "http.client"),
-    ("/email/", "http.client"),
+AREAS: Final = Areas(
+    files=(
+        ("bot/teams", "bot.teams (adapter)"),
+        ("/bot/", "bot (rendering)"),
+        ("/dialogs/", "dialogs (engine)"),
+        ("/jinja2/", "jinja2"),
+        ("/templates/", "jinja2"),
+        ("/botbuilder/", "botbuilder"),
+        ("/botframework/", "botframework (connector)"),
+        ("/msrest/", "msrest"),
+        ("/isodate/", "msrest"),
+        ("/requests/", "requests and urllib3"),
+        ("/urllib3/", "requests and urllib3"),
+        ("/redis/", "redis-py"),
+        ("/aiohttp/", "aiohttp"),
+        ("/multidict/", "aiohttp"),
+        ("/yarl/", "aiohttp"),
+        ("/tests/support/", "stand-in and activities"),
+        ("/bench/", "bench driver"),
+        ("concurrent/futures", "threads"),
+        ("threading", "threads"),
+        ("asyncio", "asyncio and selectors"),
+        ("selectors", "asyncio and selectors"),
+        ("/json/", "json"),
+        ("/http/", "http.client"),
+        ("/email/", "http.client"),
+    ),
+    builtins=(  # "<built-in method ...>" / "<method ... of ... objects>"
+        (("json",), "json"),
+        (("select", "socket", "_asyncio", "_ssl"), "asyncio and selectors"),
+        (("lock", "thread"), "threads"),
+    ),
 )
-
-
-def area(code: CodeType | str) -> str:
-    if isinstance(code, str):  # a builtin: "<built-in method ...>" / "<method ... of ... objects>"
-        if "json" in code:
-            return "json"
-        if "select" in code or "socket" in code or "_asyncio" in code or "_ssl" in code:
-            return "asyncio and selectors"
-        if "lock" in code or "thread" in code:
-            return "threads"
-        return "builtins"
-    name = code.co_filename.replace("\\", "/")
-    for needle, label in AREAS:
-        if needle in name:
-            return label
-    return "other stdlib/libs" if "/lib/" in name else "other"
-
-
-def describe(code: CodeType | str) -> str:
-    if isinstance(code, str):
-        return code[:70]
-    name = code.co_filename.replace("\\", "/")
-    for marker in ("/site-packages/", "/work/main/", "/lib/python3.11/"):
-        if marker in name:
-            name = name.split(marker, 1)[1]
-            break
-    return f"{name}:{code.co_firstlineno}({code.co_name})"
-
-
-@dataclass(frozen=True)
-class Profiled:
-    turns: int
-    cpu_seconds: float
-    by_area: dict[str, float]  # seconds of own (not cumulative) CPU time
-    own: dict[str, float]
-    cumulative: dict[str, float]
+PROFILE_TEXT: Final = ProfileText(
+    area_heading=(
+        "CPU time per turn by area, under cProfile (which inflates small calls), microseconds,",
+        "loop thread and connector-client worker threads together:",
+    ),
+    area_width=28,
+    own_heading="own CPU time per turn (us) by function, top 20 by advisor minus bare:",
+    own_rows=20,
+    own_difference=True,
+    cumulative_heading="advisor pass, cumulative CPU time per turn (us) in bot/ and dialogs/, "
+    "top 15:",
+)
 
 
 async def profiled(run: Callable[[], Awaitable[Pass]], *, executor: ThreadPoolExecutor) -> Profiled:
@@ -604,130 +495,22 @@ async def profiled(run: Callable[[], Awaitable[Pass]], *, executor: ThreadPoolEx
         loop.set_default_executor(executor)
         # Threads that end take their (still enabled) profilers' hooks with them.
         await asyncio.to_thread(workers.shutdown)
-    by_area: defaultdict[str, float] = defaultdict(float)
-    own: defaultdict[str, float] = defaultdict(float)
-    cumulative: defaultdict[str, float] = defaultdict(float)
-    for profile in [main, *profiles]:
-        for entry in profile.getstats():
-            by_area[area(entry.code)] += entry.inlinetime
-            own[describe(entry.code)] += entry.inlinetime
-            if not isinstance(entry.code, str):
-                cumulative[describe(entry.code)] += entry.totaltime
-    return Profiled(result.turns, result.cpu_seconds, dict(by_area), dict(own), dict(cumulative))
-
-
-def profile_report(bare: Profiled, advisor: Profiled) -> list[str]:
-    def per_turn(p: Profiled, name: str) -> float:
-        return p.by_area.get(name, 0.0) / p.turns * 1e6
-
-    areas = sorted(
-        set(bare.by_area) | set(advisor.by_area),
-        key=lambda a: -(per_turn(advisor, a) - per_turn(bare, a)),
-    )
-    lines = [
-        "CPU time per turn by area, under cProfile (which inflates small calls), microseconds,",
-        "loop thread and connector-client worker threads together:",
-        f"  {'area':<28}{'bare':>9}{'advisor':>9}{'difference':>12}",
-    ]
-    for name in areas:
-        b, a = per_turn(bare, name), per_turn(advisor, name)
-        if max(a, b) >= 5:
-            lines.append(f"  {name:<28}{b:>9.0f}{a:>9.0f}{a - b:>+12.0f}")
-    total_b = sum(bare.by_area.values()) / bare.turns * 1e6
-    total_a = sum(advisor.by_area.values()) / advisor.turns * 1e6
-    lines.append(f"  {'total':<28}{total_b:>9.0f}{total_a:>9.0f}{total_a - total_b:>+12.0f}")
-    lines.append("")
-    lines.append("own CPU time per turn (us) by function, top 20 by advisor minus bare:")
-    lines.append(f"  {'bare':>7}{'advisor':>9}{'diff':>8}  function")
-
-    def own(p: Profiled, name: str) -> float:
-        return p.own.get(name, 0.0) / p.turns * 1e6
-
-    names = set(bare.own) | set(advisor.own)
-    for name in sorted(names, key=lambda n: -(own(advisor, n) - own(bare, n)))[:20]:
-        b, a = own(bare, name), own(advisor, name)
-        lines.append(f"  {b:>7.1f}{a:>9.1f}{a - b:>+8.1f}  {name}")
-    lines.append("")
-    lines.append("advisor pass, cumulative CPU time per turn (us) in bot/ and dialogs/, top 15:")
-    ours = {
-        k: v
-        for k, v in advisor.cumulative.items()
-        if k.startswith(("bot/", "dialogs/")) and "lambda" not in k
-    }
-    for name, seconds in sorted(ours.items(), key=lambda i: -i[1])[:15]:
-        lines.append(f"  {seconds / advisor.turns * 1e6:>7.1f}  {name}")
-    return lines
+    return tally([main, *profiles], turns=result.turns, areas=AREAS, combine=operator.add)
 
 
 # ---------------------------------------------------------------------------- reporting
+
+
+NOTE: Final = (
+    "note: the load generator and the stand-in connector share this process and its event"
+    " loop with both bots; their cost is in both sides' numbers."
+)
 
 
 async def forget(advisor: Advisor, people: Sequence[Person]) -> None:
     """Delete the sessions a pass wrote (one at a time: the pool stays small)."""
     for person in people:
         await advisor.store.delete(person.place.key)
-
-
-def ratio(a: float, b: float) -> str:
-    return f"{a / b:.2f}" if b > 0 else "n/a"
-
-
-def table(bare: Pass, advisor: Pass) -> list[str]:
-    head = (
-        f"{'':<9}{'assessments/s':>14}{'turns/s':>9}{'median ms':>11}{'p99 ms':>9}"
-        f"{'CPU ms/turn':>13}{'busy':>6}{'calls/turn':>12}{'turns':>7}{'seconds':>9}"
-    )
-
-    def row(p: Pass) -> str:
-        return (
-            f"{p.side:<9}{p.assessments_per_second:>14.1f}{p.turns_per_second:>9.0f}"
-            f"{p.median_ms:>11.2f}{p.p99_ms:>9.2f}{p.cpu_ms_per_turn:>13.2f}{p.busy:>6.0%}"
-            f"{p.calls_per_turn:>12.2f}{p.turns:>7}{p.seconds:>9.2f}"
-        )
-
-    a, b = advisor, bare
-    ratios = (
-        f"{'adv/bare':<9}{ratio(a.assessments_per_second, b.assessments_per_second):>14}"
-        f"{ratio(a.turns_per_second, b.turns_per_second):>9}"
-        f"{ratio(a.median_ms, b.median_ms):>11}{ratio(a.p99_ms, b.p99_ms):>9}"
-        f"{ratio(a.cpu_ms_per_turn, b.cpu_ms_per_turn):>13}"
-    )
-    return [head, row(bare), row(advisor), ratios]
-
-
-def calls_line(p: Pass) -> str:
-    parts = ", ".join(f"{name} {n / p.turns:.2f}" for name, n in sorted(p.calls.items()))
-    return f"  {p.side}: {parts}"
-
-
-def report(passes: dict[str, list[Pass]], out: Callable[[str], None]) -> float:
-    """Print the best pass of each side; return the advisor/bare ratio of turns per second."""
-    best = {s: max(ps, key=lambda p: p.turns_per_second) for s, ps in passes.items()}
-    out("")
-    out(f"best of {len(passes['bare'])} passes each:")
-    for line in table(best["bare"], best["advisor"]):
-        out(line)
-    share = best["advisor"].turns_per_second / best["bare"].turns_per_second
-    out("")
-    out(
-        f"advisor/bare turns per second: {share:.2f} "
-        f"(target at least 0.70: {'met' if share >= 0.7 else 'NOT met'})"
-    )
-    out("each assessment's last turn (the summary, on the advisor), ms:")
-    for side in ("bare", "advisor"):
-        last = best[side].last_turns
-        out(
-            f"  {side}: median {statistics.median(last) * 1000:.2f}, "
-            f"p99 {percentile(last, 0.99) * 1000:.2f}"
-        )
-    out("connector calls per turn:")
-    for side in ("bare", "advisor"):
-        out(calls_line(best[side]))
-    out(
-        "note: the load generator and the stand-in connector share this process and its event"
-        " loop with both bots; their cost is in both sides' numbers."
-    )
-    return share
 
 
 def card_of(call: ConnectorCall) -> dict[str, Any]:
@@ -834,17 +617,8 @@ async def main_async(
                     f"Adaptive Card problems in the warm-up's cards: {len(problems)}"
                     + "".join(f"\n  {p}" for p in problems[:5])
                 )
-                passes: dict[str, list[Pass]] = {"bare": [], "advisor": []}
-                for number in range(rounds):
-                    for side in ("bare", "advisor"):
-                        result = await measure(side, users)
-                        passes[side].append(result)
-                        out(
-                            f"  round {number + 1} {side:<8}{result.turns_per_second:>8.0f} turns/s"
-                            f"{result.median_ms:>9.2f} ms median{result.p99_ms:>9.2f} ms p99"
-                            f"{result.cpu_ms_per_turn:>8.2f} CPU ms/turn, {result.busy:.0%} busy"
-                        )
-                share = report(passes, out)
+                passes = await measured_rounds(measure, users=users, rounds=rounds, out=out)
+                share = report(passes, out, calls="connector calls", notes=(NOTE,))
                 if share < 0.7 and not profile:
                     out("run with --profile to see where the advisor's CPU time goes")
                 if profile:
@@ -856,7 +630,7 @@ async def main_async(
                     advisor_profile = await profiled(
                         lambda: measure("advisor", profile_users), executor=executor
                     )
-                    for line in profile_report(bare_profile, advisor_profile):
+                    for line in profile_report(bare_profile, advisor_profile, PROFILE_TEXT):
                         out(line)
                 return share
             finally:
@@ -867,25 +641,16 @@ async def main_async(
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    return common.side_by_side_args(
+        argv,
         prog="python -m bench.bench_teams",
         description="Simulated Teams users completing assessments: the advisor against a bare "
         "botbuilder bot making the same connector calls per click, on a local stand-in Bot "
         "Connector.",
+        users=16,
+        profile_help="then profile one pass of each side with cProfile and print where the CPU "
+        "goes",
     )
-    parser.add_argument("--users", type=positive, default=16, help="assessments per pass (16)")
-    parser.add_argument(
-        "--concurrency", type=positive, default=10, help="users in flight at once (10)"
-    )
-    parser.add_argument(
-        "--rounds", type=positive, default=2, help="measured passes of each side, alternated (2)"
-    )
-    parser.add_argument(
-        "--profile",
-        action="store_true",
-        help="then profile one pass of each side with cProfile and print where the CPU goes",
-    )
-    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
