@@ -1,0 +1,441 @@
+"""Hypothesis strategies and checks shared by the Slack and Teams fuzz tests.
+
+Strategy factories are cached: hypothesis works out each new strategy object's properties
+afresh, which costs more than an example against the real server when a test builds them per
+example.
+
+The fuzz tests drive real servers on an event loop of their own (`LoopThread`), so a plain
+synchronous ``@given`` test can run many examples against one server started per module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from functools import cache
+from typing import Any, Final, TypeVar
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from redis import asyncio as aioredis
+
+from dialogs.flow import Flow
+from dialogs.session import Session
+from dialogs.stores.base import KEY_PREFIX
+
+T = TypeVar("T")
+
+#: Set FUZZ_SHRINK=1 to have hypothesis shrink a failure to a minimal example. Off by default:
+#: some failures cost seconds per run (Bolt waits out its 3 s ack timeout when a listener
+#: crashes), and shrinking replays hundreds of them.
+SHRINK: Final = os.environ.get("FUZZ_SHRINK", "") == "1"
+
+#: One profile for every fuzz test: the same examples on every run and machine, no example
+#: database, no per-example deadline (a real server and Redis sit behind every example).
+FUZZ: Final = settings(
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=False,
+    phases=tuple(Phase) if SHRINK else (Phase.explicit, Phase.generate),
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+#: For tests of a known failure: run the explicit examples and a few more, never shrink.
+NO_SHRINK: Final = (Phase.explicit, Phase.generate)
+
+# -- text ---------------------------------------------------------------------------------------
+
+#: Live Slack markup a person might type. None of it may reach a mrkdwn field or `text` as is.
+SLACK_LIVE: Final = (
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<!subteam^SFZEVIL>",
+    "<@UFZEVIL>",
+    "<@WFZEVIL|admin>",
+    "<#CFZEVIL>",
+    "<https://evil.example/login|click me>",
+    "<http://evil.example>",
+    "<mailto:evil@evil.example|mail>",
+    "<!date^1392734382^{date}|x>",
+)
+#: Live Adaptive Card TextBlock features a person might type.
+TEAMS_LIVE: Final = (
+    "[click me](https://evil.example/login)",
+    "[x]\t(https://evil.example)",
+    "[x]\n(https://evil.example)",
+    "{{DATE(2017-02-14T06:08:39Z, SHORT)}}",
+    "{{TIME(2017-02-14T06:08:39Z)}}",
+    "{{{DATE(2017-02-14T06:08:39Z, LONG)}}}",
+    "{{{{TIME(2017-02-14T06:08:39Z)}}}}",
+    "${$root.secret}",
+    "<at>someone</at>",
+)
+ODD_CHARACTERS: Final = (
+    "\u202e",  # right-to-left override
+    "\u202d",
+    "\u2066",
+    "\u2069",
+    "\u200b",  # zero-width space
+    "\u200d",  # zero-width joiner
+    "\ufeff",
+    "\u0000",
+    "\u0001",
+    "\u001b[31m",
+    "\u007f",
+    "\u0085",
+    "\r\n",
+    "\t",
+    "🙂",
+    "👩‍👩‍👧‍👦",
+    "🏳️‍🌈",
+    "\u05e9\u05dc\u05d5\u05dd",  # Hebrew
+    "مرحبا",
+    "e\u0301",  # combining accent
+    "Ω≈ç√",
+    "\U0001d54f",
+    "&amp;",
+    "&lt;",
+    "&gt;",
+    "&",
+    "<",
+    ">",
+    '"',
+    "\\",
+    "\\u0000",
+    "`",
+    "```",
+    "*bold*",
+    "_it_",
+    "~strike~",
+    "%s%n",
+    "{}",
+    "{0}",
+    "{name}",
+    "'; DROP TABLE sessions; --",
+    "../../etc/passwd",
+    ":warning:",
+)
+WORDS: Final = (
+    "",
+    " ",
+    "hi",
+    "help",
+    "status",
+    "back",
+    "skip",
+    "yes",
+    "no",
+    "restart",
+    "forget",
+    "cancel",
+    "why",
+    "results",
+    "start",
+    "edit",
+    "edit budget",
+    "edit <question>",
+    "1",
+    "2",
+    "99",
+    "-1",
+    "0",
+    "live",
+    "idea",
+    "scale",
+    "2B",
+    "1.5e9",
+    "350M",
+    "1e400",
+    "NaN",
+)
+
+
+def _huge(pieces: list[str], size: int) -> str:
+    unit = "".join(pieces) or "x"
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+@cache
+def odd_text(live: tuple[str, ...], *, max_huge: int = 40_000) -> st.SearchStrategy[str]:
+    """Free text a hostile or unlucky person might type: commands, markup, oddities, floods."""
+    piece = st.one_of(
+        st.sampled_from(WORDS),
+        st.sampled_from(live),
+        st.sampled_from(ODD_CHARACTERS),
+        st.text(max_size=12),
+    )
+    mixed = st.lists(piece, max_size=8).map(" ".join)
+    huge = st.builds(_huge, st.lists(piece, min_size=1, max_size=4), st.integers(2_000, max_huge))
+    return st.one_of(
+        st.sampled_from(WORDS),
+        st.sampled_from(live),
+        mixed,
+        mixed,
+        st.text(),
+        huge,
+    )
+
+
+@cache
+def junk() -> st.SearchStrategy[Any]:
+    """Any JSON value, kept small."""
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**63), 2**63),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=20),
+        st.sampled_from(["", "null", "{}", "[]", "0", "U0", "C0", "D0"]),
+    )
+    nested = st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
+    return st.one_of(scalars, nested)  # half of them scalars: those break the most code
+
+
+#: A mutation plan: (key, operation, junk) steps, then extra keys; drawn before the ids exist.
+Plan = tuple[tuple[tuple[str, str, Any], ...], dict[str, Any]]
+
+
+@cache
+def ids() -> st.SearchStrategy[Any]:
+    """What may stand where a platform id goes: missing, blank, odd id-like text or an object.
+
+    Scalars of other types (numbers, booleans) crash Bolt's own request parsing; those shapes
+    have a test of their own.
+    """
+    text = st.one_of(
+        st.text(alphabet="UWCDGTB0123456789AXZ\u202e\u200b .-_|:;@", max_size=40),
+        st.just("U" + "X" * 300),
+    )
+    return st.one_of(st.none(), st.just(""), text, st.fixed_dictionaries({"id": text}))
+
+
+#: Junk that is truthy and not an object: `x.get(...)` on it fails, `x or {}` does not help.
+TRUTHY_SCALARS: Final[tuple[Any, ...]] = (1, -1, True, 1.5, "x", "0", ["x"], [{}], [[]])
+
+
+@cache
+def plans(
+    keys: tuple[str, ...],
+    *,
+    focus: str | None = None,
+    max_steps: int = 2,
+    id_keys: frozenset[str] = frozenset(),
+    object_keys: frozenset[str] = frozenset(),
+) -> st.SearchStrategy[Plan]:
+    """Which keys of a payload to drop, blank or replace with junk, and which keys to add.
+
+    `focus`, when given, is always changed; tests parametrize over it, because hypothesis
+    left to itself visits some keys far more than others. Keys in `id_keys` get id-like junk
+    only (see `ids`), keys in `object_keys` objects (or nothing); the others get truthy
+    scalars half of the time.
+    """
+    operations = st.sampled_from(["drop", "junk", "empty"])
+
+    def change(key: str) -> st.SearchStrategy[tuple[str, str, Any]]:
+        if key in id_keys:
+            values = ids()
+        elif key in object_keys:
+            values = st.none() | st.dictionaries(st.sampled_from(["id", "ts", "x"]), junk())
+        else:
+            values = st.one_of(st.sampled_from(TRUTHY_SCALARS), junk())
+        return st.tuples(st.just(key), operations, values)
+
+    first = change(focus) if focus is not None else st.none()
+    others = [k for k in keys if k != focus]
+    rest = st.lists(st.one_of(*map(change, others)), max_size=max_steps) if others else st.just([])
+    steps = st.builds(
+        lambda f, r: tuple({s[0]: s for s in [*([f] if f else []), *r]}.values()), first, rest
+    )
+    extra = st.dictionaries(st.sampled_from(["x", "extra", "__proto__", "💥"]), junk(), max_size=2)
+    return st.tuples(steps, extra)
+
+
+def apply_plan(base: dict[str, Any], plan: Plan) -> dict[str, Any]:
+    out = dict(base)
+    steps, extra = plan
+    for key, operation, value in steps:
+        if operation == "drop":
+            out.pop(key, None)
+        elif operation == "junk":
+            out[key] = value
+        else:
+            old = base.get(key)
+            out[key] = type(old)() if isinstance(old, (str, list, dict)) else None
+    out.update(extra)
+    return out
+
+
+# -- running coroutines from a synchronous hypothesis test --------------------------------------
+
+
+class LoopThread:
+    """An event loop on a thread of its own; `run` waits for one coroutine on it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Awaitable[T], timeout: float = 60.0) -> T:
+        async def wrapped() -> T:
+            return await coro
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.run(self.loop.shutdown_default_executor())  # botbuilder's HTTP calls run there
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+# -- errors logged while a request was handled --------------------------------------------------
+
+
+class ErrorRecords(logging.Handler):
+    """Every ERROR (or worse) record, from any logger, while installed on the root logger."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+        self._saved_level = logging.WARNING
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def install(self) -> ErrorRecords:
+        root = logging.getLogger()
+        self._saved_level = root.level
+        if root.level > logging.ERROR or root.level == logging.NOTSET:
+            root.setLevel(logging.WARNING)
+        root.addHandler(self)
+        return self
+
+    def remove(self) -> None:
+        root = logging.getLogger()
+        root.removeHandler(self)
+        root.setLevel(self._saved_level)
+
+    def describe(self) -> list[str]:
+        out = []
+        for record in self.records:
+            line = f"{record.name}: {record.getMessage()[:300]}"
+            if record.exc_info and record.exc_info[1] is not None:
+                exc = record.exc_info[1]
+                line += f" [{type(exc).__name__}: {str(exc)[:200]}]"
+            out.append(line)
+        return out
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+
+async def session_keys(redis: aioredis.Redis) -> set[str]:
+    return {str(k) async for k in redis.scan_iter(match=f"{KEY_PREFIX}:s:*", count=1000)}
+
+
+class SessionAudit:
+    """Checks every session document written since `start`, each time `problems` is called.
+
+    Documents of people an example made up for itself (`retire`) cannot change afterwards, so
+    each is checked once; everything else (ids the fuzz can repeat) is checked every time.
+    """
+
+    def __init__(self, redis: aioredis.Redis, flow: Flow) -> None:
+        self.redis = redis
+        self.flow = flow
+        self.done: set[str] = set()
+        self._retired: set[str] = set()
+
+    async def start(self) -> SessionAudit:
+        self.done = await session_keys(self.redis)  # not ours: written before the fuzz
+        return self
+
+    def retire(self, users: list[str]) -> None:
+        self._retired.update(_key_part(u) for u in users)
+
+    async def problems(self) -> list[str]:
+        names = sorted((await session_keys(self.redis)) - self.done)
+        problems: list[str] = []
+        for start in range(0, len(names), 200):
+            chunk = names[start : start + 200]
+            for name, raw in zip(chunk, await self.redis.mget(chunk), strict=True):
+                if raw is not None:
+                    problems.extend(f"{name}: {p}" for p in document_problems(raw, self.flow))
+        self.done.update(n for n in names if n.rsplit(":", 1)[-1] in self._retired)
+        return problems
+
+
+def _key_part(value: str) -> str:
+    """As dialogs.stores.base escapes one part of a key."""
+    return value.replace("%", "%25").replace(":", "%3A").replace("{", "%7B").replace("}", "%7D")
+
+
+def document_problems(raw: str | bytes, flow: Flow) -> Iterator[str]:
+    try:
+        doc = json.loads(raw)
+        session = Session.from_document(doc)
+    except (ValueError, KeyError, TypeError) as exc:
+        yield f"does not load: {type(exc).__name__}: {exc}"
+        return
+    if session.flow != flow.id:
+        yield f"flow {session.flow!r} is not {flow.id!r}"
+    for qid, value in session.answers.items():
+        question = flow.question(qid)
+        if question is None:
+            yield f"answer to unknown question {qid!r}"
+        elif question.input == "number":
+            if not value.isdigit():
+                yield f"{qid}: {value!r} is not a number"
+        elif question.option(value) is None:
+            yield f"{qid}: {value!r} is not an option id"
+    if session.current is not None and flow.question(session.current) is None:
+        yield f"current question {session.current!r} is unknown"
+    for qid in (*session.skipped, *session.history):
+        if flow.question(qid) is None:
+            yield f"unknown question {qid!r} in skipped/history"
+
+
+# -- walking payloads ---------------------------------------------------------------------------
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in `node`, depth first, itself included."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+async def eventually(check: Callable[[], bool], within: float = 10.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
+
+
+def clip(value: Any, size: int = 300) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= size else text[:size] + f"...(+{len(text) - size})"
