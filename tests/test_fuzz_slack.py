@@ -391,16 +391,6 @@ NOTHING: Final[Plan] = ((), {})
 not_text = junk().filter(lambda v: v is not None and not isinstance(v, (str, dict, list)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PRODUCTION BUG: signed events whose shape Bolt does not expect get HTTP 500: an "
-    "`event` that is not an object crashes Bolt's authorization middleware, and a number or "
-    "boolean where Bolt reads an id (`event.user`, `event.channel`, `event.team`, "
-    "`authorizations`) crashes `to_bolt_request` inside bot/slack/server.py events_handler. "
-    "Fix: in events_handler, answer 400 (without dispatching) when the body is not an object, "
-    "`event` is not an object, or those fields are neither absent, strings nor objects; and "
-    "catch exceptions from to_bolt_request as 400.",
-)
 @settings(FUZZ, max_examples=5, phases=NO_SHRINK)
 @example(case=EventCase("dm", "hi", False, NOTHING, event=[]))
 @example(case=EventCase("dm", "hi", False, ((("user", "junk", 1),), {})))
@@ -433,15 +423,6 @@ def test_events_bolt_cannot_parse(fuzz: SlackFuzz, case: EventCase) -> None:
     run(fuzz, case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PRODUCTION BUG: a `message` or `app_mention` event without a channel (or with "
-    'channel "") is still turned into a turn: SlackAdvisor.message/mention build a Place with '
-    'channel "", commit a session under an empty conversation id, then chat.postMessage fails '
-    "with channel_not_found, logged at ERROR twice (the turn and the failure notice). Fix: in "
-    "SlackAdvisor.message and .mention (and home_opened/command for user ids), return early "
-    "unless `event['channel']` and `event['user']` are non-empty strings.",
-)
 @settings(FUZZ, max_examples=5, phases=NO_SHRINK)
 @example(case=EventCase("dm", "hi", False, NOTHING, channel=None))
 @given(
@@ -551,13 +532,6 @@ def test_hostile_slash_commands(fuzz: SlackFuzz, command: str | None, data: st.D
     run(fuzz, data.draw(command_cases(command), label="case"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='PRODUCTION BUG: a slash command without `user_id` (or with "") is still run: '
-    'SlackAdvisor.command calls conversations.open(users=""), which fails '
-    "(users_list_not_supplied), logged at ERROR. Fix: in SlackAdvisor.command, ignore (ack "
-    "with USAGE) a command whose `user_id` is not a non-empty string.",
-)
 @settings(FUZZ, max_examples=5, phases=NO_SHRINK)
 @example(case=CommandCase("", "dm", False, NOTHING, user_id=None))
 @given(
@@ -720,16 +694,6 @@ def test_forged_block_actions(fuzz: SlackFuzz, focus: str | None, data: st.DataO
     run(fuzz, data.draw(action_cases(focus), label="case"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PRODUCTION BUG: bot/slack/app.py _action_place (and _team) call .get on the "
-    "payload's `user`, `channel`, `container` and `message` whenever they are truthy, so a "
-    'block_actions payload with e.g. `"container": "x"` or `"user": "U1"` raises '
-    "AttributeError in the action listener, outside SlackAdvisor.safely. Bolt logs it at "
-    "ERROR, and because the listener fails after ack() Bolt's runner resets the ack, waits out "
-    "its 3 s ack timeout and answers 404. Fix: in _action_place and _team, treat each of "
-    "those fields as {} unless isinstance(..., dict) (and log 'block action without a place').",
-)
 @settings(FUZZ, max_examples=3, phases=NO_SHRINK)
 @example(
     case=ActionCase(
@@ -790,14 +754,6 @@ malformed_actions = st.one_of(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PRODUCTION BUG: a signed block_actions payload whose action has no string "
-    "`action_id` (e.g. `actions: [{}]`) crashes Bolt's action matcher (KeyError/TypeError) and "
-    "the endpoint answers HTTP 500. Fix: in bot/slack/server.py events_handler, answer 400 "
-    "for an interactive payload whose `actions` is not a list of objects with a string "
-    "`action_id`.",
-)
 @settings(FUZZ, max_examples=5, phases=NO_SHRINK)
 @example(case=MalformedActions([{}]))
 @given(case=st.builds(MalformedActions, malformed_actions))
@@ -851,14 +807,6 @@ def test_forged_share_targets(fuzz: SlackFuzz, case: ShareCase) -> None:
     run(fuzz, case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PRODUCTION BUG: SlackAdvisor.share puts the `selected_conversation` of the payload "
-    "into `<#{target}>` unchecked, so a forged target such as `C0X> <!channel` comes back as "
-    "live markup in the ephemeral `Shared your summary in <#C0X> <!channel>>.` (and is used as "
-    "a channel for chat.postMessage). Fix: accept only conversation ids "
-    "(`^[CGD][A-Z0-9]{2,}$`) and answer UNREADABLE otherwise.",
-)
 @settings(FUZZ, max_examples=5, phases=NO_SHRINK)
 @example(case=ShareCase("C0X> <!channel", None, ((), {})))
 @given(

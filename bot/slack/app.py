@@ -88,11 +88,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _obj(value: object) -> dict[str, Any]:
+    """A payload field as an object; anything else (a forged string, a list) counts as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
+
+
 def _team(body: dict[str, Any]) -> str:
-    team = body.get("team")
-    if isinstance(team, dict) and team.get("id"):
+    team = _obj(body.get("team"))
+    if _text(team.get("id")):
         return str(team["id"])
-    return str(body.get("team_id") or (body.get("user") or {}).get("team_id") or "")
+    return _text(body.get("team_id")) or _text(_obj(body.get("user")).get("team_id"))
 
 
 def _button_value(body: dict[str, Any]) -> dict[str, str] | None:
@@ -117,14 +129,14 @@ def _button_value(body: dict[str, Any]) -> dict[str, str] | None:
 
 def _action_place(body: dict[str, Any]) -> tuple[Place, str] | None:
     """Where a clicked message lives and its ts; None for malformed payloads."""
-    user = (body.get("user") or {}).get("id")
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    ts = container.get("message_ts") or message.get("ts")
-    if not (isinstance(user, str) and isinstance(channel, str) and isinstance(ts, str)):
+    user = _text(_obj(body.get("user")).get("id"))
+    container = _obj(body.get("container"))
+    message = _obj(body.get("message"))
+    channel = _text(container.get("channel_id")) or _text(_obj(body.get("channel")).get("id"))
+    ts = _text(container.get("message_ts")) or _text(message.get("ts"))
+    if not (user and channel and ts):
         return None
-    thread = message.get("thread_ts") or container.get("thread_ts") or ""
+    thread = _text(message.get("thread_ts")) or _text(container.get("thread_ts"))
     if channel.startswith("D"):
         thread = ""
     return Place(team=_team(body), channel=channel, thread_ts=str(thread), user=user), ts
@@ -213,11 +225,14 @@ class SlackAdvisor:
         self, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         text = " ".join(str(body.get("text", "")).split()).lower()
-        team, user = str(body.get("team_id", "")), str(body.get("user_id", ""))
+        team, user = _text(body.get("team_id")), _text(body.get("user_id"))
         event_id = "cmd:" + str(
             body.get("trigger_id") or body.get("command_ts") or _now().timestamp()
         )
-        channel = str(body.get("channel_id", ""))
+        channel = _text(body.get("channel_id"))
+        if not (user and channel):
+            log.warning("slash command without a user or channel: ignored")
+            return
         here = Place(team=team, channel=channel, thread_ts="", user=user)
 
         async def work() -> None:
@@ -280,8 +295,11 @@ class SlackAdvisor:
     async def message(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, bot posts: not a person typing an answer
+        if not (_text(event.get("user")) and _text(event.get("channel"))):
+            log.warning("message event without a user or channel: ignored")
+            return
         text = str(event.get("text") or "")
         team = _team(body) or str(event.get("team", ""))
         channel = str(event.get("channel", ""))
@@ -310,8 +328,8 @@ class SlackAdvisor:
     async def mention(
         self, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        user = event.get("user")
-        if not user or event.get("bot_id"):
+        user = _text(event.get("user"))
+        if not user or not _text(event.get("channel")) or event.get("bot_id"):
             return
         thread = str(event.get("thread_ts") or event.get("ts") or "")
         place = Place(
@@ -405,7 +423,8 @@ class SlackAdvisor:
         data: dict[str, str] | None,
     ) -> None:
         target = action.get("selected_conversation")
-        if not isinstance(target, str) or not target:
+        if not isinstance(target, str) or not CHANNEL_ID.match(target):
+            await self.delivery.ephemeral(client, place, {"text": UNREADABLE})
             return
         session = await self.advisor.peek(place.key)
         summary = self.advisor.summary(session) if session else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -97,11 +98,48 @@ def events_handler(app: AsyncApp) -> Handler:
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not timestamp.isdigit() or not request.headers.get("X-Slack-Signature"):
             return web.json_response({"error": "invalid request"}, status=401)
-        bolt_request = await to_bolt_request(request)
+        try:
+            # Bolt reads the payload's ids while building the request; odd shapes raise here.
+            bolt_request = await to_bolt_request(request)
+            well_formed = _well_formed(bolt_request.body)
+        except (ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError):
+            well_formed = False
+        if not well_formed:
+            # Signed, so from Slack (or replayed): acknowledge and drop it, since a retry of
+            # the same payload cannot succeed. Bolt itself would answer 500 on these shapes.
+            log.warning("dropped a signed request whose payload has an unexpected shape")
+            return web.Response(status=200)
         bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     return handle
+
+
+_SCALARS = ("user", "channel", "team", "authorizations")
+
+
+def _well_formed(body: dict[str, Any]) -> bool:
+    """Shapes Bolt's own middleware assumes (it answers 500 otherwise): Slack always sends
+    these fields as strings or objects, and actions as a list of objects with an action_id."""
+    if not isinstance(body, dict):
+        return False
+    event = body.get("event")
+    if event is not None:
+        if not isinstance(event, dict):
+            return False
+        for name in _SCALARS:
+            if name in event and not isinstance(event[name], str | dict):
+                return False
+    if "authorizations" in body and not isinstance(body["authorizations"], list):
+        return False
+    actions = body.get("actions")
+    if actions is not None:
+        if not isinstance(actions, list):
+            return False
+        for action in actions:
+            if not isinstance(action, dict) or not isinstance(action.get("action_id"), str):
+                return False
+    return True
 
 
 def add_slack_routes(web_app: web.Application, app: AsyncApp) -> None:
