@@ -713,19 +713,6 @@ INVOKE_NAMES: Final = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PRODUCTION BUG: invokes the bot never asks for reach botbuilder's default invoke "
-    "handlers, which choke on odd values: an `adaptiveCard/action` whose value is not a "
-    "well-formed Action.Execute (e.g. null) gets HTTP 500 (the SDK's AdaptiveCardInvokeResponse "
-    "error body has an HTTPStatus status_code msrest cannot serialize, so CloudAdapter.process "
-    "raises SerializationError), and `task/fetch` with value `[]` raises DeserializationError "
-    "inside TeamsActivityHandler, which the bot's on_turn logs at ERROR before posting "
-    "'Something went wrong'. The bot sends Action.Submit only. Fix: override "
-    "on_invoke_activity in AdvisorTeamsBot to answer every invoke with a bodiless "
-    "InvokeResponse(status=501) without reading its value (501 is botbuilder's own answer "
-    "for invokes a bot does not implement).",
-)
 @settings(FUZZ, max_examples=5, phases=NO_SHRINK)
 @example(case=OtherCase("invoke", "adaptiveCard/action", None, KEEP, NOTHING))
 @example(case=OtherCase("invoke", "task/fetch", [], KEEP, NOTHING))

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 
@@ -84,6 +84,10 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """The adapter's error boundary: log with the traceback and tell the person plainly."""
+        if turn_context.activity.channel_data is not None and not isinstance(
+            turn_context.activity.channel_data, dict
+        ):
+            turn_context.activity.channel_data = {}  # botbuilder's handlers read it as an object
         where = hashed("teams", str(turn_context.activity.conversation.id or ""))
         connector = turn_context.turn_state.get(turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY)
         if connector is not None:  # msrest's own limit, so a hung connector frees its thread
@@ -124,6 +128,11 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         )
         result = await self.advisor.handle(turn)
         await self.delivery.deliver(context, place, result, clicked_id=clicked_id)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """Cards use Action.Submit (messages), never invokes: answer every invoke 501 without
+        reading it (botbuilder's defaults crash on some invoke values)."""
+        return InvokeResponse(status=501)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         place = place_of(turn_context)

@@ -16,6 +16,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
     ConfigurationServiceClientCredentialFactory,
 )
+from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
 from bot.lifecycle import Drainer
@@ -123,6 +124,9 @@ def messages_handler(adapter: CloudAdapter, bot: AdvisorTeamsBot) -> Handler:
             return web.json_response({"error": "body is not JSON"}, status=400)
         if not isinstance(body, dict) or not body.get("type"):
             return web.json_response({"error": "not an activity"}, status=400)
+        problem = activity_problem(body)
+        if problem is not None:
+            return web.json_response({"error": problem}, status=400)
         try:
             response = await adapter.process(_Replayed(request, body), bot)
         except web.HTTPException:
@@ -149,6 +153,20 @@ class _Replayed:
     async def json(self) -> dict[str, Any]:
         copy: dict[str, Any] = json.loads(json.dumps(self._body))
         return copy
+
+
+def activity_problem(body: dict[str, Any]) -> str | None:
+    """What makes this not an activity Teams would send (None when it is one): botbuilder
+    answers 500 on wrongly typed fields and on a missing sender or conversation."""
+    try:
+        Activity().deserialize(body)
+    except Exception:
+        return "the activity's fields do not have the types of the Bot Framework schema"
+    if not isinstance(body.get("conversation"), dict):
+        return "conversation is missing"
+    if not isinstance(body.get("from"), dict):
+        return "from is missing"
+    return None
 
 
 def add_teams_routes(web_app: web.Application, adapter: CloudAdapter, bot: AdvisorTeamsBot) -> None:
