@@ -546,7 +546,7 @@ async def test_sentinel_primary_kill_9_and_restart_lose_no_acknowledged_answer(
     (whether it came back before Sentinel reacted or a replica, which had acknowledged them
     too, took over), and the conversation goes on."""
     topology = start_sentinel(1)
-    store = RedisStore.from_url(topology.url, timeout_seconds=0.3)
+    store = RedisStore.from_url(topology.url, timeout_seconds=1.0)
     try:
         advisor = make_advisor(flow, store, engine_config, turn_timeout_seconds=1.5)
         key = new_key("W-" + uuid.uuid4().hex[:8])

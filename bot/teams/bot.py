@@ -10,6 +10,7 @@ from typing import Any
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
+from botbuilder.schema.teams import TeamsChannelData
 
 from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
@@ -43,9 +44,10 @@ def place_of(context: TurnContext) -> Place:
     channel_data: dict[str, Any] = (
         activity.channel_data if isinstance(activity.channel_data, dict) else {}
     )
+    tenant_info = channel_data.get("tenant")
     tenant = (
         getattr(conversation, "tenant_id", None)
-        or (channel_data.get("tenant") or {}).get("id")
+        or (tenant_info.get("id") if isinstance(tenant_info, dict) else None)
         or "unknown-tenant"
     )
     sender: ChannelAccount = activity.from_property
@@ -59,6 +61,18 @@ def place_of(context: TurnContext) -> Place:
         user=user,
         user_name=str(sender.name or ""),
     )
+
+
+def teams_channel_data_ok(value: object) -> bool:
+    """Whether botbuilder's Teams handlers can read this `channelData`: they deserialize it as
+    TeamsChannelData and crash on None, on a non-object, or on a wrongly typed field."""
+    if not isinstance(value, dict):
+        return False
+    try:
+        TeamsChannelData().deserialize(value)
+    except Exception:
+        return False
+    return True
 
 
 def typed_text(context: TurnContext) -> str:
@@ -84,9 +98,7 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """The adapter's error boundary: log with the traceback and tell the person plainly."""
-        if turn_context.activity.channel_data is not None and not isinstance(
-            turn_context.activity.channel_data, dict
-        ):
+        if not teams_channel_data_ok(turn_context.activity.channel_data):
             turn_context.activity.channel_data = {}  # botbuilder's handlers read it as an object
         where = hashed("teams", str(turn_context.activity.conversation.id or ""))
         connector = turn_context.turn_state.get(turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY)

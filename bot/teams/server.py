@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -156,17 +157,38 @@ class _Replayed:
 
 
 def activity_problem(body: dict[str, Any]) -> str | None:
-    """What makes this not an activity Teams would send (None when it is one): botbuilder
-    answers 500 on wrongly typed fields and on a missing sender or conversation."""
+    """What makes this not an activity Teams would send (None when it is one). botbuilder
+    answers 500 on wrongly typed fields and on a missing sender or conversation, and cannot
+    reply where the conversation id does not fit in an HTTP header, so these get a 400."""
     try:
-        Activity().deserialize(body)
+        activity = Activity().deserialize(body)
     except Exception:
         return "the activity's fields do not have the types of the Bot Framework schema"
-    if not isinstance(body.get("conversation"), dict):
-        return "conversation is missing"
-    if not isinstance(body.get("from"), dict):
-        return "from is missing"
+    conversation = activity.conversation
+    if conversation is None or not conversation.id:
+        return "conversation.id is missing"
+    if not header_safe(str(conversation.id)):
+        return "conversation.id has characters a reply cannot carry"
+    if activity.from_property is None or not activity.from_property.id:
+        return "from.id is missing"
+    if activity.recipient is None or not activity.recipient.id:
+        return "recipient.id is missing"
+    if not activity.service_url:
+        return "serviceUrl is missing"
     return None
+
+
+#: What an HTTP header value may not hold: control characters other than tab.
+_NOT_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def header_safe(value: str) -> bool:
+    """Whether botbuilder can send this conversation id (it goes in `x-ms-conversation-id`)."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return not _NOT_IN_HEADER.search(value) and not value[:1].isspace()
 
 
 def add_teams_routes(web_app: web.Application, adapter: CloudAdapter, bot: AdvisorTeamsBot) -> None:
