@@ -201,6 +201,7 @@ async def test_forget_from_slack_after_confirmation(slack: SlackHarness) -> None
     await slack.command(user)
     await slack.next_question(dm, 0)
     await slack.dm(user, "live")
+    await slack.next_question(dm, 1)  # the answer's turn is done before the command's
     status, body = await slack.command(user, "forget")
     assert status == 200 and "confirm deleting" in body
     confirm = await slack.eventually(
