@@ -8,39 +8,15 @@ question already on screen is not posted again. Adapters only carry out the step
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from dialogs.notes import ScreenRef
 from dialogs.stores.base import SessionStore
 from dialogs.turn import Answered, Ask, Notice, Reply, SessionKey, TurnResult
 
 # Notices about a click on an old or foreign button: only the clicker needs to see them.
 CLICK_NOTICES = frozenset({"stale_click", "already_answered"})
-
-
-@dataclass(frozen=True, kw_only=True)
-class ScreenRef:
-    """Which message shows the current question (its platform id), kept beside the session."""
-
-    stamp: str
-    message_id: str
-    prompt: str
-
-    def dump(self) -> str:
-        return json.dumps({"stamp": self.stamp, "id": self.message_id, "prompt": self.prompt})
-
-    @classmethod
-    def load(cls, raw: str | None) -> ScreenRef | None:
-        if not raw:
-            return None
-        try:
-            data = json.loads(raw)
-            return cls(
-                stamp=str(data["stamp"]), message_id=str(data["id"]), prompt=str(data["prompt"])
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
 
 
 StepKind = Literal["update", "close", "ask", "post", "private"]
@@ -59,15 +35,15 @@ class Step:
 def plan(result: TurnResult, *, clicked: str | None = None) -> list[Step]:
     """The steps for a turn's replies. A redelivered turn has none: it was shown already.
 
-    `clicked` is the id of the message whose button was pressed, if any. Adapters carry out an
-    `ask` step with `show_question`: claim the note, post, record the message id.
+    `clicked` is the id of the message whose button was pressed, if any. The turn's commit
+    claimed the screen note for the question it shows, unless another turn shows (or is
+    showing) that question; an `ask` step is there only when the claim was taken, and adapters
+    carry it out with `show_question`: post, then record the message id.
     """
     if result.duplicate:
         return []
     ref = ScreenRef.load(result.ref)
-    # Only the note says what is on screen: it is claimed before a question is posted and put
-    # back if the post fails, so a question that never arrived is posted again next time.
-    on_screen = {ref.stamp} if ref else set()
+    claimed = ScreenRef.load(result.claim)
     steps: list[Step] = []
     updated: set[str] = set()
     for reply in result.replies:
@@ -78,8 +54,8 @@ def plan(result: TurnResult, *, clicked: str | None = None) -> list[Step]:
                 steps.append(Step(kind="update", reply=reply, target=target))
                 updated.add(target)
         elif isinstance(reply, Ask):
-            if reply.stamp in on_screen:
-                continue  # that very question is still on screen with live buttons
+            if claimed is None or claimed.stamp != reply.stamp:
+                continue  # already on screen, or another turn is posting it
             # Close the message of the question being left. A note older than this turn's
             # start belongs to a rival turn that moved on first; that turn closes it.
             if (
@@ -111,21 +87,21 @@ class QuestionPoster(Protocol):
 
 
 async def show_question(
-    store: SessionStore, key: SessionKey, ask: Ask, *, ttl_seconds: int, post: QuestionPoster
-) -> bool:
-    """Claim the screen note for `ask`, post it, and record where it is. False when another
-    turn already shows (or is showing) this question; if the post fails the claim is undone."""
-    claim = ScreenRef(stamp=ask.stamp, message_id="", prompt=ask.prompt).dump()
-    taken, previous = await store.claim_ref(
-        key, stamp=ask.stamp, value=claim, ttl_seconds=ttl_seconds
-    )
-    if not taken:
-        return False
+    store: SessionStore,
+    key: SessionKey,
+    ask: Ask,
+    result: TurnResult,
+    *,
+    ttl_seconds: int,
+    post: QuestionPoster,
+) -> None:
+    """Post the question the turn's commit claimed the note for, and record where it is. If
+    the post fails the note is put back as it was, so the next turn posts the question again."""
+    claim = result.claim or ""
     try:
         message_id = await post()
     except BaseException:
-        await store.release_ref(key, claimed=claim, previous=previous, ttl_seconds=ttl_seconds)
+        await store.release_ref(key, claimed=claim, previous=result.ref, ttl_seconds=ttl_seconds)
         raise
     ref = ScreenRef(stamp=ask.stamp, message_id=message_id, prompt=ask.prompt)
     await store.put_ref(key, ref.dump(), ttl_seconds)
-    return True

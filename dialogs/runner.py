@@ -18,8 +18,10 @@ from dialogs.engine import EngineConfig, step
 from dialogs.errors import StoreConflict, StoreUnavailable
 from dialogs.flow import Flow
 from dialogs.session import Session, event_key
-from dialogs.stores.base import Commit, SessionStore
+from dialogs.session_cache import SessionCache
+from dialogs.stores.base import Commit, CommitOutcome, NoteClaim, SessionStore
 from dialogs.turn import (
+    Ask,
     Notice,
     Reply,
     SessionKey,
@@ -49,6 +51,10 @@ class RunnerConfig:
     # Below the Redis client's connection-pool limit (100), so a burst queues instead of
     # failing with "too many connections".
     max_concurrent_turns: int = 64
+    # Sessions this process committed last, kept to skip the read on their next turn (each
+    # about 2 KB of memory as objects; checked by the commit's version, so never stale).
+    cached_sessions: int = 10_000
+    cached_session_seconds: float = 900.0
 
 
 class Advisor:
@@ -69,6 +75,11 @@ class Advisor:
         self.runner = runner or RunnerConfig()
         self.observer = observer
         self._gate = asyncio.Semaphore(self.runner.max_concurrent_turns)
+        self._unsure: dict[SessionKey, str] = {}  # key -> nonce of a commit of unknown outcome
+        self._sessions = SessionCache(
+            capacity=self.runner.cached_sessions,
+            max_age_seconds=self.runner.cached_session_seconds,
+        )
 
     async def handle(self, turn: Turn) -> TurnResult:
         """Raise StoreUnavailable within the turn timeout when the store does not answer."""
@@ -90,9 +101,15 @@ class Advisor:
                 self.observer.turn_done(turn, result, error, time.perf_counter() - started)
 
     async def _handle(self, turn: Turn) -> TurnResult:
+        """One read (none when this process holds the session) and one commit, which also
+        claims the screen note for a new question; a conflict's answer carries the stored
+        document, so losing a race costs one more commit, not a read and a commit."""
+        session: Session | None = self._sessions.get(turn.key)
+        expected, notes = (session.version if session else 0), list[Reply]()
+        if session is None:
+            session, expected, notes = self._read(await self.store.load(turn.key))
+        orphan = self._unsure.pop(turn.key, "")
         for attempt in range(self.runner.max_attempts):
-            doc, ref = await self.store.load_with_ref(turn.key)
-            session, expected, notes = self._read(doc)
             if session is not None and event_key(turn.event_id) in session.seen:
                 return await self._duplicate(turn, session)
             new, replies = step(self.flow, session, turn, self.engine)
@@ -101,39 +118,63 @@ class Advisor:
             # A nonce per attempt: a client library re-sending this very commit after a lost
             # reply matches it byte for byte, while a concurrent delivery of the same event
             # (whose document is otherwise identical, step being pure) does not.
-            document = {**new.to_document(), "commit": uuid.uuid4().hex[:12]}
-            outcome = await self.store.commit(
-                turn.key,
-                expected_version=expected,
-                document=document,
-                event_id=event_key(turn.event_id),
-                replies=[reply_to_dict(r) for r in replies],
-                ttl_seconds=self.engine.session_ttl_seconds + 86400,
-            )
-            if outcome is Commit.APPLIED:
-                replies = await self._effects(turn, replies)
-                before = session.state if session is not None else "new"
-                summary = next((r for r in replies if isinstance(r, Summary)), None)
-                completed = new.state == "done" and before != "done" and summary is not None
-                recommendation = None
-                if completed and summary is not None:
-                    rec = summary.assessment["recommendation"]
-                    recommendation = (str(rec["depth"]), str(rec["hosting"]))
-                return TurnResult(
-                    replies=tuple(replies),
-                    session_id=new.id,
-                    state=new.state,
-                    ref=ref,
-                    previous_stamp=views.stamp(session) if session is not None else None,
-                    started=any(r.kind == "intro" for r in replies),
-                    completed=completed,
-                    question=new.current,
-                    recommendation=recommendation,
+            nonce = uuid.uuid4().hex[:12]
+            try:
+                outcome = await self.store.commit(
+                    turn.key,
+                    expected_version=expected,
+                    document={**new.to_document(), "commit": nonce},
+                    event_id=event_key(turn.event_id),
+                    replies=[reply_to_dict(r) for r in replies],
+                    ttl_seconds=self.engine.session_ttl_seconds + 86400,
+                    claim=_claim_for(replies, nonce, orphan),
                 )
-            if outcome is Commit.DUPLICATE:
+            except BaseException:
+                # It may have applied, claiming the screen note for a question nobody will
+                # post: this person's next turn here may take that claim over.
+                self._unsure[turn.key] = nonce
+                if len(self._unsure) > self.runner.cached_sessions:
+                    self._unsure.pop(next(iter(self._unsure)))
+                raise
+            if outcome.status is Commit.APPLIED:
+                self._sessions.put(turn.key, new)
+                return await self._applied(turn, session, new, replies, outcome)
+            self._sessions.drop(turn.key)
+            if outcome.status is Commit.DUPLICATE:
                 return await self._duplicate(turn, session)
-            await asyncio.sleep(0.002 * attempt)
+            session, expected, notes = self._read(outcome.current)
+            if attempt:
+                await asyncio.sleep(0.002 * attempt)
         raise StoreConflict(f"gave up after {self.runner.max_attempts} conflicting attempts")
+
+    async def _applied(
+        self,
+        turn: Turn,
+        session: Session | None,
+        new: Session,
+        replies: list[Reply],
+        outcome: CommitOutcome,
+    ) -> TurnResult:
+        replies = await self._effects(turn, replies)
+        before = session.state if session is not None else "new"
+        summary = next((r for r in replies if isinstance(r, Summary)), None)
+        completed = new.state == "done" and before != "done" and summary is not None
+        recommendation = None
+        if completed and summary is not None:
+            rec = summary.assessment["recommendation"]
+            recommendation = (str(rec["depth"]), str(rec["hosting"]))
+        return TurnResult(
+            replies=tuple(replies),
+            session_id=new.id,
+            state=new.state,
+            ref=outcome.note,
+            claim=outcome.claim,
+            previous_stamp=views.stamp(session) if session is not None else None,
+            started=any(r.kind == "intro" for r in replies),
+            completed=completed,
+            question=new.current,
+            recommendation=recommendation,
+        )
 
     async def peek(self, key: SessionKey) -> Session | None:
         """The stored session, if any and readable; no turn is taken."""
@@ -159,6 +200,9 @@ class Advisor:
         for reply in replies:
             if isinstance(reply, Notice) and reply.code == "forget_confirmed":
                 key = turn.key
+                self._sessions.drop_person(
+                    platform=key.platform, workspace=key.workspace, user=key.user
+                )
                 count = await self.store.forget(
                     platform=key.platform, workspace=key.workspace, user=key.user
                 )
@@ -190,3 +234,11 @@ class Advisor:
             session_id=session.id if session else "",
             state=session.state if session else "",
         )
+
+
+def _claim_for(replies: list[Reply], nonce: str, orphan: str) -> NoteClaim | None:
+    """The screen-note claim for the question this turn shows, if it shows one."""
+    ask = next((r for r in reversed(replies) if isinstance(r, Ask)), None)
+    if ask is None:
+        return None
+    return NoteClaim(stamp=ask.stamp, prompt=ask.prompt, nonce=nonce, orphan=orphan)

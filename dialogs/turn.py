@@ -216,7 +216,11 @@ class TurnResult:
     duplicate: bool = False
     session_id: str = ""
     state: str = ""
+    # The screen note before this turn (which message shows which question), and the note
+    # this turn's commit wrote to claim it for the question it shows (None: not claimed,
+    # because another turn shows or is showing that question, or no question is shown).
     ref: str | None = None
+    claim: str | None = None
     # The stamp of the question the person had in front of them before this turn.
     previous_stamp: str | None = None
     started: bool = False

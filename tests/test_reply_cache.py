@@ -25,7 +25,7 @@ async def test_summary_replies_round_trip_and_are_stored_deflated(
         replies=payload,
         ttl_seconds=3600,
     )
-    assert outcome.value == "applied"
+    assert outcome.status.value == "applied"
     cached = await redis_store.cached_replies(key, "e1")
     assert cached is not None and reply_from_dict(cached[0]) == summary
     stored = await raw_redis.get(replies_key(key))  # type: ignore[attr-defined]

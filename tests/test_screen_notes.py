@@ -1,17 +1,23 @@
-"""The screen note: claimed before a question is posted, put back if the post fails."""
+"""The screen note: claimed by the commit of a turn that shows a new question, recorded once
+the question is posted, put back if the post fails."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.screen import ScreenRef, show_question
+from bot.screen import plan, show_question
+from dialogs.engine import EngineConfig
+from dialogs.flow import Flow
+from dialogs.notes import ScreenRef
+from dialogs.runner import Advisor
 from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
-from dialogs.turn import Ask
-from tests.conftest import unique_key
+from dialogs.turn import Ask, SessionKey, Turn, TurnResult
+from tests.conftest import T0, make_advisor, unique_key
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -24,41 +30,68 @@ async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator
     await redis.close()
 
 
-def ask(stamp: str) -> Ask:
-    return Ask(
-        question="stage", prompt="Where?", why="", position=1, total=16, options=(), stamp=stamp
+async def say(advisor: Advisor, key: SessionKey, text: str | None) -> TurnResult:
+    return await advisor.handle(Turn(key=key, event_id=uuid.uuid4().hex, at=T0, text=text))
+
+
+def asks(result: TurnResult) -> list[Ask]:
+    """The questions the screen plan posts for this turn."""
+    return [s.reply for s in plan(result) if s.kind == "ask" and isinstance(s.reply, Ask)]
+
+
+async def test_a_question_is_claimed_once_and_recorded(
+    store: SessionStore, flow: Flow, engine_config: EngineConfig
+) -> None:
+    advisor = make_advisor(flow, store, engine_config)
+    key = unique_key()
+    first = await say(advisor, key, None)
+    [ask] = asks(first)
+    assert ScreenRef.load(first.claim) == ScreenRef(
+        stamp=ask.stamp, message_id="", prompt=ask.prompt, claim=ScreenRef.load(first.claim).claim
     )
 
-
-async def test_only_one_turn_posts_a_question(store: SessionStore) -> None:
-    key = unique_key()
-    posted: list[str] = []
-
     async def post() -> str:
-        posted.append("x")
-        return f"m{len(posted)}"
+        return "m1"
 
-    assert await show_question(store, key, ask("s.1"), ttl_seconds=60, post=post)
-    assert not await show_question(store, key, ask("s.1"), ttl_seconds=60, post=post)
-    assert posted == ["x"]
-    note = ScreenRef.load(await store.get_ref(key))
-    assert note == ScreenRef(stamp="s.1", message_id="m1", prompt="Where?")
-    assert await show_question(store, key, ask("s.2"), ttl_seconds=60, post=post)  # the next one
+    await show_question(store, key, ask, first, ttl_seconds=60, post=post)
+    recorded = ScreenRef(stamp=ask.stamp, message_id="m1", prompt=ask.prompt)
+    assert ScreenRef.load(await store.get_ref(key)) == recorded
+
+    again = await say(advisor, key, "help")  # the question stays on screen
+    assert again.claim is None and asks(again) == []
+    assert ScreenRef.load(again.ref) == recorded
+
+    moved = await say(advisor, key, "1")
+    [next_ask] = asks(moved)
+    assert next_ask.stamp != ask.stamp
+    assert ScreenRef.load(moved.ref) == recorded  # what to update in place
+    assert [s.target for s in plan(moved) if s.kind == "update"] == ["m1"]
 
 
-async def test_a_failed_post_gives_the_note_back(store: SessionStore) -> None:
+async def test_a_failed_post_gives_the_note_back(
+    store: SessionStore, flow: Flow, engine_config: EngineConfig
+) -> None:
+    advisor = make_advisor(flow, store, engine_config)
     key = unique_key()
-    shown = ScreenRef(stamp="s.1", message_id="m1", prompt="Before").dump()
-    await store.put_ref(key, shown, 60)
+    first = await say(advisor, key, None)
+    [ask] = asks(first)
+
+    async def working() -> str:
+        return "m1"
+
+    await show_question(store, key, ask, first, ttl_seconds=60, post=working)
+    shown = await store.get_ref(key)
+
+    moved = await say(advisor, key, "1")
+    [second] = asks(moved)
 
     async def broken() -> str:
         raise ConnectionError("platform down")
 
     with pytest.raises(ConnectionError):
-        await show_question(store, key, ask("s.2"), ttl_seconds=60, post=broken)
-    assert await store.get_ref(key) == shown  # so the next turn posts s.2 again
+        await show_question(store, key, second, moved, ttl_seconds=60, post=broken)
+    assert await store.get_ref(key) == shown  # as before the claim
 
-    async def working() -> str:
-        return "m2"
-
-    assert await show_question(store, key, ask("s.2"), ttl_seconds=60, post=working)
+    # The next turn on that question (here "status") claims it again and posts it.
+    retry = await say(advisor, key, "status")
+    assert [a.stamp for a in asks(retry)] == [second.stamp]

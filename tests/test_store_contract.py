@@ -19,9 +19,12 @@ from typing import Any
 import pytest
 from redis.crc import key_slot
 
+from dialogs.notes import ScreenRef
 from dialogs.session import Session
 from dialogs.stores.base import (
     Commit,
+    CommitOutcome,
+    NoteClaim,
     SessionStore,
     hash_tag,
     ref_key,
@@ -139,6 +142,20 @@ async def commit(
     event_id: str,
     ttl: int = TTL,
 ) -> Commit:
+    outcome = await commit_with(store, key, expected=expected, doc=doc, event_id=event_id, ttl=ttl)
+    return outcome.status
+
+
+async def commit_with(
+    store: SessionStore,
+    key: SessionKey,
+    *,
+    expected: int,
+    doc: dict[str, Any],
+    event_id: str,
+    ttl: int = TTL,
+    claim: NoteClaim | None = None,
+) -> CommitOutcome:
     return await store.commit(
         key,
         expected_version=expected,
@@ -146,7 +163,12 @@ async def commit(
         event_id=event_id,
         replies=replies_for(event_id),
         ttl_seconds=ttl,
+        claim=claim,
     )
+
+
+def note(stamp: str, message_id: str = "", claim: str = "") -> str:
+    return ScreenRef(stamp=stamp, message_id=message_id, prompt="Where?", claim=claim).dump()
 
 
 # ------------------------------------------------------------------------------ both stores
@@ -175,6 +197,124 @@ async def test_commit_expecting_a_session_that_does_not_exist_conflicts(
     )
     assert outcome is Commit.CONFLICT
     assert await subject.store.load(key) is None
+
+
+async def test_a_conflict_carries_the_stored_document(subject: StoreUnderTest) -> None:
+    """The loser of a race gets the stored document with its answer, so it can step again
+    without another read (None when there is no session, e.g. after `forget`)."""
+    key = unique_key()
+    first = document(1, seen=("e1",), answers={"q1": "a"})
+    await commit(subject.store, key, expected=0, doc=first, event_id="e1")
+    lost = await commit_with(
+        subject.store, key, expected=0, doc=document(1, seen=("e2",)), event_id="e2"
+    )
+    assert lost == CommitOutcome(status=Commit.CONFLICT, current=first)
+    gone = unique_key()
+    lost = await commit_with(
+        subject.store, gone, expected=3, doc=document(4, seen=("e3",)), event_id="e3"
+    )
+    assert lost == CommitOutcome(status=Commit.CONFLICT, current=None)
+
+
+async def test_an_applied_commit_claims_the_screen_note(subject: StoreUnderTest) -> None:
+    """The commit that shows a new question takes the note for it (keeping the note it
+    replaced as "was") and answers the note it replaced; a commit for the question the note
+    already names does not take it; a refused commit writes no note; a re-sent commit answers
+    as the first did."""
+    key = unique_key()
+    outcome = await commit_with(
+        subject.store,
+        key,
+        expected=0,
+        doc=document(1, seen=("e1",)),
+        event_id="e1",
+        claim=NoteClaim(stamp="s.1", prompt="Where?", nonce="c1"),
+    )
+    assert outcome.status is Commit.APPLIED and outcome.note is None
+    assert outcome.claim is not None and outcome.claim == await subject.store.get_ref(key)
+    assert ScreenRef.load(outcome.claim) == ScreenRef(
+        stamp="s.1", message_id="", prompt="Where?", claim="c1"
+    )
+    shown = note("s.1", "m1")
+    await subject.store.put_ref(key, shown, TTL)  # the adapter posted it as message m1
+
+    same = NoteClaim(stamp="s.1", prompt="Where?", nonce="c2")  # e.g. "help": no move
+    doc = document(2, seen=("e1", "e2"))
+    outcome = await commit_with(subject.store, key, expected=1, doc=doc, event_id="e2", claim=same)
+    assert outcome == CommitOutcome(status=Commit.APPLIED, note=shown, claim=None)
+    assert await subject.store.get_ref(key) == shown
+
+    refused = NoteClaim(stamp="s.2", prompt="Next?", nonce="c3")
+    doc = document(2, seen=("e3",))
+    outcome = await commit_with(
+        subject.store, key, expected=1, doc=doc, event_id="e3", claim=refused
+    )
+    assert outcome.status is Commit.CONFLICT
+    assert await subject.store.get_ref(key) == shown
+
+    moved = NoteClaim(stamp="s.2", prompt="Next?", nonce="c4")
+    doc = document(3, seen=("e1", "e2", "e4"))
+    first = await commit_with(subject.store, key, expected=2, doc=doc, event_id="e4", claim=moved)
+    assert first.status is Commit.APPLIED and first.note == shown
+    assert first.claim is not None and first.claim == await subject.store.get_ref(key)
+    assert ScreenRef.load(first.claim) == ScreenRef(
+        stamp="s.2", message_id="", prompt="Next?", claim="c4"
+    )
+    left = await subject.ttl(ref_key(key))
+    assert left is not None and 0 < left <= TTL, left
+
+    # The same commit re-sent after a lost reply: the same claim, the replaced note read back.
+    again = await commit_with(subject.store, key, expected=2, doc=doc, event_id="e4", claim=moved)
+    assert again.status is Commit.APPLIED and again.claim == first.claim
+    assert ScreenRef.load(again.note) == ScreenRef.load(shown)
+
+
+async def test_an_orphaned_claim_is_taken_over(subject: StoreUnderTest) -> None:
+    """A claim never recorded as posted (its turn failed after the commit) blocks the same
+    question only while it may still be in flight: the commit named as its `orphan`, or any
+    commit once it is older than CLAIM_TAKEOVER_SECONDS, takes it over, and the message that
+    was on screen before it is still known."""
+    key = unique_key()
+    await subject.store.put_ref(key, note("s.0", "m0"), TTL)
+    one = NoteClaim(stamp="s.1", prompt="Where?", nonce="c1")
+    doc = document(1, seen=("e1",))
+    await commit_with(subject.store, key, expected=0, doc=doc, event_id="e1", claim=one)
+
+    blocked = NoteClaim(stamp="s.1", prompt="Where?", nonce="c2")
+    doc = document(2, seen=("e1", "e2"))
+    outcome = await commit_with(
+        subject.store, key, expected=1, doc=doc, event_id="e2", claim=blocked
+    )
+    assert outcome.claim is None  # c1 may still be posting it
+
+    takeover = NoteClaim(stamp="s.1", prompt="Where?", nonce="c3", orphan="c1")
+    doc = document(3, seen=("e1", "e2", "e3"))
+    outcome = await commit_with(
+        subject.store, key, expected=2, doc=doc, event_id="e3", claim=takeover
+    )
+    assert outcome.claim is not None and ScreenRef.load(outcome.claim) == ScreenRef(
+        stamp="s.1", message_id="", prompt="Where?", claim="c3"
+    )
+    assert ScreenRef.load(outcome.note) == ScreenRef.load(note("s.0", "m0"))
+
+    stale = json.dumps(
+        {"stamp": "s.4", "id": "", "prompt": "?", "claim": "c9", "at": -(10**9), "was": {}}
+    )
+    await subject.store.put_ref(key, stale, TTL)
+    late = NoteClaim(stamp="s.4", prompt="?", nonce="c4")
+    doc = document(4, seen=("e4",))
+    outcome = await commit_with(subject.store, key, expected=3, doc=doc, event_id="e4", claim=late)
+    assert outcome.claim is not None and outcome.note is None
+
+
+async def test_a_commit_without_a_claim_leaves_the_note_alone(subject: StoreUnderTest) -> None:
+    key = unique_key()
+    await subject.store.put_ref(key, note("s.1", "m1"), TTL)
+    outcome = await commit_with(
+        subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1"
+    )
+    assert outcome == CommitOutcome(status=Commit.APPLIED, note=note("s.1", "m1"))
+    assert await subject.store.get_ref(key) == note("s.1", "m1")
 
 
 async def test_stale_expected_version_conflicts_and_changes_nothing(

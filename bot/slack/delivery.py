@@ -87,7 +87,7 @@ class Delivery:
                     return await self.post(client, place, payload)
 
                 await show_question(
-                    self.advisor.store, place.key, step.reply, ttl_seconds=ttl, post=post
+                    self.advisor.store, place.key, step.reply, result, ttl_seconds=ttl, post=post
                 )
             else:
                 await self.post(client, place, payload)

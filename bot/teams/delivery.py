@@ -201,7 +201,7 @@ class Delivery:
                     return await self.send_card(context, place, card)
 
                 await show_question(
-                    self.advisor.store, place.key, step.reply, ttl_seconds=ttl, post=post
+                    self.advisor.store, place.key, step.reply, result, ttl_seconds=ttl, post=post
                 )
             elif step.reply is not None:
                 await self.send_card(context, place, self.card(step.reply, place))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -20,6 +21,93 @@ class Commit(StrEnum):
     APPLIED = "applied"
     CONFLICT = "conflict"
     DUPLICATE = "duplicate"
+
+
+# A claimed question not recorded as posted within this time is taken to be orphaned (its
+# turn died between commit and post) and may be claimed again. Longer than any post takes,
+# retries included.
+CLAIM_TAKEOVER_SECONDS = 60
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteClaim:
+    """Take the screen note for question `stamp` unless it already names `stamp` (another turn
+    shows, or is showing, that question). Done by the commit that applies, in the same atomic
+    step. The note written names the stamp, no message yet, the prompt, the commit's `nonce`,
+    the time, and, as "was", the stamp, message id and prompt of the message on screen.
+
+    An unrecorded claim for the same stamp is taken over when it was made by commit `orphan`
+    (one whose outcome this process never learned) or is older than CLAIM_TAKEOVER_SECONDS."""
+
+    stamp: str
+    prompt: str
+    nonce: str
+    orphan: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommitOutcome:
+    """What a commit did.
+
+    Applied: `note` is the screen note as it was before this commit's claim (None: there was
+    none) and `claim` the note the claim wrote (None: not claimed). A commit re-sent after a
+    lost reply answers as the first one did. Conflict: `current` is the stored document (None:
+    no session), so the turn can step again without another read.
+    """
+
+    status: Commit
+    note: str | None = None
+    claim: str | None = None
+    current: dict[str, Any] | None = None
+
+
+def claim_note(claim: NoteClaim, replaced: str | None, now: float) -> tuple[str | None, str | None]:
+    """The memory store's twin of the Redis script's claim: the note before the claim (the
+    message on screen) and the note to write (None: not claimed)."""
+    old = _note(replaced)
+    was: dict[str, Any] | None = None
+    before = replaced
+    if old is not None and old.get("id") == "":
+        was = old["was"] if isinstance(old.get("was"), dict) and old["was"].get("stamp") else None
+        before = json.dumps(was) if was else None
+    elif old is not None:
+        was = {k: old.get(k) for k in ("stamp", "id", "prompt")}
+    if old is not None and old.get("stamp") == claim.stamp:
+        at = old.get("at")
+        orphan = old.get("id") == "" and (
+            old.get("claim") == claim.orphan
+            or now - (at if isinstance(at, int | float) else 0) > CLAIM_TAKEOVER_SECONDS
+        )
+        if not orphan:
+            return replaced, None
+    data: dict[str, Any] = {"stamp": claim.stamp, "id": "", "prompt": claim.prompt}
+    data.update(claim=claim.nonce, at=int(now))
+    if was:
+        data["was"] = was
+    return before, json.dumps(data)
+
+
+def claim_parts(raw: str | None) -> tuple[str | None, str | None, str | None]:
+    """A note's stamp, claim nonce and the message it replaced ("was", as JSON), if present."""
+    data = _note(raw)
+    if data is None:
+        return None, None, None
+    stamp, nonce, was = data.get("stamp"), data.get("claim"), data.get("was")
+    return (
+        stamp if isinstance(stamp, str) else None,
+        nonce if isinstance(nonce, str) else None,
+        json.dumps(was)
+        if isinstance(was, dict) and was.get("stamp") and data.get("id") == ""
+        else None,
+    )
+
+
+def _note(raw: str | None) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _part(value: str) -> str:
@@ -62,18 +150,6 @@ def is_persons_key(name: str, platform: str, workspace: str, user: str) -> bool:
     )
 
 
-def ref_stamp(raw: str | None) -> str | None:
-    """The question stamp a screen note names (notes are JSON with a "stamp")."""
-    if not raw:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    stamp = data.get("stamp") if isinstance(data, dict) else None
-    return stamp if isinstance(stamp, str) else None
-
-
 def ref_key(key: SessionKey) -> str:
     """A small note an adapter keeps beside a session (e.g. which message shows the question)."""
     return f"{KEY_PREFIX}:m:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
@@ -84,14 +160,11 @@ class SessionStore(Protocol):
 
     `commit` applies `document` (whose "version" is `expected_version + 1`) only when the stored
     version is still `expected_version` (0: no session yet) and the event id is not among the
-    stored document's recent events; it also keeps the replies of that event for a redelivery.
+    stored document's recent events; it also keeps the replies of that event for a redelivery
+    and, given a `claim`, takes the screen note (see NoteClaim). One round trip.
     """
 
     async def load(self, key: SessionKey) -> dict[str, Any] | None: ...
-
-    async def load_with_ref(self, key: SessionKey) -> tuple[dict[str, Any] | None, str | None]:
-        """The session document and the adapter's note, in one round trip."""
-        ...
 
     async def commit(
         self,
@@ -102,7 +175,8 @@ class SessionStore(Protocol):
         event_id: str,
         replies: Sequence[Mapping[str, Any]],
         ttl_seconds: int,
-    ) -> Commit: ...
+        claim: NoteClaim | None = None,
+    ) -> CommitOutcome: ...
 
     async def cached_replies(
         self, key: SessionKey, event_id: str
@@ -117,14 +191,6 @@ class SessionStore(Protocol):
     async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None: ...
 
     async def get_ref(self, key: SessionKey) -> str | None: ...
-
-    async def claim_ref(
-        self, key: SessionKey, *, stamp: str, value: str, ttl_seconds: int
-    ) -> tuple[bool, str | None]:
-        """Atomically take the note for showing question `stamp`, unless it already names that
-        stamp (someone showed or is showing it). Returns whether it was taken, and the note it
-        replaced (for `release_ref` when the post then fails)."""
-        ...
 
     async def release_ref(
         self, key: SessionKey, *, claimed: str, previous: str | None, ttl_seconds: int

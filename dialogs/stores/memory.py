@@ -12,9 +12,12 @@ from dialogs.stores.base import (
     KEY_PREFIX,
     REPLY_CACHE_SECONDS,
     Commit,
+    CommitOutcome,
+    NoteClaim,
+    claim_note,
+    claim_parts,
     is_persons_key,
     ref_key,
-    ref_stamp,
     replies_key,
     session_key,
 )
@@ -46,9 +49,6 @@ class MemoryStore:
         doc: dict[str, Any] = json.loads(raw)
         return doc
 
-    async def load_with_ref(self, key: SessionKey) -> tuple[dict[str, Any] | None, str | None]:
-        return await self.load(key), self._get(ref_key(key))
-
     async def commit(
         self,
         key: SessionKey,
@@ -58,23 +58,42 @@ class MemoryStore:
         event_id: str,
         replies: Sequence[Mapping[str, Any]],
         ttl_seconds: int,
-    ) -> Commit:
+        claim: NoteClaim | None = None,
+    ) -> CommitOutcome:
         async with self._lock:
             raw = self._get(session_key(key))
-            if raw is not None and raw == json.dumps(document):
-                return Commit.APPLIED
+            text = json.dumps(document)
+            expires = self._clock() + ttl_seconds
+            if raw is not None and raw == text:
+                self._data[session_key(key)] = (text, expires)
+                return self._claim(key, claim, expires, resent=True)
             current = json.loads(raw) if raw is not None else None
             if current is not None and event_id in current.get("seen", []):
-                return Commit.DUPLICATE
+                return CommitOutcome(status=Commit.DUPLICATE)
             version = int(current.get("version", 0) or 0) if current is not None else 0
             if version != expected_version:
-                return Commit.CONFLICT
-            expires = self._clock() + ttl_seconds
-            self._data[session_key(key)] = (json.dumps(document), expires)
+                return CommitOutcome(status=Commit.CONFLICT, current=current)
+            self._data[session_key(key)] = (text, expires)
             cached = json.dumps({"event": event_id, "replies": list(replies)})
             reply_expires = self._clock() + min(ttl_seconds, REPLY_CACHE_SECONDS)
             self._data[replies_key(key)] = (cached, reply_expires)
-            return Commit.APPLIED
+            return self._claim(key, claim, expires, resent=False)
+
+    def _claim(
+        self, key: SessionKey, claim: NoteClaim | None, expires: float, *, resent: bool
+    ) -> CommitOutcome:
+        """The claim part of an applied commit (the Redis script's twin)."""
+        note = self._get(ref_key(key))
+        if claim is None:
+            return CommitOutcome(status=Commit.APPLIED, note=note)
+        stamp, nonce, was = claim_parts(note)
+        if resent and stamp == claim.stamp and nonce == claim.nonce:
+            return CommitOutcome(status=Commit.APPLIED, note=was, claim=note)
+        before, written = claim_note(claim, note, self._clock())
+        if written is None:
+            return CommitOutcome(status=Commit.APPLIED, note=note)
+        self._data[ref_key(key)] = (written, expires)
+        return CommitOutcome(status=Commit.APPLIED, note=before, claim=written)
 
     async def cached_replies(self, key: SessionKey, event_id: str) -> list[dict[str, Any]] | None:
         raw = self._get(replies_key(key))
@@ -102,16 +121,6 @@ class MemoryStore:
 
     async def get_ref(self, key: SessionKey) -> str | None:
         return self._get(ref_key(key))
-
-    async def claim_ref(
-        self, key: SessionKey, *, stamp: str, value: str, ttl_seconds: int
-    ) -> tuple[bool, str | None]:
-        async with self._lock:
-            current = self._get(ref_key(key))
-            if ref_stamp(current) == stamp:
-                return False, current
-            self._data[ref_key(key)] = (value, self._clock() + ttl_seconds)
-            return True, current
 
     async def release_ref(
         self, key: SessionKey, *, claimed: str, previous: str | None, ttl_seconds: int

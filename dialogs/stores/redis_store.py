@@ -27,9 +27,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dialogs.errors import StoreUnavailable
 from dialogs.stores.base import (
+    CLAIM_TAKEOVER_SECONDS,
     KEY_PREFIX,
     REPLY_CACHE_SECONDS,
     Commit,
+    CommitOutcome,
+    NoteClaim,
     person_pattern,
     ref_key,
     replies_key,
@@ -42,45 +45,72 @@ from dialogs.turn import SessionKey
 # Clients and REDIS_URL live in their own modules; importers of the store find them here too.
 __all__ = ["COMMIT_SCRIPT", "RedisStore", "RedisTarget", "create_redis_client", "parse_redis_url"]
 
+# KEYS: the session, its cached replies, its screen note. ARGV: expected version, document,
+# event id, replies, session TTL, replies TTL, and the claim: the question's stamp ('' for
+# none), its prompt, this commit's nonce, the nonce of an earlier commit whose claim may be
+# orphaned, and after how many seconds any unrecorded claim is. Answers {status, the note
+# before this commit's claim, the note the claim wrote ('' when not claimed), the stored
+# document on a conflict}.
+#
+# The claim keeps the note it replaced (stamp, message id, prompt) as "was": the adapter needs
+# it to update that message in place, and a re-sent commit can read it back. Its time comes
+# from the Redis server's clock, the only clock that ever compares it.
+#
 # On an identical re-send the script writes the same bytes (and TTL) again: that changes
 # nothing, but it puts this connection's replication offset past the first write, so a WAIT
 # that follows covers the write being acknowledged now.
 COMMIT_SCRIPT = """
+local function claim(resent)
+  local note = redis.call('GET', KEYS[3])
+  if ARGV[7] == '' then return {'applied', note or '', '', ''} end
+  local now = tonumber(redis.call('TIME')[1])
+  local n = nil
+  if note then
+    local ok, d = pcall(cjson.decode, note)
+    if ok and type(d) == 'table' then n = d end
+  end
+  local was = nil
+  local before = note or ''
+  if n and n['id'] == '' then
+    -- A claim whose question was never recorded as posted: what it replaced is on screen.
+    if type(n['was']) == 'table' and n['was']['stamp'] then was = n['was'] end
+    before = was and cjson.encode(was) or ''
+  elseif n then
+    was = {stamp = n['stamp'], id = n['id'], prompt = n['prompt']}
+  end
+  if n and n['stamp'] == ARGV[7] then
+    if resent and n['claim'] == ARGV[9] then return {'applied', before, note, ''} end
+    local orphan = n['id'] == '' and (
+      n['claim'] == ARGV[10] or now - (tonumber(n['at']) or 0) > tonumber(ARGV[11]))
+    if not orphan then return {'applied', note, '', ''} end
+  end
+  local new = {stamp = ARGV[7], id = '', prompt = ARGV[8], claim = ARGV[9], at = now, was = was}
+  local written = cjson.encode(new)
+  redis.call('SET', KEYS[3], written, 'EX', ARGV[5])
+  return {'applied', before, written, ''}
+end
 local current = redis.call('GET', KEYS[1])
 local version = 0
 if current then
   if current == ARGV[2] then
     redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5])
-    return 'applied'
+    return claim(true)
   end
   local ok, doc = pcall(cjson.decode, current)
   if ok and type(doc) == 'table' then
     local seen = doc['seen']
     if type(seen) == 'table' then
       for _, e in ipairs(seen) do
-        if e == ARGV[3] then return 'duplicate' end
+        if e == ARGV[3] then return {'duplicate', '', '', ''} end
       end
     end
     version = tonumber(doc['version']) or 0
   end
 end
-if version ~= tonumber(ARGV[1]) then return 'conflict' end
+if version ~= tonumber(ARGV[1]) then return {'conflict', '', '', current or ''} end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5])
 redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[6])
-return 'applied'
-"""
-
-# Take the screen note for question ARGV[1] unless it already names that question.
-CLAIM_SCRIPT = """
-local current = redis.call('GET', KEYS[1])
-if current then
-  local ok, note = pcall(cjson.decode, current)
-  if ok and type(note) == 'table' and note['stamp'] == ARGV[1] then
-    return {0, current}
-  end
-end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-return {1, current or ''}
+return claim(false)
 """
 
 # Put the previous note back if the note is still the claim (its post failed).
@@ -124,6 +154,21 @@ def _unpack(raw: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _outcome(answer: Sequence[Any]) -> CommitOutcome:
+    """The commit script's answer: {status, note before the claim, note claimed, document}."""
+    status, note, claimed, current = (_text(v) for v in answer)
+    return CommitOutcome(
+        status=Commit(status),
+        note=note or None,
+        claim=claimed or None,
+        current=_document(current) if current else None,
+    )
+
+
 def _document(raw: str | bytes | None) -> dict[str, Any] | None:
     if raw is None:
         return None
@@ -157,7 +202,6 @@ class RedisStore:
             raise ValueError("wait_replicas needs a single server or Sentinel, not a Cluster")
         self._client = client
         self._commit = client.register_script(COMMIT_SCRIPT)
-        self._claim = client.register_script(CLAIM_SCRIPT)
         self._release = client.register_script(RELEASE_SCRIPT)
         self._wait_replicas = wait_replicas
         self._wait_ms = max(1, int(wait_timeout_seconds * 1000))
@@ -189,15 +233,6 @@ class RedisStore:
             raise _unavailable(exc) from exc
         return _document(raw)
 
-    async def load_with_ref(self, key: SessionKey) -> tuple[dict[str, Any] | None, str | None]:
-        # Same hash tag, same slot: one MGET on a Cluster too.
-        try:
-            await self._ready()
-            raw, ref = await self._client.mget(session_key(key), ref_key(key))
-        except _FAILED as exc:
-            raise _unavailable(exc) from exc
-        return _document(raw), None if ref is None else str(ref)
-
     async def commit(
         self,
         key: SessionKey,
@@ -207,9 +242,10 @@ class RedisStore:
         event_id: str,
         replies: Sequence[Mapping[str, Any]],
         ttl_seconds: int,
-    ) -> Commit:
+        claim: NoteClaim | None = None,
+    ) -> CommitOutcome:
         cached = _pack({"event": event_id, "replies": list(replies)})
-        keys = [session_key(key), replies_key(key)]
+        keys = [session_key(key), replies_key(key), ref_key(key)]
         args: list[str | int] = [
             expected_version,
             json.dumps(document, separators=(",", ":")),
@@ -217,20 +253,25 @@ class RedisStore:
             cached,
             max(1, int(ttl_seconds)),
             max(1, min(int(ttl_seconds), REPLY_CACHE_SECONDS)),
+            claim.stamp if claim else "",
+            claim.prompt if claim else "",
+            claim.nonce if claim else "",
+            claim.orphan if claim else "",
+            CLAIM_TAKEOVER_SECONDS,
         ]
         try:
             await self._ready()
             if self._wait_replicas and isinstance(self._client, aioredis.Redis):
-                result = await self._commit_replicated(self._client, keys, args)
+                answer = await self._commit_replicated(self._client, keys, args)
             else:
-                result = await self._commit(keys=keys, args=args)
+                answer = await self._commit(keys=keys, args=args)
         except _FAILED as exc:
             raise _unavailable(exc) from exc
-        return Commit(result)
+        return _outcome(answer)
 
     async def _commit_replicated(
         self, client: aioredis.Redis, keys: list[str], args: list[str | int]
-    ) -> str:
+    ) -> list[Any]:
         """The script and WAIT in one pipeline: one round trip, and WAIT runs on the very
         connection that wrote, which is what it measures."""
         for attempt in (1, 2):
@@ -244,7 +285,7 @@ class RedisStore:
             for answer in (result, acked):
                 if isinstance(answer, Exception):
                     raise answer
-            if result == "applied" and int(acked) < self._wait_replicas:
+            if _text(result[0]) == "applied" and int(acked) < self._wait_replicas:
                 # Maybe a primary that Sentinel has since replaced (it has no replicas left):
                 # drop idle connections so the next turn asks the sentinels where to go.
                 await client.connection_pool.disconnect(inuse_connections=False)
@@ -252,7 +293,7 @@ class RedisStore:
                     f"the write reached {acked} of {self._wait_replicas} replicas "
                     f"within {self._wait_ms} ms; not acknowledged"
                 )
-            return str(result)
+            return list(result)
         raise StoreUnavailable("redis lost the commit script twice")
 
     async def cached_replies(self, key: SessionKey, event_id: str) -> list[dict[str, Any]] | None:
@@ -321,18 +362,6 @@ class RedisStore:
             await self._client.set(ref_key(key), value, ex=max(1, int(ttl_seconds)))
         except _FAILED as exc:
             raise _unavailable(exc) from exc
-
-    async def claim_ref(
-        self, key: SessionKey, *, stamp: str, value: str, ttl_seconds: int
-    ) -> tuple[bool, str | None]:
-        try:
-            await self._ready()
-            taken, previous = await self._claim(
-                keys=[ref_key(key)], args=[stamp, value, max(1, int(ttl_seconds))]
-            )
-        except _FAILED as exc:
-            raise _unavailable(exc) from exc
-        return bool(int(taken)), (str(previous) if previous else None)
 
     async def release_ref(
         self, key: SessionKey, *, claimed: str, previous: str | None, ttl_seconds: int

@@ -45,6 +45,7 @@ async def test_status_and_results(slack: SlackHarness) -> None:
     await slack.command(user)
     await slack.next_question("D" + user, 0)
     await slack.dm(user, "live")
+    await slack.next_question("D" + user, 1)  # the answer's turn runs after its ack
     await slack.command(user, "status")
     status = await slack.eventually(slack.responses)
     assert (
