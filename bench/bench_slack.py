@@ -67,6 +67,7 @@ from bench.common import (
     Pass,
     Profiled,
     ProfileText,
+    bench_store,
     measured_rounds,
     profile_report,
     redis_url,
@@ -80,7 +81,6 @@ from bot.slack.delivery import Place
 from bot.slack.render import ANSWER_PREFIX
 from bot.slack.server import EVENTS_PATH, add_slack_routes, build_slack_app, create_web_client
 from dialogs.runner import Advisor
-from dialogs.stores.redis_store import RedisStore, create_redis_client
 from tests.support.slack_signing import (
     block_actions_payload,
     event_body,
@@ -386,7 +386,7 @@ async def main_async(
     for name in PROXY_ENV_VARS:  # slack_sdk would route loopback traffic through a proxy
         os.environ.pop(name, None)
     with redis_url() as (url, label):
-        store = RedisStore(client=create_redis_client(url, timeout_seconds=2.0))
+        store = bench_store(url, timeout_seconds=2.0)
         async with (
             BenchStandIn() as standin,
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http,

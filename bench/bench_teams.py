@@ -83,6 +83,7 @@ from bench.common import (
     Pass,
     Profiled,
     ProfileText,
+    bench_store,
     measured_rounds,
     profile_report,
     redis_url,
@@ -95,7 +96,6 @@ from bot.teams.bot import FAILED, FOREIGN, UNAVAILABLE, UNREADABLE
 from bot.teams.delivery import Place
 from bot.teams.server import MESSAGES_PATH, AuthConfiguration, add_teams_routes, create_teams_bot
 from dialogs.runner import Advisor
-from dialogs.stores.redis_store import RedisStore, create_redis_client
 from tests.support.slack_standin import PROXY_ENV_VARS
 from tests.support.teams_activities import (
     TENANT_ID,
@@ -532,7 +532,7 @@ async def main_async(
     executor = ThreadPoolExecutor(thread_name_prefix="asyncio")
     asyncio.get_running_loop().set_default_executor(executor)
     with redis_url() as (url, label):
-        store = RedisStore(client=create_redis_client(url, timeout_seconds=2.0))
+        store = bench_store(url, timeout_seconds=2.0)
         async with (
             BenchConnector() as connector,
             aiohttp.ClientSession(

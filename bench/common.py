@@ -21,10 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, TypeVar
 
 from aiohttp import web
+from redis import asyncio as aioredis
 
+from dialogs.stores.redis_store import RedisStore, parse_redis_url
 from tests.support.redis_server import RedisServer
 
 # The answers tests/helpers.py's FULL_ANSWERS gives (not imported: that module pulls in pytest);
@@ -87,6 +89,33 @@ def redis_url(*, appendonly: bool = True) -> Iterator[tuple[str, str]]:
             yield server.url, label
         finally:
             server.stop()
+
+
+class CountingConnection(aioredis.Connection):
+    """redis-py's connection, counting what it sends: one send is one round trip (a pipeline
+    goes out in one send). The benchmarks' stores use it to report round trips per turn."""
+
+    sends: ClassVar[int] = 0
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        CountingConnection.sends += 1
+        await super().send_packed_command(command, check_health)
+
+
+def bench_store(url: str, *, timeout_seconds: float) -> RedisStore:
+    """The store the benchmarks run on. On a single server without TLS its client counts its
+    round trips (CountingConnection.sends); elsewhere it is the production client unchanged."""
+    target = parse_redis_url(url)
+    if target.topology != "standalone" or target.tls:
+        return RedisStore.from_url(url, timeout_seconds=timeout_seconds)
+    client = aioredis.Redis.from_url(
+        target.url,
+        connection_class=CountingConnection,
+        decode_responses=True,
+        socket_timeout=timeout_seconds,
+        socket_connect_timeout=timeout_seconds,
+    )
+    return RedisStore(client=client, wait_replicas=target.wait_replicas)
 
 
 def side_by_side_args(
@@ -227,6 +256,7 @@ class Pass(Timing):
     cpu_seconds: float  # this process's CPU time, all threads (the redis-server's is not in it)
     last_turns: tuple[float, ...]  # each assessment's last turn: the summary on the advisor
     calls: Counter[str]
+    redis_round_trips: int = 0  # counted by CountingConnection during the pass
 
     @property
     def assessments_per_second(self) -> float:
@@ -265,9 +295,11 @@ async def run_pass(
             done.append(await run(pending.pop()))
 
     calls.clear()
+    sends = CountingConnection.sends
     began, cpu_began = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(min(users, concurrency))))
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
+    sends = CountingConnection.sends - sends
     latencies = tuple(latency for a in done for latency in a.latencies)
     assert len(done) == users
     result = Pass(
@@ -279,6 +311,7 @@ async def run_pass(
         latencies=latencies,
         last_turns=tuple(a.latencies[-1] for a in done),
         calls=Counter(calls),
+        redis_round_trips=sends,
     )
     return result, done
 
@@ -369,6 +402,11 @@ def report(
     out(f"{calls} per turn:")
     for side in SIDES:
         out(calls_line(best[side]))
+    advisor = best["advisor"]
+    out(
+        f"Redis round trips per turn (advisor, counted by its client): "
+        f"{advisor.redis_round_trips / advisor.turns:.2f}"
+    )
     for note in notes:
         out(note)
     return share
