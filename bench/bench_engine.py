@@ -29,7 +29,7 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
-from bench.common import Timing, positive, ratio, redis_url
+from bench.common import CountingConnection, Timing, bench_store, positive, ratio, redis_url
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
@@ -37,7 +37,6 @@ from dialogs.flow_loader import load_flow
 from dialogs.runner import Advisor, RunnerConfig
 from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
-from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import SessionKey, Turn
 
 # One person's conversation, repeated when --turns is longer: opening, answers typed as numbers,
@@ -125,7 +124,7 @@ async def measure(
     users: int,
     turns: int,
     counter: aioredis.Redis | None = None,
-) -> tuple[StoreResult, tuple[CommandSnapshot, CommandSnapshot] | None]:
+) -> tuple[StoreResult, tuple[CommandSnapshot, CommandSnapshot, int] | None]:
     """A short concurrent warm-up with as many users (it opens the pool's connections and loads
     the Lua script, so set-up commands are not counted), then the two measured passes, between
     two INFO snapshots when `counter` is given. Deletes every session it wrote."""
@@ -136,19 +135,21 @@ async def measure(
             advisor=advisor, run=runs[0], users=users, turns=min(turns, 3), concurrent=True
         )
         before = await snapshot(counter) if counter is not None else None
+        sends = CountingConnection.sends
         sequential = await run_pass(
             advisor=advisor, run=runs[1], users=users, turns=turns, concurrent=False
         )
         concurrent = await run_pass(
             advisor=advisor, run=runs[2], users=users, turns=turns, concurrent=True
         )
+        sends = CountingConnection.sends - sends
         after = await snapshot(counter) if counter is not None else None
     finally:
         for r in runs:  # one at a time: a gather of every key would exceed the pool's size
             for u in range(users):
                 await store.delete(user_key(r, u))
     result = StoreResult(store=name, sequential=sequential, concurrent=concurrent)
-    counts = (before, after) if before is not None and after is not None else None
+    counts = (before, after, sends) if before is not None and after is not None else None
     return result, counts
 
 
@@ -175,7 +176,11 @@ def table(memory: StoreResult, redis: StoreResult) -> list[str]:
     ]
 
 
-def commands(redis: StoreResult, before: CommandSnapshot, after: CommandSnapshot) -> list[str]:
+def commands(
+    redis: StoreResult, before: CommandSnapshot, after: CommandSnapshot, sends: int
+) -> list[str]:
+    """Commands Redis ran per turn (those inside the commit script included, from INFO), and
+    the round trips the store's client made (counted on its connections)."""
     # The "before" INFO is counted in the "after" snapshot; the "after" INFO is not yet counted.
     own_info_calls = 1
     turns = redis.sequential.turns + redis.concurrent.turns
@@ -188,15 +193,10 @@ def commands(redis: StoreResult, before: CommandSnapshot, after: CommandSnapshot
     breakdown = ", ".join(
         f"{name} {count / turns:.2f}" for name, count in sorted(calls.items(), key=lambda i: -i[1])
     )
-    # Redis counts the commands a Lua script runs as commands too. The store itself never sends
-    # SET, and the commit script always runs one GET, so subtracting every SET and one GET per
-    # EVAL/EVALSHA leaves what the client sent: its round trips.
-    scripts = calls.get("evalsha", 0) + calls.get("eval", 0)
-    sent = total - calls.get("set", 0) - scripts
     return [
         f"redis commands per turn: {total / turns:.2f} ({total} over {turns} turns: {breakdown})",
-        f"  of which sent by the client (round trips): {sent / turns:.2f} per turn; the rest ran "
-        "inside the commit script",
+        f"  round trips per turn, counted by the client: {sends / turns:.2f} (the rest ran "
+        "inside the commit script)",
     ]
 
 
@@ -209,7 +209,7 @@ async def main_async(*, users: int, turns: int, out: Callable[[str], None]) -> N
     )
     with redis_url() as (url, label):
         out(f"redis: {label}")
-        store = RedisStore(client=create_redis_client(url, timeout_seconds=2.0))
+        store = bench_store(url, timeout_seconds=2.0)
         counter = aioredis.Redis.from_url(url, decode_responses=True)
         try:
             redis, counts = await measure(
