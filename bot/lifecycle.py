@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from types import TracebackType
 
 
 class Drainer:
@@ -20,16 +19,17 @@ class Drainer:
         self._idle = asyncio.Event()
         self._idle.set()
 
-    @contextlib.asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
+    def track(self) -> _Tracked:
+        return _Tracked(self)
+
+    def _enter(self) -> None:
         self.in_flight += 1
         self._idle.clear()
-        try:
-            yield
-        finally:
-            self.in_flight -= 1
-            if self.in_flight == 0:
-                self._idle.set()
+
+    def _exit(self) -> None:
+        self.in_flight -= 1
+        if self.in_flight == 0:
+            self._idle.set()
 
     async def drain(self, deadline_seconds: float) -> bool:
         """True when every turn finished in time."""
@@ -39,3 +39,21 @@ class Drainer:
         except TimeoutError:
             return False
         return True
+
+
+class _Tracked:
+    """`async with drainer.track():` (a plain class: this wraps every turn)."""
+
+    def __init__(self, drainer: Drainer) -> None:
+        self._drainer = drainer
+
+    async def __aenter__(self) -> None:
+        self._drainer._enter()
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._drainer._exit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 import jinja2
@@ -73,6 +74,14 @@ def pairs(left: Iterable[object], right: Iterable[object]) -> str:
     return " · ".join(f"{a}: {b}" for a, b in zip(left, right, strict=False))
 
 
+def json_value(value: object) -> str:
+    """`tojson` for JSON templates: the value as JSON text (strings through the C encoder).
+    Jinja2's own filter also HTML-escapes and wraps in Markup, which JSON has no use for."""
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
+    return json.dumps(value)
+
+
 def create_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("templates", "."),
@@ -84,6 +93,7 @@ def create_environment() -> jinja2.Environment:
         # Templates ship with the package; checking their files on every render is wasted work.
         auto_reload=False,
     )
+    env.filters["tojson"] = json_value
     env.filters["plain"] = plain
     env.filters["usd"] = usd
     env.filters["tokens"] = tokens

@@ -488,6 +488,13 @@ def create_slack_app(
     )
     slack = SlackAdvisor(advisor=advisor, renderer=renderer, drainer=drainer, metrics=metrics)
 
+    # One listener for every action id, registered first: Bolt tries listeners in order and
+    # prepares each candidate's arguments, and clicks are most of the traffic.
+    @app.action(ACTION_PATTERN)
+    async def on_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await slack.action(body, client)
+
     @app.command(COMMAND)
     async def on_command(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
@@ -526,12 +533,5 @@ def create_slack_app(
     }
     for event_type in EVENTS:
         app.event(event_type)(_event_listener(handlers[event_type]))
-
-    # One listener for every action id: Bolt prepares each candidate listener's arguments on
-    # every request, so one pattern is cheaper than a listener per id.
-    @app.action(ACTION_PATTERN)
-    async def on_action(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        await slack.action(body, client)
 
     return app
