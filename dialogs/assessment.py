@@ -91,7 +91,7 @@ def what_would_change(flow: Flow, decision: Decision, answers: Answers) -> list[
         for o in q.options:
             if o.id == current:
                 continue
-            other = decide(flow, {**answers, q.id: o.id})
+            other = decide(flow, {**answers, q.id: o.id}, explain=False)
             if (other.depth, other.hosting) == (decision.depth, decision.hosting):
                 continue
             if other.depth.rank > decision.depth.rank:

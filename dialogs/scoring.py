@@ -70,7 +70,9 @@ def _ready_depth(flow: Flow, eff: Answers) -> Depth:
     return ready
 
 
-def decide(flow: Flow, answers: Answers) -> Decision:
+def decide(flow: Flow, answers: Answers, *, explain: bool = True) -> Decision:
+    """The recommendation for `answers`. Without `explain` only depth and hosting are worked
+    out (no contributions, components or flags): "what would change" re-runs it per option."""
     s = flow.scoring
     eff = effective_answers(flow, answers)
     contrib: list[Contribution] = []
@@ -80,15 +82,16 @@ def decide(flow: Flow, answers: Answers) -> Decision:
         points = table.get(eff.get(qid, ""), 0)
         if points:
             pressure += points
-            contrib.append(
-                Contribution(
-                    question=qid,
-                    answer=eff[qid],
-                    effect="pressure_up" if points > 0 else "pressure_down",
-                    weight=abs(points),
-                    detail=str(points),
+            if explain:
+                contrib.append(
+                    Contribution(
+                        question=qid,
+                        answer=eff[qid],
+                        effect="pressure_up" if points > 0 else "pressure_down",
+                        weight=abs(points),
+                        detail=str(points),
+                    )
                 )
-            )
     wanted = Depth.PROMPTING
     for depth in DEPTHS[1:]:
         if pressure >= s.thresholds[depth]:
@@ -99,7 +102,7 @@ def decide(flow: Flow, answers: Answers) -> Decision:
     cap = min(ready, s.red_flag_cap, key=lambda d: d.rank) if flags else ready
     depth = wanted if wanted.rank <= cap.rank else cap
 
-    if wanted.rank > cap.rank:
+    if explain and wanted.rank > cap.rank:
         lost = wanted.rank - cap.rank
         if ready.rank < wanted.rank and ready.rank <= cap.rank:
             blocked = DEPTHS[ready.rank + 1]
@@ -126,7 +129,7 @@ def decide(flow: Flow, answers: Answers) -> Decision:
                         )
                     )
     binding = wanted.rank > cap.rank and s.red_flag_cap.rank < wanted.rank
-    if not binding:
+    if explain and not binding:
         # A red flag that did not lower this result still holds it down: it stops any climb.
         for flag in flags:
             for qid in flag.when.require:
@@ -137,7 +140,7 @@ def decide(flow: Flow, answers: Answers) -> Decision:
                 )
 
     rag_hits = [q for q, allowed in s.rag_triggers.items() if eff.get(q) in allowed]
-    for qid in rag_hits:
+    for qid in rag_hits if explain else ():
         contrib.append(
             Contribution(question=qid, answer=eff[qid], effect="rag", weight=2, detail="rag")
         )
@@ -146,7 +149,7 @@ def decide(flow: Flow, answers: Answers) -> Decision:
 
     floor = s.hosting_floor[eff["data_sensitivity"]]
     hosting = floor
-    if floor.rank > 0:
+    if explain and floor.rank > 0:
         contrib.append(
             Contribution(
                 question="data_sensitivity",
@@ -163,7 +166,7 @@ def decide(flow: Flow, answers: Answers) -> Decision:
             if rule.when.holds(eff) and rule.needs.holds(eff) and rule.at_least.rank > hosting.rank:
                 gain = rule.at_least.rank - max(hosting.rank, floor.rank)
                 hosting = rule.at_least
-                for qid in rule.when.require:
+                for qid in rule.when.require if explain else ():
                     contrib.append(
                         Contribution(
                             question=qid,
@@ -176,9 +179,9 @@ def decide(flow: Flow, answers: Answers) -> Decision:
 
     components: list[Component] = []
     fired: list[int] = []
-    if rag_hits and depth.rank > Depth.RAG.rank:
+    if explain and rag_hits and depth.rank > Depth.RAG.rank:
         components.append(Component.RAG)
-    for i, c in enumerate(s.components):
+    for i, c in enumerate(s.components if explain else ()):
         if c.min_depth is not None and depth.rank < c.min_depth.rank:
             continue
         if not c.when.holds(eff) or (c.component is Component.RAG and depth is Depth.RAG):

@@ -273,6 +273,20 @@ def test_rule7_what_would_change_is_recomputed(answers: dict[str, str]) -> None:
         assert question.label(driver["answer"]) in driver["text"]  # quotes the person's choice
 
 
+@given(answer_sets)
+def test_decide_without_explaining_gives_the_same_recommendation(answers: dict[str, str]) -> None:
+    """The cheap form "what would change" re-runs per option agrees with the full one."""
+    full, quick = decide(FLOW, answers), decide(FLOW, answers, explain=False)
+    assert (quick.depth, quick.hosting, quick.wanted, quick.ready, quick.pressure) == (
+        full.depth,
+        full.hosting,
+        full.wanted,
+        full.ready,
+        full.pressure,
+    )
+    assert quick.contributions == () and quick.components == ()
+
+
 def test_rule7_drivers_name_what_moved_it(costs: CostAssumptions) -> None:
     result = assess(FLOW, FULL_ANSWERS, costs=costs)
     assert [d["question"] for d in result["drivers"]] == [
