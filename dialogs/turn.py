@@ -175,9 +175,19 @@ _KINDS: dict[str, type[Any]] = {
 }
 
 
+# Field names by dataclass type (None: not a dataclass), learnt on first sight: this runs for
+# every reply of every turn.
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
+
+
 def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    kind = type(value)
+    if kind not in _FIELD_NAMES:
+        dataclass_instance = is_dataclass(value) and not isinstance(value, type)
+        _FIELD_NAMES[kind] = tuple(f.name for f in fields(value)) if dataclass_instance else None
+    names = _FIELD_NAMES[kind]
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
     return value
