@@ -27,5 +27,8 @@ def create_advisor(settings: Settings, store: SessionStore | None = None) -> Adv
         flow=flow,
         store=store if store is not None else create_store(settings),
         engine=EngineConfig(session_ttl_seconds=settings.session_ttl_seconds, costs=costs),
-        runner=RunnerConfig(turn_timeout_seconds=settings.turn_timeout_seconds),
+        runner=RunnerConfig(
+            turn_timeout_seconds=settings.turn_timeout_seconds,
+            cached_sessions=settings.session_cache,
+        ),
     )

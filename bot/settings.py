@@ -21,6 +21,7 @@ class Settings:
     session_ttl_days: int = DEFAULT_TTL_DAYS
     redis_timeout_seconds: float = 0.5
     turn_timeout_seconds: float = 1.5
+    session_cache: int = 10_000
     flow_file: Path | None = None
     cost_assumptions_file: Path | None = None
     log_level: str = "WARNING"
@@ -95,6 +96,7 @@ class Settings:
         ttl = number("ADVISOR_SESSION_TTL_DAYS", DEFAULT_TTL_DAYS, 1, 3650, whole=True)
         redis_timeout = number("ADVISOR_REDIS_TIMEOUT_SECONDS", 0.5, 0.05, 10)
         turn_timeout = number("ADVISOR_TURN_TIMEOUT_SECONDS", 1.5, 0.1, 30)
+        session_cache = number("ADVISOR_SESSION_CACHE", 10_000, 0, 10_000_000, whole=True)
 
         def path(name: str) -> Path | None:
             raw = env.get(name, "").strip()
@@ -145,6 +147,7 @@ class Settings:
             session_ttl_days=int(ttl),
             redis_timeout_seconds=redis_timeout,
             turn_timeout_seconds=turn_timeout,
+            session_cache=int(session_cache),
             flow_file=flow_file,
             cost_assumptions_file=cost_file,
             log_level=level,

@@ -35,6 +35,10 @@ from dialogs.turn import (
 log = logging.getLogger(__name__)
 
 
+# Commits of unknown outcome remembered per process (their claims may be orphaned), at most.
+UNSURE_COMMITS_KEPT = 10_000
+
+
 class TurnObserver(Protocol):
     """Told about every turn (metrics, logs); must not raise or block."""
 
@@ -133,7 +137,7 @@ class Advisor:
                 # It may have applied, claiming the screen note for a question nobody will
                 # post: this person's next turn here may take that claim over.
                 self._unsure[turn.key] = nonce
-                if len(self._unsure) > self.runner.cached_sessions:
+                if len(self._unsure) > UNSURE_COMMITS_KEPT:
                     self._unsure.pop(next(iter(self._unsure)))
                 raise
             if outcome.status is Commit.APPLIED:

@@ -204,6 +204,7 @@ def test_check_reports_every_problem_with_file_and_field(tmp_path: Path) -> None
     [
         ("REDIS_URL", "http://nope", "REDIS_URL: must start with redis://"),
         ("ADVISOR_SESSION_TTL_DAYS", "0", "ADVISOR_SESSION_TTL_DAYS: must be between"),
+        ("ADVISOR_SESSION_CACHE", "-1", "ADVISOR_SESSION_CACHE: must be between"),
     ],
 )
 def test_bad_settings_stop_start_up_naming_the_variable(
