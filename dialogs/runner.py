@@ -56,7 +56,7 @@ class RunnerConfig:
     # failing with "too many connections".
     max_concurrent_turns: int = 64
     # Sessions this process committed last, kept to skip the read on their next turn (each
-    # about 2 KB of memory as objects; checked by the commit's version, so never stale).
+    # about 4 KB of memory each; checked by the commit's version, so never stale).
     cached_sessions: int = 10_000
     cached_session_seconds: float = 900.0
 
