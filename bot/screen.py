@@ -8,12 +8,17 @@ question already on screen is not posted again. Adapters only carry out the step
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Literal, Protocol
 
+from dialogs.errors import StoreUnavailable
 from dialogs.notes import ScreenRef
 from dialogs.stores.base import SessionStore
 from dialogs.turn import Answered, Ask, Notice, Reply, SessionKey, TurnResult
+
+log = logging.getLogger(__name__)
 
 # Notices about a click on an old or foreign button: only the clicker needs to see them.
 CLICK_NOTICES = frozenset({"stale_click", "already_answered"})
@@ -95,13 +100,47 @@ async def show_question(
     ttl_seconds: int,
     post: QuestionPoster,
 ) -> None:
-    """Post the question the turn's commit claimed the note for, and record where it is. If
-    the post fails the note is put back as it was, so the next turn posts the question again."""
-    claim = result.claim or ""
-    try:
-        message_id = await post()
-    except BaseException:
-        await store.release_ref(key, claimed=claim, previous=result.ref, ttl_seconds=ttl_seconds)
-        raise
+    """Post the question the turn's commit claimed the note for, then record its message in
+    the note, unless a newer turn has claimed the note since (its question is the current
+    one). Run inside `ClaimGuard`, which puts the note back if this fails."""
+    message_id = await post()
     ref = ScreenRef(stamp=ask.stamp, message_id=message_id, prompt=ask.prompt)
-    await store.put_ref(key, ref.dump(), ttl_seconds)
+    recorded = await store.replace_ref(
+        key, expected=result.claim or "", value=ref.dump(), ttl_seconds=ttl_seconds
+    )
+    if not recorded:
+        log.info("a newer turn claimed the screen note before question %s was recorded", ask.stamp)
+
+
+class ClaimGuard:
+    """`async with ClaimGuard(...)` around an adapter's delivery of a turn: if the delivery
+    fails before the claimed question is recorded (an update before it failed, the post
+    failed), the note is put back to the message that was on screen, so the next turn posts
+    the question again instead of waiting for the claim to expire."""
+
+    def __init__(
+        self, store: SessionStore, key: SessionKey, result: TurnResult, ttl_seconds: int
+    ) -> None:
+        self.store = store
+        self.key = key
+        self.result = result
+        self.ttl_seconds = ttl_seconds
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        claim = self.result.claim
+        if error is None or claim is None:
+            return
+        try:
+            await self.store.replace_ref(
+                self.key, expected=claim, value=self.result.ref, ttl_seconds=self.ttl_seconds
+            )
+        except StoreUnavailable as exc:
+            log.warning("could not give back the screen note after a failed delivery: %s", exc)

@@ -35,8 +35,10 @@ from dialogs.turn import (
 log = logging.getLogger(__name__)
 
 
-# Commits of unknown outcome remembered per process (their claims may be orphaned), at most.
+# Commits of unknown outcome remembered per process (their claims may be orphaned), at most:
+# for this many people, and this many per person.
 UNSURE_COMMITS_KEPT = 10_000
+UNSURE_NONCES_PER_KEY = 4
 
 
 class TurnObserver(Protocol):
@@ -79,7 +81,8 @@ class Advisor:
         self.runner = runner or RunnerConfig()
         self.observer = observer
         self._gate = asyncio.Semaphore(self.runner.max_concurrent_turns)
-        self._unsure: dict[SessionKey, str] = {}  # key -> nonce of a commit of unknown outcome
+        # key -> nonces of its latest commits of unknown outcome, least recently touched first
+        self._unsure: dict[SessionKey, list[str]] = {}
         self._sessions = SessionCache(
             capacity=self.runner.cached_sessions,
             max_age_seconds=self.runner.cached_session_seconds,
@@ -108,11 +111,14 @@ class Advisor:
         """One read (none when this process holds the session) and one commit, which also
         claims the screen note for a new question; a conflict's answer carries the stored
         document, so losing a race costs one more commit, not a read and a commit."""
-        session: Session | None = self._sessions.get(turn.key)
-        expected, notes = (session.version if session else 0), list[Reply]()
-        if session is None:
-            session, expected, notes = self._read(await self.store.load(turn.key))
-        orphan = self._unsure.pop(turn.key, "")
+        cached = self._sessions.get(turn.key)
+        session: Session | None
+        if cached is not None:
+            (session, since), expected, notes = cached, cached[0].version, list[Reply]()
+        else:
+            doc = await self.store.load(turn.key)
+            (session, expected, notes), since = self._read(doc), _nonce(doc)
+        orphans = tuple(self._unsure.get(turn.key, ()))
         for attempt in range(self.runner.max_attempts):
             if session is not None and event_key(turn.event_id) in session.seen:
                 return await self._duplicate(turn, session)
@@ -131,25 +137,33 @@ class Advisor:
                     event_id=event_key(turn.event_id),
                     replies=[reply_to_dict(r) for r in replies],
                     ttl_seconds=self.engine.session_ttl_seconds + 86400,
-                    claim=_claim_for(replies, nonce, orphan),
+                    claim=_claim_for(replies, nonce, orphans),
+                    expected_commit=since,
                 )
             except BaseException:
-                # It may have applied, claiming the screen note for a question nobody will
-                # post: this person's next turn here may take that claim over.
-                self._unsure[turn.key] = nonce
-                if len(self._unsure) > UNSURE_COMMITS_KEPT:
-                    self._unsure.pop(next(iter(self._unsure)))
+                self._remember_unsure(turn.key, nonce)
                 raise
             if outcome.status is Commit.APPLIED:
-                self._sessions.put(turn.key, new)
+                self._unsure.pop(turn.key, None)
+                self._sessions.put(turn.key, new, nonce)
                 return await self._applied(turn, session, new, replies, outcome)
             self._sessions.drop(turn.key)
             if outcome.status is Commit.DUPLICATE:
                 return await self._duplicate(turn, session)
-            session, expected, notes = self._read(outcome.current)
+            (session, expected, notes), since = self._read(outcome.current), _nonce(outcome.current)
             if attempt:
                 await asyncio.sleep(0.002 * attempt)
         raise StoreConflict(f"gave up after {self.runner.max_attempts} conflicting attempts")
+
+    def _remember_unsure(self, key: SessionKey, nonce: str) -> None:
+        """A commit whose outcome is unknown may have applied and claimed the screen note for a
+        question nobody will post: this person's next commits here may take that claim over.
+        Kept until one of their commits applies (a redelivery answered "duplicate" does not
+        post the question either)."""
+        kept = self._unsure.pop(key, [])
+        self._unsure[key] = [*kept[-(UNSURE_NONCES_PER_KEY - 1) :], nonce]
+        while len(self._unsure) > UNSURE_COMMITS_KEPT:
+            self._unsure.pop(next(iter(self._unsure)))
 
     async def _applied(
         self,
@@ -240,9 +254,15 @@ class Advisor:
         )
 
 
-def _claim_for(replies: list[Reply], nonce: str, orphan: str) -> NoteClaim | None:
+def _claim_for(replies: list[Reply], nonce: str, orphans: tuple[str, ...]) -> NoteClaim | None:
     """The screen-note claim for the question this turn shows, if it shows one."""
     ask = next((r for r in reversed(replies) if isinstance(r, Ask)), None)
     if ask is None:
         return None
-    return NoteClaim(stamp=ask.stamp, prompt=ask.prompt, nonce=nonce, orphan=orphan)
+    return NoteClaim(stamp=ask.stamp, prompt=ask.prompt, nonce=nonce, orphans=orphans)
+
+
+def _nonce(doc: dict[str, Any] | None) -> str:
+    """The "commit" nonce a stored document carries ("" when none)."""
+    nonce = doc.get("commit") if doc is not None else None
+    return nonce if isinstance(nonce, str) else ""

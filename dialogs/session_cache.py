@@ -1,8 +1,9 @@
 """Sessions this process committed last, so the next turn of the same person needs no read.
 
 Redis stays the one source of truth: a turn that starts from a cached session commits against
-its version, and when another process (or a `forget`) moved the session on, the commit
-answers "conflict" with the stored document and the turn steps again from that. The cache
+its version and the nonce of the document it was (versions start again after `forget`), and
+when another process or a `forget` changed the session, the commit answers "conflict" with
+the stored document and the turn steps again from that. The cache
 only saves the read when nothing changed elsewhere, which is the usual case.
 """
 
@@ -29,26 +30,27 @@ class SessionCache:
         self.capacity = capacity
         self.max_age_seconds = max_age_seconds
         self._clock = clock
-        self._entries: OrderedDict[SessionKey, tuple[Session, float]] = OrderedDict()
+        self._entries: OrderedDict[SessionKey, tuple[Session, str, float]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: SessionKey) -> Session | None:
+    def get(self, key: SessionKey) -> tuple[Session, str] | None:
+        """The session and the "commit" nonce of the document it was committed as."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        session, stored = entry
+        session, nonce, stored = entry
         if self._clock() - stored > self.max_age_seconds:
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
-        return session
+        return session, nonce
 
-    def put(self, key: SessionKey, session: Session) -> None:
+    def put(self, key: SessionKey, session: Session, nonce: str) -> None:
         if self.capacity <= 0:
             return
-        self._entries[key] = (session, self._clock())
+        self._entries[key] = (session, nonce, self._clock())
         self._entries.move_to_end(key)
         while len(self._entries) > self.capacity:
             self._entries.popitem(last=False)

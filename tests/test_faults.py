@@ -603,12 +603,43 @@ SLACK_BREAKDOWNS: dict[str, tuple[Breakdown, str]] = {
         lambda rig: rig.standin.fail("chat.postMessage", status=500, times=3),
         SLACK_FAILED,
     ),
+    # The answered question's message cannot be updated (deleted meanwhile): the next question,
+    # claimed by the commit, is never posted in this turn.
+    "slack-update-refused": (
+        lambda rig: rig.standin.fail("chat.update", error="message_not_found"),
+        SLACK_FAILED,
+    ),
     # The commit was applied, but its reply was lost on every attempt.
     "redis-reply-lost-every-time": (
         lambda rig: rig.redis.drop_replies(matching=b"EVALSHA"),
         SLACK_UNAVAILABLE,
     ),
 }
+
+
+async def test_a_redelivery_of_a_lost_commit_does_not_strand_the_next_question(
+    slack_rig: SlackRig,
+) -> None:
+    """The commit applies (claiming the next question) but every reply is lost; Slack then
+    redelivers the same event, which is a duplicate and shows nothing. The person's next
+    message still gets the question: the claim of the lost commit is taken over, not left to
+    expire."""
+    slack = slack_rig.slack
+    user = new_user()
+    dm = await slack_rig.start(user)
+    slack_rig.redis.drop_replies(matching=b"EVALSHA")
+    _, event_id = await slack_rig.say(user, "live")
+    await slack_rig.finished(event_id)
+    slack_rig.redis.pass_through()
+
+    await slack_rig.say(user, "live", event_id=event_id, **{"X-Slack-Retry-Num": "1"})
+    redelivered = await slack_rig.finished(event_id, times=2)
+    assert isinstance(redelivered, TurnResult) and redelivered.duplicate
+
+    _, status_id = await slack_rig.say(user, "status")
+    await slack_rig.finished(status_id)
+    shown = delivered_questions(slack, dm)
+    assert len(shown) == 2 and SECOND_PROMPT in shown[1].payload["text"]
 
 
 @pytest.mark.parametrize("breakdown", list(SLACK_BREAKDOWNS))

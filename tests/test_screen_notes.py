@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.screen import plan, show_question
+from bot.screen import ClaimGuard, plan, show_question
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
 from dialogs.notes import ScreenRef
@@ -89,9 +89,46 @@ async def test_a_failed_post_gives_the_note_back(
         raise ConnectionError("platform down")
 
     with pytest.raises(ConnectionError):
-        await show_question(store, key, second, moved, ttl_seconds=60, post=broken)
-    assert await store.get_ref(key) == shown  # as before the claim
+        async with ClaimGuard(store, key, moved, 60):
+            await show_question(store, key, second, moved, ttl_seconds=60, post=broken)
+    assert ScreenRef.load(await store.get_ref(key)) == ScreenRef.load(shown)  # as before
 
     # The next turn on that question (here "status") claims it again and posts it.
     retry = await say(advisor, key, "status")
     assert [a.stamp for a in asks(retry)] == [second.stamp]
+
+
+async def test_a_delivery_that_fails_before_the_post_gives_the_note_back(
+    store: SessionStore, flow: Flow, engine_config: EngineConfig
+) -> None:
+    """The answered question's update fails (say the message was deleted): the next question
+    was claimed but never posted, and the next turn posts it at once, not after the claim
+    expires."""
+    advisor = make_advisor(flow, store, engine_config)
+    key = unique_key()
+    await say(advisor, key, None)
+    moved = await say(advisor, key, "1")
+    [second] = asks(moved)
+    with pytest.raises(LookupError):
+        async with ClaimGuard(store, key, moved, 60):
+            raise LookupError("message_not_found")  # e.g. chat.update, before the post
+    retry = await say(advisor, key, "help")
+    assert [a.stamp for a in asks(retry)] == [second.stamp]
+
+
+async def test_a_late_record_does_not_overwrite_a_newer_claim(
+    store: SessionStore, flow: Flow, engine_config: EngineConfig
+) -> None:
+    """Turn one's post is slow; turn two moves on and claims the next question. Turn one's
+    record then must not put its question back in the note."""
+    advisor = make_advisor(flow, store, engine_config)
+    key = unique_key()
+    first = await say(advisor, key, None)
+    [ask] = asks(first)
+    second = await say(advisor, key, "1")  # claims the next question meanwhile
+
+    async def slow() -> str:
+        return "m1"
+
+    await show_question(store, key, ask, first, ttl_seconds=60, post=slow)
+    assert await store.get_ref(key) == second.claim

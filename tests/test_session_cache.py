@@ -69,6 +69,30 @@ async def test_a_session_forgotten_elsewhere_is_not_brought_back(
     assert doc is not None and doc["version"] == 1 and not Session.from_document(doc).history
 
 
+async def test_a_new_session_of_the_same_version_is_not_taken_for_the_cached_one(
+    stores: tuple[RedisStore, RedisStore], flow: Flow, engine_config: EngineConfig
+) -> None:
+    """Versions start again at 1 after `forget`. Process one holds the person's old session at
+    version 3; process two forgets it and the person answers a new assessment up to version 3
+    too. Process one's next turn must not write the old answers back over the new ones."""
+    one, two = (make_advisor(flow, s, engine_config) for s in stores)
+    key = unique_key()
+    for text in (None, "1", "1"):
+        await say(one, key, text)
+    await stores[1].forget(platform=key.platform, workspace=key.workspace, user=key.user)
+    for text in (None, "2", "2"):
+        await say(two, key, text)
+    before = await stores[1].load(key)
+    assert before is not None and before["version"] == 3
+    new_answers = Session.from_document(before).answers
+
+    await say(one, key, "1")
+    after = await stores[0].load(key)
+    assert after is not None and after["id"] == before["id"] and after["version"] == 4
+    kept = Session.from_document(after).answers
+    assert all(kept[q] == a for q, a in new_answers.items())
+
+
 async def test_forget_drops_the_persons_cached_sessions(
     stores: tuple[RedisStore, RedisStore], flow: Flow, engine_config: EngineConfig
 ) -> None:
@@ -88,12 +112,12 @@ def test_the_cache_keeps_the_most_recent_within_its_size_and_age() -> None:
     keys = [unique_key() for _ in range(3)]
     sessions = [Session(id=str(i), flow="f", flow_version=1) for i in range(3)]
     for key, session in zip(keys, sessions, strict=True):
-        cache.put(key, session)
+        cache.put(key, session, "nonce-" + session.id)
     assert len(cache) == 2 and cache.get(keys[0]) is None  # the least recent went first
-    assert cache.get(keys[1]) is sessions[1]
+    assert cache.get(keys[1]) == (sessions[1], "nonce-1")
     now[0] = 11
     assert cache.get(keys[2]) is None  # too old
-    cache.put(keys[0], sessions[0])
+    cache.put(keys[0], sessions[0], "nonce-0")
     cache.drop_person(platform=keys[0].platform, workspace=keys[0].workspace, user="u1")
     assert len(cache) == 1  # unique_key gives each key its own workspace
 

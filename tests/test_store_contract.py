@@ -70,7 +70,9 @@ class RedisUnderTest:
 @pytest.fixture(params=REDIS_TOPOLOGIES)
 async def redis_subject(request: pytest.FixtureRequest) -> AsyncIterator[RedisUnderTest]:
     url = topology_url(request, request.param)
-    store = RedisStore.from_url(url, timeout_seconds=0.5)
+    # Generous: on a busy machine a replica's WAIT answer can miss 250 ms, and that is a test
+    # of the contract, not of failover timing (tests/test_redis_topologies.py has those).
+    store = RedisStore.from_url(url, timeout_seconds=2.0)
     raw = create_redis_client(url, timeout_seconds=2.0)
     try:
         yield RedisUnderTest(store=store, raw=raw)
@@ -90,7 +92,9 @@ async def subject(request: pytest.FixtureRequest) -> AsyncIterator[StoreUnderTes
         yield StoreUnderTest(name="memory", store=memory, ttl=memory_ttl)
         return
     url = topology_url(request, request.param)
-    store = RedisStore.from_url(url, timeout_seconds=0.5)
+    # Generous: on a busy machine a replica's WAIT answer can miss 250 ms, and that is a test
+    # of the contract, not of failover timing (tests/test_redis_topologies.py has those).
+    store = RedisStore.from_url(url, timeout_seconds=2.0)
     raw = create_redis_client(url, timeout_seconds=2.0)
 
     async def redis_ttl(name: str) -> float | None:
@@ -255,7 +259,8 @@ async def test_an_applied_commit_claims_the_screen_note(subject: StoreUnderTest)
     moved = NoteClaim(stamp="s.2", prompt="Next?", nonce="c4")
     doc = document(3, seen=("e1", "e2", "e4"))
     first = await commit_with(subject.store, key, expected=2, doc=doc, event_id="e4", claim=moved)
-    assert first.status is Commit.APPLIED and first.note == shown
+    assert first.status is Commit.APPLIED
+    assert ScreenRef.load(first.note) == ScreenRef.load(shown)  # the message to update
     assert first.claim is not None and first.claim == await subject.store.get_ref(key)
     assert ScreenRef.load(first.claim) == ScreenRef(
         stamp="s.2", message_id="", prompt="Next?", claim="c4"
@@ -271,7 +276,7 @@ async def test_an_applied_commit_claims_the_screen_note(subject: StoreUnderTest)
 
 async def test_an_orphaned_claim_is_taken_over(subject: StoreUnderTest) -> None:
     """A claim never recorded as posted (its turn failed after the commit) blocks the same
-    question only while it may still be in flight: the commit named as its `orphan`, or any
+    question only while it may still be in flight: a commit naming it among its `orphans`, or any
     commit once it is older than CLAIM_TAKEOVER_SECONDS, takes it over, and the message that
     was on screen before it is still known."""
     key = unique_key()
@@ -287,7 +292,7 @@ async def test_an_orphaned_claim_is_taken_over(subject: StoreUnderTest) -> None:
     )
     assert outcome.claim is None  # c1 may still be posting it
 
-    takeover = NoteClaim(stamp="s.1", prompt="Where?", nonce="c3", orphan="c1")
+    takeover = NoteClaim(stamp="s.1", prompt="Where?", nonce="c3", orphans=("c0", "c1"))
     doc = document(3, seen=("e1", "e2", "e3"))
     outcome = await commit_with(
         subject.store, key, expected=2, doc=doc, event_id="e3", claim=takeover
@@ -305,6 +310,65 @@ async def test_an_orphaned_claim_is_taken_over(subject: StoreUnderTest) -> None:
     doc = document(4, seen=("e4",))
     outcome = await commit_with(subject.store, key, expected=3, doc=doc, event_id="e4", claim=late)
     assert outcome.claim is not None and outcome.note is None
+
+
+async def test_a_recorded_note_is_never_taken_over(subject: StoreUnderTest) -> None:
+    """A question recorded as posted stays on screen, however old the note and even when the
+    platform gave no message id: asking it again posts nothing."""
+    key = unique_key()
+    await subject.store.put_ref(key, note("s.1", ""), TTL)
+    again = NoteClaim(stamp="s.1", prompt="Where?", nonce="c2", orphans=("c1",))
+    doc = document(1, seen=("e1",))
+    outcome = await commit_with(subject.store, key, expected=0, doc=doc, event_id="e1", claim=again)
+    assert outcome.claim is None and outcome.note == note("s.1", "")
+
+
+async def test_the_note_is_replaced_only_while_it_is_the_one_expected(
+    subject: StoreUnderTest,
+) -> None:
+    """Recording a posted question (or putting the note back after a failed post) must not
+    overwrite a newer turn's claim."""
+    key = unique_key()
+    await subject.store.put_ref(key, "claim-of-q2", TTL)
+    assert await subject.store.replace_ref(key, expected="claim-of-q2", value="q2", ttl_seconds=TTL)
+    assert await subject.store.get_ref(key) == "q2"
+    late = await subject.store.replace_ref(key, expected="claim-of-q1", value="q1", ttl_seconds=TTL)
+    assert not late and await subject.store.get_ref(key) == "q2"
+    assert await subject.store.replace_ref(key, expected="q2", value=None, ttl_seconds=TTL)
+    assert await subject.store.get_ref(key) is None
+
+
+async def test_a_copy_of_an_older_session_of_the_same_version_conflicts(
+    subject: StoreUnderTest,
+) -> None:
+    """After `forget` versions start again at 1: a commit that names the "commit" nonce of
+    the document it read conflicts with a different document of the same version."""
+    key = unique_key()
+    old = {**document(1, seen=("e1",)), "commit": "n-old"}
+    await commit(subject.store, key, expected=0, doc=old, event_id="e1")
+    await subject.store.delete(key)
+    new = {**document(1, seen=("e2",)), "commit": "n-new"}
+    await commit(subject.store, key, expected=0, doc=new, event_id="e2")
+    stale = await subject.store.commit(
+        key,
+        expected_version=1,
+        document={**document(2, seen=("e1", "e3")), "commit": "n-next"},
+        event_id="e3",
+        replies=replies_for("e3"),
+        ttl_seconds=TTL,
+        expected_commit="n-old",
+    )
+    assert stale.status is Commit.CONFLICT and stale.current == new
+    fresh = await subject.store.commit(
+        key,
+        expected_version=1,
+        document={**document(2, seen=("e2", "e3")), "commit": "n-next"},
+        event_id="e3",
+        replies=replies_for("e3"),
+        ttl_seconds=TTL,
+        expected_commit="n-new",
+    )
+    assert fresh.status is Commit.APPLIED
 
 
 async def test_a_commit_without_a_claim_leaves_the_note_alone(subject: StoreUnderTest) -> None:

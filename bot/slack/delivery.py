@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.screen import closing_prompt, plan, show_question
+from bot.screen import ClaimGuard, closing_prompt, plan, show_question
 from bot.slack.render import SlackRenderer
 from dialogs.runner import Advisor
 from dialogs.turn import Ask, Reply, SessionKey, TurnResult
@@ -71,26 +71,34 @@ class Delivery:
     ) -> None:
         """Carry out the screen steps of a turn (bot.screen.plan) with Slack's Web API."""
         ttl = self.advisor.engine.session_ttl_seconds
-        for step in plan(result, clicked=clicked_ts):
-            if step.kind == "close":
-                await self._close(client, place, step.target, closing_prompt(result))
-                continue
-            assert step.reply is not None
-            payload = self.renderer.reply(step.reply, owner=place.user, in_thread=place.in_thread)
-            if step.kind == "update":
-                await client.chat_update(channel=place.channel, ts=step.target, **payload)
-            elif step.kind == "private":
-                await self.ephemeral(client, place, payload)
-            elif step.kind == "ask" and isinstance(step.reply, Ask):
-
-                async def post(payload: dict[str, Any] = payload) -> str:
-                    return await self.post(client, place, payload)
-
-                await show_question(
-                    self.advisor.store, place.key, step.reply, result, ttl_seconds=ttl, post=post
+        async with ClaimGuard(self.advisor.store, place.key, result, ttl):
+            for step in plan(result, clicked=clicked_ts):
+                if step.kind == "close":
+                    await self._close(client, place, step.target, closing_prompt(result))
+                    continue
+                assert step.reply is not None
+                payload = self.renderer.reply(
+                    step.reply, owner=place.user, in_thread=place.in_thread
                 )
-            else:
-                await self.post(client, place, payload)
+                if step.kind == "update":
+                    await client.chat_update(channel=place.channel, ts=step.target, **payload)
+                elif step.kind == "private":
+                    await self.ephemeral(client, place, payload)
+                elif step.kind == "ask" and isinstance(step.reply, Ask):
+
+                    async def post(payload: dict[str, Any] = payload) -> str:
+                        return await self.post(client, place, payload)
+
+                    await show_question(
+                        self.advisor.store,
+                        place.key,
+                        step.reply,
+                        result,
+                        ttl_seconds=ttl,
+                        post=post,
+                    )
+                else:
+                    await self.post(client, place, payload)
 
     async def _close(self, client: AsyncWebClient, place: Place, ts: str, prompt: str) -> None:
         """Take the buttons off a question the person moved away from (back, skip, edit)."""

@@ -34,8 +34,11 @@ class Button:
     style: str | None = None
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # one encoder: every button has a value
+
+
 def value(**fields: str) -> str:
-    return json.dumps(fields, separators=(",", ":"))
+    return _COMPACT.encode(fields)
 
 
 class SlackRenderer(JsonRenderer):

@@ -16,7 +16,7 @@ from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
 from bot.observe import hashed
-from bot.screen import closing_prompt, plan, show_question
+from bot.screen import ClaimGuard, closing_prompt, plan, show_question
 from bot.teams.render import TeamsRenderer
 from dialogs.runner import Advisor
 from dialogs.turn import Answered, Ask, Reply, SessionKey, TurnResult
@@ -187,24 +187,30 @@ class Delivery:
         """Carry out the screen steps of a turn (bot.screen.plan) as Teams cards. Teams has no
         message only one person sees, so notices about clicks are ordinary replies."""
         ttl = self.advisor.engine.session_ttl_seconds
-        for step in plan(result, clicked=clicked_id):
-            if step.kind == "close":
-                await self._close(context, place, step.target, closing_prompt(result))
-            elif step.kind == "update" and isinstance(step.reply, Answered):
-                await self.update_card(
-                    context, place, step.target, self.renderer.answered(step.reply)
-                )
-            elif step.kind == "ask" and isinstance(step.reply, Ask):
-                card = self.card(step.reply, place)
+        async with ClaimGuard(self.advisor.store, place.key, result, ttl):
+            for step in plan(result, clicked=clicked_id):
+                if step.kind == "close":
+                    await self._close(context, place, step.target, closing_prompt(result))
+                elif step.kind == "update" and isinstance(step.reply, Answered):
+                    await self.update_card(
+                        context, place, step.target, self.renderer.answered(step.reply)
+                    )
+                elif step.kind == "ask" and isinstance(step.reply, Ask):
+                    card = self.card(step.reply, place)
 
-                async def post(card: dict[str, Any] = card) -> str:
-                    return await self.send_card(context, place, card)
+                    async def post(card: dict[str, Any] = card) -> str:
+                        return await self.send_card(context, place, card)
 
-                await show_question(
-                    self.advisor.store, place.key, step.reply, result, ttl_seconds=ttl, post=post
-                )
-            elif step.reply is not None:
-                await self.send_card(context, place, self.card(step.reply, place))
+                    await show_question(
+                        self.advisor.store,
+                        place.key,
+                        step.reply,
+                        result,
+                        ttl_seconds=ttl,
+                        post=post,
+                    )
+                elif step.reply is not None:
+                    await self.send_card(context, place, self.card(step.reply, place))
 
     def card(self, reply: Reply, place: Place) -> dict[str, Any]:
         return self.renderer.card(

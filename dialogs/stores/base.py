@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,13 +35,14 @@ class NoteClaim:
     step. The note written names the stamp, no message yet, the prompt, the commit's `nonce`,
     the time, and, as "was", the stamp, message id and prompt of the message on screen.
 
-    An unrecorded claim for the same stamp is taken over when it was made by commit `orphan`
-    (one whose outcome this process never learned) or is older than CLAIM_TAKEOVER_SECONDS."""
+    An unrecorded claim for the same stamp is taken over when it was made by one of the commits
+    in `orphans` (whose outcome this process never learned) or is older than
+    CLAIM_TAKEOVER_SECONDS."""
 
     stamp: str
     prompt: str
     nonce: str
-    orphan: str = ""
+    orphans: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,55 +59,6 @@ class CommitOutcome:
     note: str | None = None
     claim: str | None = None
     current: dict[str, Any] | None = None
-
-
-def claim_note(claim: NoteClaim, replaced: str | None, now: float) -> tuple[str | None, str | None]:
-    """The memory store's twin of the Redis script's claim: the note before the claim (the
-    message on screen) and the note to write (None: not claimed)."""
-    old = _note(replaced)
-    was: dict[str, Any] | None = None
-    before = replaced
-    if old is not None and old.get("id") == "":
-        was = old["was"] if isinstance(old.get("was"), dict) and old["was"].get("stamp") else None
-        before = json.dumps(was) if was else None
-    elif old is not None:
-        was = {k: old.get(k) for k in ("stamp", "id", "prompt")}
-    if old is not None and old.get("stamp") == claim.stamp:
-        at = old.get("at")
-        orphan = old.get("id") == "" and (
-            old.get("claim") == claim.orphan
-            or now - (at if isinstance(at, int | float) else 0) > CLAIM_TAKEOVER_SECONDS
-        )
-        if not orphan:
-            return replaced, None
-    data: dict[str, Any] = {"stamp": claim.stamp, "id": "", "prompt": claim.prompt}
-    data.update(claim=claim.nonce, at=int(now))
-    if was:
-        data["was"] = was
-    return before, json.dumps(data)
-
-
-def claim_parts(raw: str | None) -> tuple[str | None, str | None, str | None]:
-    """A note's stamp, claim nonce and the message it replaced ("was", as JSON), if present."""
-    data = _note(raw)
-    if data is None:
-        return None, None, None
-    stamp, nonce, was = data.get("stamp"), data.get("claim"), data.get("was")
-    return (
-        stamp if isinstance(stamp, str) else None,
-        nonce if isinstance(nonce, str) else None,
-        json.dumps(was)
-        if isinstance(was, dict) and was.get("stamp") and data.get("id") == ""
-        else None,
-    )
-
-
-def _note(raw: str | None) -> dict[str, Any] | None:
-    try:
-        data = json.loads(raw) if raw else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _part(value: str) -> str:
@@ -161,7 +112,9 @@ class SessionStore(Protocol):
     `commit` applies `document` (whose "version" is `expected_version + 1`) only when the stored
     version is still `expected_version` (0: no session yet) and the event id is not among the
     stored document's recent events; it also keeps the replies of that event for a redelivery
-    and, given a `claim`, takes the screen note (see NoteClaim). One round trip.
+    and, given a `claim`, takes the screen note (see NoteClaim). With `expected_commit` the
+    stored document must also carry that "commit" nonce: versions start again at 1 after
+    `forget`, and a copy read earlier must not pass for a new session. One round trip.
     """
 
     async def load(self, key: SessionKey) -> dict[str, Any] | None: ...
@@ -176,6 +129,7 @@ class SessionStore(Protocol):
         replies: Sequence[Mapping[str, Any]],
         ttl_seconds: int,
         claim: NoteClaim | None = None,
+        expected_commit: str = "",
     ) -> CommitOutcome: ...
 
     async def cached_replies(
@@ -192,10 +146,11 @@ class SessionStore(Protocol):
 
     async def get_ref(self, key: SessionKey) -> str | None: ...
 
-    async def release_ref(
-        self, key: SessionKey, *, claimed: str, previous: str | None, ttl_seconds: int
-    ) -> None:
-        """Put back `previous` if the note is still the `claimed` one."""
+    async def replace_ref(
+        self, key: SessionKey, *, expected: str, value: str | None, ttl_seconds: int
+    ) -> bool:
+        """Put `value` (None: remove the note) only while the note is still `expected`;
+        whether it did."""
         ...
 
     async def ping(self) -> None: ...

@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dialogs.stores.base import (
+    CLAIM_TAKEOVER_SECONDS,
     KEY_PREFIX,
     REPLY_CACHE_SECONDS,
     Commit,
     CommitOutcome,
     NoteClaim,
-    claim_note,
-    claim_parts,
     is_persons_key,
     ref_key,
     replies_key,
@@ -59,6 +58,7 @@ class MemoryStore:
         replies: Sequence[Mapping[str, Any]],
         ttl_seconds: int,
         claim: NoteClaim | None = None,
+        expected_commit: str = "",
     ) -> CommitOutcome:
         async with self._lock:
             raw = self._get(session_key(key))
@@ -71,7 +71,9 @@ class MemoryStore:
             if current is not None and event_id in current.get("seen", []):
                 return CommitOutcome(status=Commit.DUPLICATE)
             version = int(current.get("version", 0) or 0) if current is not None else 0
-            if version != expected_version:
+            nonce = current.get("commit") if current is not None else None
+            stale = expected_commit and nonce != expected_commit
+            if version != expected_version or stale:
                 return CommitOutcome(status=Commit.CONFLICT, current=current)
             self._data[session_key(key)] = (text, expires)
             cached = json.dumps({"event": event_id, "replies": list(replies)})
@@ -82,16 +84,29 @@ class MemoryStore:
     def _claim(
         self, key: SessionKey, claim: NoteClaim | None, expires: float, *, resent: bool
     ) -> CommitOutcome:
-        """The claim part of an applied commit (the Redis script's twin)."""
+        """The claim part of an applied commit: the Redis script's twin, line for line."""
         note = self._get(ref_key(key))
         if claim is None:
             return CommitOutcome(status=Commit.APPLIED, note=note)
-        stamp, nonce, was = claim_parts(note)
-        if resent and stamp == claim.stamp and nonce == claim.nonce:
-            return CommitOutcome(status=Commit.APPLIED, note=was, claim=note)
-        before, written = claim_note(claim, note, self._clock())
-        if written is None:
-            return CommitOutcome(status=Commit.APPLIED, note=note)
+        n = _parsed(note)
+        was = _message(n) if n is not None else None
+        before = json.dumps(was) if was else None
+        if n is not None and n.get("stamp") == claim.stamp:
+            other = _text(n.get("claim"))
+            if not other:
+                return CommitOutcome(status=Commit.APPLIED, note=note)
+            if resent and other == claim.nonce:
+                return CommitOutcome(status=Commit.APPLIED, note=before, claim=note)
+            at = n.get("at")
+            number = isinstance(at, int | float) and not isinstance(at, bool)
+            age = self._clock() - (at if number else 0)
+            if other not in claim.orphans and age <= CLAIM_TAKEOVER_SECONDS:
+                return CommitOutcome(status=Commit.APPLIED, note=note)
+        new: dict[str, Any] = {"stamp": claim.stamp, "id": "", "prompt": claim.prompt}
+        new.update(claim=claim.nonce, at=int(self._clock()))
+        if was:
+            new["was"] = was
+        written = json.dumps(new)
         self._data[ref_key(key)] = (written, expires)
         return CommitOutcome(status=Commit.APPLIED, note=before, claim=written)
 
@@ -122,16 +137,17 @@ class MemoryStore:
     async def get_ref(self, key: SessionKey) -> str | None:
         return self._get(ref_key(key))
 
-    async def release_ref(
-        self, key: SessionKey, *, claimed: str, previous: str | None, ttl_seconds: int
-    ) -> None:
+    async def replace_ref(
+        self, key: SessionKey, *, expected: str, value: str | None, ttl_seconds: int
+    ) -> bool:
         async with self._lock:
-            if self._get(ref_key(key)) != claimed:
-                return
-            if previous is None:
+            if self._get(ref_key(key)) != expected:
+                return False
+            if value is None:
                 self._data.pop(ref_key(key), None)
             else:
-                self._data[ref_key(key)] = (previous, self._clock() + ttl_seconds)
+                self._data[ref_key(key)] = (value, self._clock() + ttl_seconds)
+            return True
 
     async def ping(self) -> None:
         return None
@@ -143,3 +159,24 @@ class MemoryStore:
         """Seconds left for a key (for tests of the TTL contract)."""
         item = self._data.get(name)
         return None if item is None else item[1] - self._clock()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _parsed(raw: str | None) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _message(note: dict[str, Any]) -> dict[str, str] | None:
+    """The message a note says is on screen: its own, or for a claim the one it replaced."""
+    source = note.get("was") if _text(note.get("claim")) is not None else note
+    if not isinstance(source, dict) or not _text(source.get("stamp")):
+        return None
+    fields = {k: _text(source.get(k)) for k in ("stamp", "id", "prompt")}
+    return {k: v for k, v in fields.items() if v is not None}

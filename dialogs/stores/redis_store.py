@@ -46,51 +46,64 @@ from dialogs.turn import SessionKey
 __all__ = ["COMMIT_SCRIPT", "RedisStore", "RedisTarget", "create_redis_client", "parse_redis_url"]
 
 # KEYS: the session, its cached replies, its screen note. ARGV: expected version, document,
-# event id, replies, session TTL, replies TTL, and the claim: the question's stamp ('' for
-# none), its prompt, this commit's nonce, the nonce of an earlier commit whose claim may be
-# orphaned, and after how many seconds any unrecorded claim is. Answers {status, the note
-# before this commit's claim, the note the claim wrote ('' when not claimed), the stored
-# document on a conflict}.
+# event id, replies, session TTL, replies TTL; the claim: the question's stamp ('' for none),
+# its prompt, this commit's nonce, the nonces of earlier commits whose claims may be orphaned
+# (comma-separated), after how many seconds any unrecorded claim is; and the "commit" nonce
+# the stored document must carry ('' when the caller read none). Answers {status, the message
+# on screen before this commit's claim (a note), the note the claim wrote ('' when not
+# claimed), the stored document on a conflict}.
 #
-# The claim keeps the note it replaced (stamp, message id, prompt) as "was": the adapter needs
-# it to update that message in place, and a re-sent commit can read it back. Its time comes
-# from the Redis server's clock, the only clock that ever compares it.
+# Notes: a recorded one names a question's stamp, its message id and prompt; a claim (made
+# here, recorded later by the adapter) has no message id yet and carries its commit's nonce,
+# the server time, and the message it replaced as "was", for the adapter to update in place
+# (and for a re-sent commit to read back). Times come from the Redis server's clock only.
+#
+# Version and nonce together: versions start again at 1 after `forget`, so a process holding
+# an older copy must not mistake a new session of the same version for it.
 #
 # On an identical re-send the script writes the same bytes (and TTL) again: that changes
 # nothing, but it puts this connection's replication offset past the first write, so a WAIT
 # that follows covers the write being acknowledged now.
 COMMIT_SCRIPT = """
+local function str(v)
+  if type(v) == 'string' then return v end
+  return nil
+end
+local function message(n)
+  local from = n
+  if str(n['claim']) then from = n['was'] end
+  if type(from) ~= 'table' or not str(from['stamp']) or from['stamp'] == '' then return nil end
+  return {stamp = from['stamp'], id = str(from['id']), prompt = str(from['prompt'])}
+end
 local function claim(resent)
   local note = redis.call('GET', KEYS[3])
   if ARGV[7] == '' then return {'applied', note or '', '', ''} end
-  local now = tonumber(redis.call('TIME')[1])
   local n = nil
   if note then
     local ok, d = pcall(cjson.decode, note)
     if ok and type(d) == 'table' then n = d end
   end
-  local was = nil
-  local before = note or ''
-  if n and n['id'] == '' then
-    -- A claim whose question was never recorded as posted: what it replaced is on screen.
-    if type(n['was']) == 'table' and n['was']['stamp'] then was = n['was'] end
-    before = was and cjson.encode(was) or ''
-  elseif n then
-    was = {stamp = n['stamp'], id = n['id'], prompt = n['prompt']}
-  end
+  local was = n and message(n)
+  local before = was and cjson.encode(was) or ''
   if n and n['stamp'] == ARGV[7] then
-    if resent and n['claim'] == ARGV[9] then return {'applied', before, note, ''} end
-    local orphan = n['id'] == '' and (
-      n['claim'] == ARGV[10] or now - (tonumber(n['at']) or 0) > tonumber(ARGV[11]))
-    if not orphan then return {'applied', note, '', ''} end
+    local other = str(n['claim'])
+    if other == nil or other == '' then return {'applied', note, '', ''} end
+    if resent and other == ARGV[9] then return {'applied', before, note, ''} end
+    local orphan = string.find(',' .. ARGV[10] .. ',', ',' .. other .. ',', 1, true)
+    local at = n['at']
+    if type(at) ~= 'number' then at = 0 end
+    local now = tonumber(redis.call('TIME')[1])
+    if not orphan and now - at <= tonumber(ARGV[11]) then return {'applied', note, '', ''} end
   end
-  local new = {stamp = ARGV[7], id = '', prompt = ARGV[8], claim = ARGV[9], at = now, was = was}
+  local new = {stamp = ARGV[7], id = '', prompt = ARGV[8], claim = ARGV[9],
+               at = tonumber(redis.call('TIME')[1]), was = was}
   local written = cjson.encode(new)
   redis.call('SET', KEYS[3], written, 'EX', ARGV[5])
   return {'applied', before, written, ''}
 end
 local current = redis.call('GET', KEYS[1])
 local version = 0
+local nonce = ''
 if current then
   if current == ARGV[2] then
     redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5])
@@ -105,16 +118,20 @@ if current then
       end
     end
     version = tonumber(doc['version']) or 0
+    nonce = str(doc['commit']) or ''
   end
 end
-if version ~= tonumber(ARGV[1]) then return {'conflict', '', '', current or ''} end
+if version ~= tonumber(ARGV[1]) or (ARGV[12] ~= '' and nonce ~= ARGV[12]) then
+  return {'conflict', '', '', current or ''}
+end
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5])
 redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[6])
 return claim(false)
 """
 
-# Put the previous note back if the note is still the claim (its post failed).
-RELEASE_SCRIPT = """
+# Replace the note (ARGV[2]; '' deletes it) only while it is still ARGV[1]: record the message
+# of a claimed question, or put the note back when the question could not be posted.
+REPLACE_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   if ARGV[2] == '' then
     redis.call('DEL', KEYS[1])
@@ -202,7 +219,7 @@ class RedisStore:
             raise ValueError("wait_replicas needs a single server or Sentinel, not a Cluster")
         self._client = client
         self._commit = client.register_script(COMMIT_SCRIPT)
-        self._release = client.register_script(RELEASE_SCRIPT)
+        self._replace = client.register_script(REPLACE_SCRIPT)
         self._wait_replicas = wait_replicas
         self._wait_ms = max(1, int(wait_timeout_seconds * 1000))
 
@@ -243,6 +260,7 @@ class RedisStore:
         replies: Sequence[Mapping[str, Any]],
         ttl_seconds: int,
         claim: NoteClaim | None = None,
+        expected_commit: str = "",
     ) -> CommitOutcome:
         cached = _pack({"event": event_id, "replies": list(replies)})
         keys = [session_key(key), replies_key(key), ref_key(key)]
@@ -256,8 +274,9 @@ class RedisStore:
             claim.stamp if claim else "",
             claim.prompt if claim else "",
             claim.nonce if claim else "",
-            claim.orphan if claim else "",
+            ",".join(claim.orphans) if claim else "",
             CLAIM_TAKEOVER_SECONDS,
+            expected_commit,
         ]
         try:
             await self._ready()
@@ -363,16 +382,17 @@ class RedisStore:
         except _FAILED as exc:
             raise _unavailable(exc) from exc
 
-    async def release_ref(
-        self, key: SessionKey, *, claimed: str, previous: str | None, ttl_seconds: int
-    ) -> None:
+    async def replace_ref(
+        self, key: SessionKey, *, expected: str, value: str | None, ttl_seconds: int
+    ) -> bool:
         try:
             await self._ready()
-            await self._release(
-                keys=[ref_key(key)], args=[claimed, previous or "", max(1, int(ttl_seconds))]
+            done = await self._replace(
+                keys=[ref_key(key)], args=[expected, value or "", max(1, int(ttl_seconds))]
             )
         except _FAILED as exc:
             raise _unavailable(exc) from exc
+        return bool(int(done))
 
     async def get_ref(self, key: SessionKey) -> str | None:
         try:
