@@ -43,7 +43,7 @@ def plan(result: TurnResult, *, clicked: str | None = None) -> list[Step]:
     `clicked` is the id of the message whose button was pressed, if any. The turn's commit
     claimed the screen note for the question it shows, unless another turn shows (or is
     showing) that question; an `ask` step is there only when the claim was taken, and adapters
-    carry it out with `show_question`: post, then record the message id.
+    carry it out with `ClaimGuard.show`: post, then record the message id.
     """
     if result.duplicate:
         return []
@@ -91,32 +91,17 @@ class QuestionPoster(Protocol):
         ...
 
 
-async def show_question(
-    store: SessionStore,
-    key: SessionKey,
-    ask: Ask,
-    result: TurnResult,
-    *,
-    ttl_seconds: int,
-    post: QuestionPoster,
-) -> None:
-    """Post the question the turn's commit claimed the note for, then record its message in
-    the note, unless a newer turn has claimed the note since (its question is the current
-    one). Run inside `ClaimGuard`, which puts the note back if this fails."""
-    message_id = await post()
-    ref = ScreenRef(stamp=ask.stamp, message_id=message_id, prompt=ask.prompt)
-    recorded = await store.replace_ref(
-        key, expected=result.claim or "", value=ref.dump(), ttl_seconds=ttl_seconds
-    )
-    if not recorded:
-        log.info("a newer turn claimed the screen note before question %s was recorded", ask.stamp)
-
-
 class ClaimGuard:
-    """`async with ClaimGuard(...)` around an adapter's delivery of a turn: if the delivery
-    fails before the claimed question is recorded (an update before it failed, the post
-    failed), the note is put back to the message that was on screen, so the next turn posts
-    the question again instead of waiting for the claim to expire."""
+    """One turn's delivery, for an adapter: `async with ClaimGuard(...) as screen:`, carrying
+    out the steps of `plan`, with `await screen.show(ask, post)` for the `ask` step.
+
+    `show` posts the question the turn's commit claimed the note for, then records its message
+    in the note, unless a newer turn has claimed the note since (its question is the current
+    one). If the delivery fails before the question is recorded, the note is set right on the
+    way out: to the posted question when the post went through (so it is not posted twice), or
+    back to the message that was on screen (so the next turn posts the question at once
+    instead of waiting for the claim to expire). Either only while the note is still the claim.
+    """
 
     def __init__(
         self, store: SessionStore, key: SessionKey, result: TurnResult, ttl_seconds: int
@@ -125,9 +110,23 @@ class ClaimGuard:
         self.key = key
         self.result = result
         self.ttl_seconds = ttl_seconds
+        self._posted: str | None = None  # the note naming the posted question, once posted
 
-    async def __aenter__(self) -> None:
-        return None
+    async def __aenter__(self) -> ClaimGuard:
+        return self
+
+    async def show(self, ask: Ask, post: QuestionPoster) -> None:
+        message_id = await post()
+        self._posted = ScreenRef(stamp=ask.stamp, message_id=message_id, prompt=ask.prompt).dump()
+        if not await self._replace(self._posted):
+            log.info(
+                "a newer turn claimed the screen note before question %s was recorded", ask.stamp
+            )
+
+    async def _replace(self, value: str | None) -> bool:
+        return await self.store.replace_ref(
+            self.key, expected=self.result.claim or "", value=value, ttl_seconds=self.ttl_seconds
+        )
 
     async def __aexit__(
         self,
@@ -135,12 +134,9 @@ class ClaimGuard:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        claim = self.result.claim
-        if error is None or claim is None:
+        if error is None or self.result.claim is None:
             return
         try:
-            await self.store.replace_ref(
-                self.key, expected=claim, value=self.result.ref, ttl_seconds=self.ttl_seconds
-            )
+            await self._replace(self._posted if self._posted is not None else self.result.ref)
         except StoreUnavailable as exc:
-            log.warning("could not give back the screen note after a failed delivery: %s", exc)
+            log.warning("could not set the screen note right after a failed delivery: %s", exc)

@@ -129,6 +129,7 @@ class Advisor:
             # reply matches it byte for byte, while a concurrent delivery of the same event
             # (whose document is otherwise identical, step being pure) does not.
             nonce = uuid.uuid4().hex[:12]
+            claim = _claim_for(replies, nonce, orphans)
             try:
                 outcome = await self.store.commit(
                     turn.key,
@@ -137,14 +138,15 @@ class Advisor:
                     event_id=event_key(turn.event_id),
                     replies=[reply_to_dict(r) for r in replies],
                     ttl_seconds=self.engine.session_ttl_seconds + 86400,
-                    claim=_claim_for(replies, nonce, orphans),
+                    claim=claim,
                     expected_commit=since,
                 )
             except BaseException:
                 self._remember_unsure(turn.key, nonce)
                 raise
             if outcome.status is Commit.APPLIED:
-                self._unsure.pop(turn.key, None)
+                if claim is not None:  # it took any stranded claim over, or replaced it
+                    self._unsure.pop(turn.key, None)
                 self._sessions.put(turn.key, new, nonce)
                 return await self._applied(turn, session, new, replies, outcome)
             self._sessions.drop(turn.key)
@@ -158,8 +160,8 @@ class Advisor:
     def _remember_unsure(self, key: SessionKey, nonce: str) -> None:
         """A commit whose outcome is unknown may have applied and claimed the screen note for a
         question nobody will post: this person's next commits here may take that claim over.
-        Kept until one of their commits applies (a redelivery answered "duplicate" does not
-        post the question either)."""
+        Kept until one of their commits that shows a question applies (a redelivery answered
+        "duplicate", or a turn showing no question, such as a confirmation, posts nothing)."""
         kept = self._unsure.pop(key, [])
         self._unsure[key] = [*kept[-(UNSURE_NONCES_PER_KEY - 1) :], nonce]
         while len(self._unsure) > UNSURE_COMMITS_KEPT:

@@ -617,13 +617,14 @@ SLACK_BREAKDOWNS: dict[str, tuple[Breakdown, str]] = {
 }
 
 
-async def test_a_redelivery_of_a_lost_commit_does_not_strand_the_next_question(
-    slack_rig: SlackRig,
+@pytest.mark.parametrize("between", ["redelivery", "restart"])
+async def test_a_lost_commit_does_not_strand_the_next_question(
+    slack_rig: SlackRig, between: str
 ) -> None:
-    """The commit applies (claiming the next question) but every reply is lost; Slack then
-    redelivers the same event, which is a duplicate and shows nothing. The person's next
-    message still gets the question: the claim of the lost commit is taken over, not left to
-    expire."""
+    """The commit applies (claiming the next question) but every reply is lost. Then either
+    Slack redelivers the same event (a duplicate: it shows nothing) or the person asks to
+    restart (a confirmation: no question either). Their next message still gets the question:
+    the lost commit's claim is taken over, not left to expire."""
     slack = slack_rig.slack
     user = new_user()
     dm = await slack_rig.start(user)
@@ -632,9 +633,13 @@ async def test_a_redelivery_of_a_lost_commit_does_not_strand_the_next_question(
     await slack_rig.finished(event_id)
     slack_rig.redis.pass_through()
 
-    await slack_rig.say(user, "live", event_id=event_id, **{"X-Slack-Retry-Num": "1"})
-    redelivered = await slack_rig.finished(event_id, times=2)
-    assert isinstance(redelivered, TurnResult) and redelivered.duplicate
+    if between == "redelivery":
+        await slack_rig.say(user, "live", event_id=event_id, **{"X-Slack-Retry-Num": "1"})
+        redelivered = await slack_rig.finished(event_id, times=2)
+        assert isinstance(redelivered, TurnResult) and redelivered.duplicate
+    else:
+        _, restart_id = await slack_rig.say(user, "restart")
+        await slack_rig.finished(restart_id)
 
     _, status_id = await slack_rig.say(user, "status")
     await slack_rig.finished(status_id)

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.screen import ClaimGuard, plan, show_question
+from bot.screen import ClaimGuard, plan
 from dialogs.engine import EngineConfig
+from dialogs.errors import StoreUnavailable
 from dialogs.flow import Flow
 from dialogs.notes import ScreenRef
 from dialogs.runner import Advisor
@@ -18,6 +19,8 @@ from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import Ask, SessionKey, Turn, TurnResult
 from tests.conftest import T0, make_advisor, unique_key
+from tests.support.fault_proxy import FaultProxy
+from tests.support.redis_server import RedisServer
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -53,7 +56,8 @@ async def test_a_question_is_claimed_once_and_recorded(
     async def post() -> str:
         return "m1"
 
-    await show_question(store, key, ask, first, ttl_seconds=60, post=post)
+    async with ClaimGuard(store, key, first, 60) as screen:
+        await screen.show(ask, post)
     recorded = ScreenRef(stamp=ask.stamp, message_id="m1", prompt=ask.prompt)
     assert ScreenRef.load(await store.get_ref(key)) == recorded
 
@@ -79,7 +83,8 @@ async def test_a_failed_post_gives_the_note_back(
     async def working() -> str:
         return "m1"
 
-    await show_question(store, key, ask, first, ttl_seconds=60, post=working)
+    async with ClaimGuard(store, key, first, 60) as screen:
+        await screen.show(ask, working)
     shown = await store.get_ref(key)
 
     moved = await say(advisor, key, "1")
@@ -89,8 +94,8 @@ async def test_a_failed_post_gives_the_note_back(
         raise ConnectionError("platform down")
 
     with pytest.raises(ConnectionError):
-        async with ClaimGuard(store, key, moved, 60):
-            await show_question(store, key, second, moved, ttl_seconds=60, post=broken)
+        async with ClaimGuard(store, key, moved, 60) as screen:
+            await screen.show(second, broken)
     assert ScreenRef.load(await store.get_ref(key)) == ScreenRef.load(shown)  # as before
 
     # The next turn on that question (here "status") claims it again and posts it.
@@ -130,5 +135,44 @@ async def test_a_late_record_does_not_overwrite_a_newer_claim(
     async def slow() -> str:
         return "m1"
 
-    await show_question(store, key, ask, first, ttl_seconds=60, post=slow)
+    async with ClaimGuard(store, key, first, 60) as screen:
+        await screen.show(ask, slow)
     assert await store.get_ref(key) == second.claim
+
+
+async def test_a_question_posted_but_not_recorded_is_not_posted_again(
+    private_redis: RedisServer, flow: Flow, engine_config: EngineConfig
+) -> None:
+    """The post goes through, the write recording it never reaches Redis (black-holed). The
+    guard must not put the earlier message back in the note: the question is on screen, and
+    the next turn would post it a second time."""
+    async with FaultProxy("127.0.0.1", private_redis.port, scheme="redis") as proxy:
+        store = RedisStore(
+            client=create_redis_client(proxy.rebase(private_redis.url), timeout_seconds=0.3)
+        )
+        try:
+            advisor = make_advisor(flow, store, engine_config)
+            key = unique_key()
+            first = await say(advisor, key, None)
+            [ask] = asks(first)
+
+            async def one() -> str:
+                return "message-one"
+
+            async with ClaimGuard(store, key, first, 60) as screen:
+                await screen.show(ask, one)
+            moved = await say(advisor, key, "1")
+            [second] = asks(moved)
+
+            async def two() -> str:
+                return "message-two"
+
+            proxy.black_hole(matching=b"message-two")
+            with pytest.raises(StoreUnavailable):
+                async with ClaimGuard(store, key, moved, 60) as screen:
+                    await screen.show(second, two)
+            proxy.pass_through()
+            again = await say(advisor, key, "status")
+            assert asks(again) == [], "the question on screen was posted a second time"
+        finally:
+            await store.close()

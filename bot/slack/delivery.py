@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.screen import ClaimGuard, closing_prompt, plan, show_question
+from bot.screen import ClaimGuard, closing_prompt, plan
 from bot.slack.render import SlackRenderer
 from dialogs.runner import Advisor
 from dialogs.turn import Ask, Reply, SessionKey, TurnResult
@@ -71,7 +71,7 @@ class Delivery:
     ) -> None:
         """Carry out the screen steps of a turn (bot.screen.plan) with Slack's Web API."""
         ttl = self.advisor.engine.session_ttl_seconds
-        async with ClaimGuard(self.advisor.store, place.key, result, ttl):
+        async with ClaimGuard(self.advisor.store, place.key, result, ttl) as screen:
             for step in plan(result, clicked=clicked_ts):
                 if step.kind == "close":
                     await self._close(client, place, step.target, closing_prompt(result))
@@ -89,14 +89,7 @@ class Delivery:
                     async def post(payload: dict[str, Any] = payload) -> str:
                         return await self.post(client, place, payload)
 
-                    await show_question(
-                        self.advisor.store,
-                        place.key,
-                        step.reply,
-                        result,
-                        ttl_seconds=ttl,
-                        post=post,
-                    )
+                    await screen.show(step.reply, post)
                 else:
                     await self.post(client, place, payload)
 

@@ -16,7 +16,7 @@ from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
 from bot.observe import hashed
-from bot.screen import ClaimGuard, closing_prompt, plan, show_question
+from bot.screen import ClaimGuard, closing_prompt, plan
 from bot.teams.render import TeamsRenderer
 from dialogs.runner import Advisor
 from dialogs.turn import Answered, Ask, Reply, SessionKey, TurnResult
@@ -187,7 +187,7 @@ class Delivery:
         """Carry out the screen steps of a turn (bot.screen.plan) as Teams cards. Teams has no
         message only one person sees, so notices about clicks are ordinary replies."""
         ttl = self.advisor.engine.session_ttl_seconds
-        async with ClaimGuard(self.advisor.store, place.key, result, ttl):
+        async with ClaimGuard(self.advisor.store, place.key, result, ttl) as screen:
             for step in plan(result, clicked=clicked_id):
                 if step.kind == "close":
                     await self._close(context, place, step.target, closing_prompt(result))
@@ -201,14 +201,7 @@ class Delivery:
                     async def post(card: dict[str, Any] = card) -> str:
                         return await self.send_card(context, place, card)
 
-                    await show_question(
-                        self.advisor.store,
-                        place.key,
-                        step.reply,
-                        result,
-                        ttl_seconds=ttl,
-                        post=post,
-                    )
+                    await screen.show(step.reply, post)
                 elif step.reply is not None:
                     await self.send_card(context, place, self.card(step.reply, place))
 

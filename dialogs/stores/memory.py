@@ -67,11 +67,13 @@ class MemoryStore:
             if raw is not None and raw == text:
                 self._data[session_key(key)] = (text, expires)
                 return self._claim(key, claim, expires, resent=True)
-            current = json.loads(raw) if raw is not None else None
-            if current is not None and event_id in current.get("seen", []):
+            stored = _parsed(raw)
+            current = stored if stored is not None or raw is None else {"_unreadable": True}
+            seen = stored.get("seen") if stored is not None else None
+            if isinstance(seen, list) and event_id in seen:
                 return CommitOutcome(status=Commit.DUPLICATE)
-            version = int(current.get("version", 0) or 0) if current is not None else 0
-            nonce = current.get("commit") if current is not None else None
+            version = _number(stored.get("version")) if stored is not None else 0
+            nonce = _text(stored.get("commit")) or "" if stored is not None else ""
             stale = expected_commit and nonce != expected_commit
             if version != expected_version or stale:
                 return CommitOutcome(status=Commit.CONFLICT, current=current)
@@ -98,8 +100,8 @@ class MemoryStore:
             if resent and other == claim.nonce:
                 return CommitOutcome(status=Commit.APPLIED, note=before, claim=note)
             at = n.get("at")
-            number = isinstance(at, int | float) and not isinstance(at, bool)
-            age = self._clock() - (at if number else 0)
+            since = at if isinstance(at, int | float) and not isinstance(at, bool) else 0
+            age = int(self._clock()) - since  # whole seconds, as Redis TIME
             if other not in claim.orphans and age <= CLAIM_TAKEOVER_SECONDS:
                 return CommitOutcome(status=Commit.APPLIED, note=note)
         new: dict[str, Any] = {"stamp": claim.stamp, "id": "", "prompt": claim.prompt}
@@ -143,7 +145,7 @@ class MemoryStore:
         async with self._lock:
             if self._get(ref_key(key)) != expected:
                 return False
-            if value is None:
+            if not value:  # as the script: nothing to write removes the note
                 self._data.pop(ref_key(key), None)
             else:
                 self._data[ref_key(key)] = (value, self._clock() + ttl_seconds)
@@ -163,6 +165,20 @@ class MemoryStore:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _number(value: object) -> float:
+    """A stored field as the script's `tonumber(...) or 0` reads it."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return 0
+    return 0
 
 
 def _parsed(raw: str | None) -> dict[str, Any] | None:

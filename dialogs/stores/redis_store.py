@@ -89,7 +89,10 @@ local function claim(resent)
     local other = str(n['claim'])
     if other == nil or other == '' then return {'applied', note, '', ''} end
     if resent and other == ARGV[9] then return {'applied', before, note, ''} end
-    local orphan = string.find(',' .. ARGV[10] .. ',', ',' .. other .. ',', 1, true)
+    local orphan = false
+    for o in string.gmatch(ARGV[10], '[^,]+') do
+      if o == other then orphan = true end
+    end
     local at = n['at']
     if type(at) ~= 'number' then at = 0 end
     local now = tonumber(redis.call('TIME')[1])
