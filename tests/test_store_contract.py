@@ -159,6 +159,7 @@ async def commit_with(
     event_id: str,
     ttl: int = TTL,
     claim: NoteClaim | None = None,
+    expected_commit: str = "",
 ) -> CommitOutcome:
     return await store.commit(
         key,
@@ -168,6 +169,7 @@ async def commit_with(
         replies=replies_for(event_id),
         ttl_seconds=ttl,
         claim=claim,
+        expected_commit=expected_commit,
     )
 
 
@@ -349,24 +351,13 @@ async def test_a_copy_of_an_older_session_of_the_same_version_conflicts(
     await subject.store.delete(key)
     new = {**document(1, seen=("e2",)), "commit": "n-new"}
     await commit(subject.store, key, expected=0, doc=new, event_id="e2")
-    stale = await subject.store.commit(
-        key,
-        expected_version=1,
-        document={**document(2, seen=("e1", "e3")), "commit": "n-next"},
-        event_id="e3",
-        replies=replies_for("e3"),
-        ttl_seconds=TTL,
-        expected_commit="n-old",
+    after = {**document(2, seen=("e2", "e3")), "commit": "n-next"}
+    stale = await commit_with(
+        subject.store, key, expected=1, doc=after, event_id="e3", expected_commit="n-old"
     )
     assert stale.status is Commit.CONFLICT and stale.current == new
-    fresh = await subject.store.commit(
-        key,
-        expected_version=1,
-        document={**document(2, seen=("e2", "e3")), "commit": "n-next"},
-        event_id="e3",
-        replies=replies_for("e3"),
-        ttl_seconds=TTL,
-        expected_commit="n-new",
+    fresh = await commit_with(
+        subject.store, key, expected=1, doc=after, event_id="e3", expected_commit="n-new"
     )
     assert fresh.status is Commit.APPLIED
 
