@@ -61,17 +61,15 @@ from bench.common import (
     ANSWERS,
     TURN_TIMEOUT_SECONDS,
     TYPED_ANSWER,
-    WARMUP_USERS,
     Areas,
     BenchError,
+    Duel,
     Pass,
     Profiled,
     ProfileText,
     bench_store,
-    measured_rounds,
-    profile_report,
+    duel,
     redis_url,
-    report,
     tally,
 )
 from bot.app import create_advisor
@@ -293,26 +291,6 @@ def build_bare_app(
     return app
 
 
-# ---------------------------------------------------------------------------- passes
-
-
-Run = Callable[[str], Awaitable[Assessment]]
-
-
-async def run_pass(
-    *, side: str, run: Run, standin: BenchStandIn, users: int, concurrency: int
-) -> tuple[Pass, list[Assessment]]:
-    """`users` assessments, at most `concurrency` at once, each turn waiting for the last."""
-    return await common.run_pass(
-        side=side,
-        run=run,
-        new_user=new_user,
-        calls=standin.methods,
-        users=users,
-        concurrency=concurrency,
-    )
-
-
 # ---------------------------------------------------------------------------- profiling
 
 
@@ -403,84 +381,51 @@ async def main_async(
             )
             advisor = create_advisor(settings, store=store)
             payloads = BarePayloads()
-            runners: list[web.AppRunner] = []
-            written: list[str] = []
-            try:
-                advisor_runner, advisor_url = await serve(
-                    build_slack_app(settings, advisor, advisor_web)
-                )
-                runners.append(advisor_runner)
-                bare_runner, bare_url = await serve(build_bare_app(settings, bare_web, payloads))
-                runners.append(bare_runner)
-                advisor_client = Client(http=http, url=advisor_url, standin=standin)
-                bare_client = Client(http=http, url=bare_url, standin=standin)
+            advisor_runner, advisor_url = await serve(
+                build_slack_app(settings, advisor, advisor_web)
+            )
+            bare_runner, bare_url = await serve(build_bare_app(settings, bare_web, payloads))
+            advisor_client = Client(http=http, url=advisor_url, standin=standin)
+            bare_client = Client(http=http, url=bare_url, standin=standin)
 
-                async def advisor_run(user: str) -> Assessment:
-                    written.append(user)
-                    return await advisor_assessment(advisor_client, standin, user)
+            async def bare_run(user: str, turns: int) -> Assessment:
+                return await bare_assessment(bare_client, standin, user, turns, payloads.button)
 
-                turns_per_assessment = 0
-
-                async def bare_run(user: str) -> Assessment:
-                    return await bare_assessment(
-                        bare_client, standin, user, turns_per_assessment, payloads.button
-                    )
-
-                async def measure(side: str, n: int) -> Pass:
-                    run = advisor_run if side == "advisor" else bare_run
-                    result, _ = await run_pass(
-                        side=side, run=run, standin=standin, users=n, concurrency=concurrency
-                    )
-                    if side == "advisor":
-                        await forget(advisor, written)
-                        written.clear()
-                    return result
-
-                # Warm-up, cards checked: connections, auth.test, Lua script, templates, caches.
-                warm, seen = await run_pass(
-                    side="advisor",
-                    run=advisor_run,
-                    standin=standin,
-                    users=WARMUP_USERS,
-                    concurrency=WARMUP_USERS,
-                )
-                turns_per_assessment = warm.turns // WARMUP_USERS
-                typical = seen[0]
+            def calibrate(typical: Assessment) -> None:
                 question = typical.posts[len(typical.posts) // 2]
                 payloads.question = message_of(question)
                 payloads.button = next(iter(answer_buttons(question).values()))[1:]
                 payloads.answered = message_of(typical.updates[len(typical.updates) // 2])
-                await measure("bare", WARMUP_USERS)
-                await forget(advisor, written)
-                written.clear()
-                problems = list(standin.card_problems)
-                standin.check_cards = False
 
-                out(
-                    f"{users} simulated users per pass, {concurrency} at a time, "
-                    f"{turns_per_assessment} turns per assessment "
-                    f"({turns_per_assessment - 1} answers after the opening DM)"
+            async def forget_users(users: Sequence[str]) -> None:
+                await forget(advisor, users)
+
+            sides = Duel[str, Call](
+                advisor=lambda user: advisor_assessment(advisor_client, standin, user),
+                bare=bare_run,
+                new_user=new_user,
+                calls=standin.methods,
+                forget=forget_users,
+                calibrate=calibrate,
+                stand_in=standin,
+                profiled=profiled,
+                profile_text=PROFILE_TEXT,
+                opening="DM",
+                cards="Block Kit",
+                calls_name="Web API calls",
+            )
+            try:
+                return await duel(
+                    sides,
+                    users=users,
+                    concurrency=concurrency,
+                    rounds=rounds,
+                    profile=profile,
+                    label=label,
+                    out=out,
                 )
-                out(f"redis: {label}")
-                out(
-                    f"Block Kit problems in the warm-up's cards: {len(problems)}"
-                    + "".join(f"\n  {p}" for p in problems[:5])
-                )
-                passes = await measured_rounds(measure, users=users, rounds=rounds, out=out)
-                share = report(passes, out, calls="Web API calls")
-                if share < 0.7 and not profile:
-                    out("run with --profile to see where the advisor's time goes")
-                if profile:
-                    out("")
-                    profile_users = max(1, users // 2)
-                    bare_profile = await profiled(lambda: measure("bare", profile_users))
-                    advisor_profile = await profiled(lambda: measure("advisor", profile_users))
-                    for line in profile_report(bare_profile, advisor_profile, PROFILE_TEXT):
-                        out(line)
-                return share
             finally:
-                await forget(advisor, written)
-                for runner in runners:
+                for runner in (advisor_runner, bare_runner):
                     await runner.cleanup()
                 await store.close()
 

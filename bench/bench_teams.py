@@ -77,17 +77,15 @@ from bench.common import (
     ANSWERS,
     TURN_TIMEOUT_SECONDS,
     TYPED_ANSWER,
-    WARMUP_USERS,
     Areas,
     BenchError,
+    Duel,
     Pass,
     Profiled,
     ProfileText,
     bench_store,
-    measured_rounds,
-    profile_report,
+    duel,
     redis_url,
-    report,
     tally,
 )
 from bot.app import create_advisor
@@ -393,27 +391,6 @@ async def serve(web_app: web.Application) -> tuple[web.AppRunner, str]:
     return await common.serve(web_app, MESSAGES_PATH)
 
 
-# ---------------------------------------------------------------------------- passes
-
-
-Run = Callable[[Person], Awaitable[Assessment]]
-
-
-async def run_pass(
-    *, side: str, run: Run, connector: BenchConnector, users: int, concurrency: int
-) -> tuple[Pass, list[Assessment]]:
-    """`users` assessments, at most `concurrency` at once, each turn waiting for the last."""
-    connector.calls.clear()  # the stand-in's own log; the inboxes hold what the bench reads
-    return await common.run_pass(
-        side=side,
-        run=run,
-        new_user=Person,
-        calls=connector.operations,
-        users=users,
-        concurrency=concurrency,
-    )
-
-
 # ---------------------------------------------------------------------------- profiling
 
 
@@ -548,94 +525,63 @@ async def main_async(
             )
             advisor = create_advisor(settings, store=store)
             cards = BareCards()
-            runners: list[web.AppRunner] = []
-            written: list[Person] = []
-            try:
-                advisor_runner, advisor_url = await serve(advisor_application(settings, advisor))
-                runners.append(advisor_runner)
-                bare_runner, bare_url = await serve(bare_application(cards))
-                runners.append(bare_runner)
-                service_url = connector.service_url
-                advisor_client = Client(http=http, url=advisor_url, service_url=service_url)
-                bare_client = Client(http=http, url=bare_url, service_url=service_url)
+            advisor_runner, advisor_url = await serve(advisor_application(settings, advisor))
+            bare_runner, bare_url = await serve(bare_application(cards))
+            service_url = connector.service_url
+            advisor_client = Client(http=http, url=advisor_url, service_url=service_url)
+            bare_client = Client(http=http, url=bare_url, service_url=service_url)
 
-                async def advisor_run(person: Person) -> Assessment:
-                    written.append(person)
-                    return await advisor_assessment(advisor_client, connector, person)
+            async def bare_run(person: Person, turns: int) -> Assessment:
+                return await bare_assessment(bare_client, connector, person, turns, cards.value)
 
-                turns_per_assessment = 0
-
-                async def bare_run(person: Person) -> Assessment:
-                    return await bare_assessment(
-                        bare_client, connector, person, turns_per_assessment, cards.value
-                    )
-
-                async def measure(side: str, n: int) -> Pass:
-                    run = advisor_run if side == "advisor" else bare_run
-                    result, _ = await run_pass(
-                        side=side, run=run, connector=connector, users=n, concurrency=concurrency
-                    )
-                    if side == "advisor":
-                        await forget(advisor, written)
-                        written.clear()
-                    return result
-
-                # Warm-up, cards checked: connections, threads, Lua script, templates, caches.
-                warm, seen = await run_pass(
-                    side="advisor",
-                    run=advisor_run,
-                    connector=connector,
-                    users=WARMUP_USERS,
-                    concurrency=WARMUP_USERS,
-                )
-                turns_per_assessment = warm.turns // WARMUP_USERS
-                typical = seen[0]
+            def calibrate(typical: Assessment) -> None:
                 question = next(
                     q for q in typical.posts[len(typical.posts) // 2 :] if option_data(q)
                 )
                 cards.question = card_of(question)
                 cards.value = choose(question) or {}
                 cards.answered = card_of(typical.updates[len(typical.updates) // 2])
-                await measure("bare", WARMUP_USERS)
-                await forget(advisor, written)
-                written.clear()
-                problems = list(connector.card_problems)
-                connector.check_cards = False
 
-                out(
-                    f"{users} simulated users per pass, {concurrency} at a time, "
-                    f"{turns_per_assessment} turns per assessment "
-                    f"({turns_per_assessment - 1} answers after the opening message)"
-                )
-                out(f"redis: {label}")
-                out(
+            async def forget_people(people: Sequence[Person]) -> None:
+                await forget(advisor, people)
+
+            async def profiled_here(run: Callable[[], Awaitable[Pass]]) -> Profiled:
+                return await profiled(run, executor=executor)
+
+            sides = Duel[Person, ConnectorCall](
+                advisor=lambda person: advisor_assessment(advisor_client, connector, person),
+                bare=bare_run,
+                new_user=Person,
+                calls=connector.operations,
+                forget=forget_people,
+                calibrate=calibrate,
+                stand_in=connector,
+                profiled=profiled_here,
+                profile_text=PROFILE_TEXT,
+                # The stand-in's own log; the inboxes hold what the bench reads.
+                before_pass=connector.calls.clear,
+                opening="message",
+                cards="Adaptive Card",
+                calls_name="connector calls",
+                setting=(
                     "load generator, stand-in Bot Connector and both bots share one event loop"
                     " on 127.0.0.1 (connector calls go out from worker threads, as botbuilder"
-                    " sends them)"
+                    " sends them)",
+                ),
+                notes=(NOTE,),
+            )
+            try:
+                return await duel(
+                    sides,
+                    users=users,
+                    concurrency=concurrency,
+                    rounds=rounds,
+                    profile=profile,
+                    label=label,
+                    out=out,
                 )
-                out(
-                    f"Adaptive Card problems in the warm-up's cards: {len(problems)}"
-                    + "".join(f"\n  {p}" for p in problems[:5])
-                )
-                passes = await measured_rounds(measure, users=users, rounds=rounds, out=out)
-                share = report(passes, out, calls="connector calls", notes=(NOTE,))
-                if share < 0.7 and not profile:
-                    out("run with --profile to see where the advisor's CPU time goes")
-                if profile:
-                    out("")
-                    profile_users = max(1, users // 2)
-                    bare_profile = await profiled(
-                        lambda: measure("bare", profile_users), executor=executor
-                    )
-                    advisor_profile = await profiled(
-                        lambda: measure("advisor", profile_users), executor=executor
-                    )
-                    for line in profile_report(bare_profile, advisor_profile, PROFILE_TEXT):
-                        out(line)
-                return share
             finally:
-                await forget(advisor, written)
-                for runner in runners:
+                for runner in (advisor_runner, bare_runner):
                     await runner.cleanup()
                 await store.close()
 

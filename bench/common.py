@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
-from typing import Any, ClassVar, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
 
 from aiohttp import web
 from redis import asyncio as aioredis
@@ -529,3 +529,117 @@ def profile_report(bare: Profiled, advisor: Profiled, text: ProfileText) -> list
     for name, seconds in sorted(ours.items(), key=lambda i: -i[1])[:15]:
         lines.append(f"  {seconds / advisor.turns * 1e6:>7.1f}  {name}")
     return lines
+
+
+# ---------------------------------------------------------------------------- both sides
+
+
+class CardChecker(Protocol):
+    """A stand-in that validates the cards it is sent (checking is turned off once warm)."""
+
+    card_problems: list[str]
+    check_cards: bool
+
+
+@dataclass(kw_only=True)
+class Duel(Generic[User, Sent]):
+    """What a platform's benchmark gives `duel`: its two sides and the words that differ."""
+
+    advisor: Callable[[User], Awaitable[Assessment[Sent]]]
+    bare: Callable[[User, int], Awaitable[Assessment[Sent]]]  # the user, turns per assessment
+    new_user: Callable[[], User]
+    calls: Counter[str]  # the stand-in's count of calls by kind
+    forget: Callable[[Sequence[User]], Awaitable[None]]  # delete the sessions a pass wrote
+    calibrate: Callable[[Assessment[Sent]], None]  # give the bare side a typical run's messages
+    stand_in: CardChecker
+    profiled: Callable[[Callable[[], Awaitable[Pass]]], Awaitable[Profiled]]
+    profile_text: ProfileText
+    before_pass: Callable[[], None] = lambda: None
+    opening: str  # what opens an assessment: "DM", "message"
+    cards: str  # "Block Kit", "Adaptive Card"
+    calls_name: str  # "Web API calls", "connector calls"
+    setting: tuple[str, ...] = ()  # lines printed before the passes
+    notes: tuple[str, ...] = ()  # lines printed after the results
+
+
+async def duel(
+    sides: Duel[User, Sent],
+    *,
+    users: int,
+    concurrency: int,
+    rounds: int,
+    profile: bool,
+    label: str,
+    out: Callable[[str], None],
+) -> float:
+    """A warm-up on the advisor (cards checked) whose typical assessment calibrates the bare
+    side, then `rounds` measured passes of each; returns advisor/bare turns per second."""
+    written: list[User] = []
+    turns_per_assessment = 0
+
+    async def advisor_run(user: User) -> Assessment[Sent]:
+        written.append(user)
+        return await sides.advisor(user)
+
+    async def bare_run(user: User) -> Assessment[Sent]:
+        return await sides.bare(user, turns_per_assessment)
+
+    async def passes(
+        side: str, run: Callable[[User], Awaitable[Assessment[Sent]]], n: int, at_once: int
+    ) -> tuple[Pass, list[Assessment[Sent]]]:
+        sides.before_pass()
+        return await run_pass(
+            side=side,
+            run=run,
+            new_user=sides.new_user,
+            calls=sides.calls,
+            users=n,
+            concurrency=at_once,
+        )
+
+    async def measure(side: str, n: int) -> Pass:
+        result, _ = await passes(
+            side, advisor_run if side == "advisor" else bare_run, n, concurrency
+        )
+        if side == "advisor":
+            await sides.forget(written)
+            written.clear()
+        return result
+
+    try:
+        # Warm-up, cards checked: connections, Lua script, templates, caches.
+        warm, seen = await passes("advisor", advisor_run, WARMUP_USERS, WARMUP_USERS)
+        turns_per_assessment = warm.turns // WARMUP_USERS
+        sides.calibrate(seen[0])
+        await measure("bare", WARMUP_USERS)
+        await sides.forget(written)
+        written.clear()
+        problems = list(sides.stand_in.card_problems)
+        sides.stand_in.check_cards = False
+
+        out(
+            f"{users} simulated users per pass, {concurrency} at a time, "
+            f"{turns_per_assessment} turns per assessment "
+            f"({turns_per_assessment - 1} answers after the opening {sides.opening})"
+        )
+        out(f"redis: {label}")
+        for line in sides.setting:
+            out(line)
+        out(
+            f"{sides.cards} problems in the warm-up's cards: {len(problems)}"
+            + "".join(f"\n  {p}" for p in problems[:5])
+        )
+        results = await measured_rounds(measure, users=users, rounds=rounds, out=out)
+        share = report(results, out, calls=sides.calls_name, notes=sides.notes)
+        if share < 0.7 and not profile:
+            out("run with --profile to see where the advisor's CPU time goes")
+        if profile:
+            out("")
+            profile_users = max(1, users // 2)
+            bare_profile = await sides.profiled(lambda: measure("bare", profile_users))
+            advisor_profile = await sides.profiled(lambda: measure("advisor", profile_users))
+            for line in profile_report(bare_profile, advisor_profile, sides.profile_text):
+                out(line)
+        return share
+    finally:
+        await sides.forget(written)
