@@ -43,13 +43,13 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import TracebackType
 from typing import Self, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from tests.support.loopback import HOST, LoopbackServer
+
 T = TypeVar("T")
 
-HOST = "127.0.0.1"
 CHUNK = 64 * 1024
 CONNECT_TIMEOUT_SECONDS = 2.0
 
@@ -118,8 +118,10 @@ def _shut(writer: asyncio.StreamWriter | None, *, rst: bool) -> None:
     writer.transport.abort()
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """A loopback TCP proxy with switchable faults; see the module docstring."""
+
+    what = "the fault proxy"
 
     def __init__(self, upstream_host: str, upstream_port: int, *, scheme: str = "http") -> None:
         self.upstream_host = upstream_host
@@ -153,17 +155,6 @@ class FaultProxy:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await server.wait_closed()
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     @property
     def host(self) -> str:

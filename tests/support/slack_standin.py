@@ -16,17 +16,17 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
 from aiohttp import WSCloseCode, WSMsgType, web
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+
+from tests.support.loopback import LoopbackServer
 
 T = TypeVar("T")
 
@@ -92,8 +92,10 @@ class _Fault:
     headers: dict[str, str]
 
 
-class SlackStandIn:
+class SlackStandIn(LoopbackServer):
     """Slack's Web API and Socket Mode on a free loopback port; see the module docstring."""
+
+    what = "the Slack stand-in"
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -127,13 +129,7 @@ class SlackStandIn:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/link/", self._socket)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await runner.setup()
-        # Bind first, so the port is ours before anyone else can take it.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
+        runner = await self.serve(app)
         self._closing = asyncio.Event()
         self._runner = runner
         return self
@@ -150,23 +146,6 @@ class SlackStandIn:
         for _, ws in list(self._sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"stand-in stopping")
         await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def origin(self) -> str:
-        if self._port is None:
-            raise RuntimeError("the Slack stand-in is not started")
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def base_url(self) -> str:

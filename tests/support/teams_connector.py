@@ -21,18 +21,17 @@ import asyncio
 import contextlib
 import itertools
 import json
-import socket
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeVar, overload
 from urllib.parse import unquote
 
 import requests.utils
 from aiohttp import web
 
+from tests.support.loopback import LoopbackServer
 from tests.support.schemas import ADAPTIVE_CARD_CONTENT_TYPE, validate_adaptive_card
 
 T = TypeVar("T")
@@ -149,8 +148,10 @@ class _Fault:
     retry_after: int | None
 
 
-class TeamsConnector:
+class TeamsConnector(LoopbackServer):
     """The Bot Connector REST API on a free loopback port; see the module docstring."""
+
+    what = "the Bot Connector stand-in"
 
     def __init__(self) -> None:
         self.calls: list[ConnectorCall] = []
@@ -173,13 +174,7 @@ class TeamsConnector:
             return self
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await runner.setup()
-        # Bind first, so the port is ours before anyone else can take it.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(runner, sock).start()
+        runner = await self.serve(app)
         self._closing = asyncio.Event()
         self._runner = runner
         # botframework-connector sends with `requests`, which honours HTTP(S)_PROXY.
@@ -198,23 +193,6 @@ class TeamsConnector:
             return
         self._closing.set()
         await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
-
-    @property
-    def origin(self) -> str:
-        if self._port is None:
-            raise RuntimeError("the Bot Connector stand-in is not started")
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def service_url(self) -> str:
