@@ -70,3 +70,25 @@ FULL_ANSWERS = {
     "gpus": "serverless",
     "budget": "10k_100k",
 }
+
+# The same assessment typed instead of clicked: numbers, option ids, names and their starts,
+# free-form figures (the number question is answered "2B").
+TYPED_ANSWERS = (
+    "3",
+    "core",
+    "inconsistent",
+    "rarely",
+    "regulated",
+    "interactive",
+    "500m_10b",
+    "2B",
+    "one",
+    "citations",
+    "switch",
+    "labelled",
+    "100",
+    "10 million",
+    "ML engineers",
+    "serverless",
+    "$10k",
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import FULL_ANSWERS
+from tests.helpers import FULL_ANSWERS, TYPED_ANSWERS
 from tests.slack.conftest import SlackHarness, new_user
 
 
@@ -77,26 +77,7 @@ async def test_whole_assessment_by_typing_in_a_dm(slack: SlackHarness) -> None:
     first = await slack.next_question(dm, 0)
     assert "Where is the product" in first.payload["text"]
     assert any(b.get("type") == "header" for b in slack.posts(dm)[0].payload["blocks"])  # the intro
-    typed = [
-        "3",
-        "core",
-        "inconsistent",
-        "rarely",
-        "regulated",
-        "interactive",
-        "500m_10b",
-        "2B",
-        "one",
-        "citations",
-        "switch",
-        "labelled",
-        "100",
-        "10 million",
-        "ML engineers",
-        "serverless",
-        "$10k",
-    ]
-    for i, text in enumerate(typed):
+    for i, text in enumerate(TYPED_ANSWERS):
         await slack.next_question(dm, i)
         await slack.dm(user, text)
     summary = await slack.eventually(lambda: slack.summaries(dm))

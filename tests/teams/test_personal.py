@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import FULL_ANSWERS
+from tests.helpers import FULL_ANSWERS, TYPED_ANSWERS
 from tests.support.schemas import validate_adaptive_card
 from tests.support.teams_activities import conversation_update_members_added
 from tests.teams.conftest import Person, TeamsHarness, card_text, option_data, submit_data
@@ -77,26 +77,7 @@ async def test_whole_assessment_by_cards(teams: TeamsHarness) -> None:
 async def test_whole_assessment_by_typing(teams: TeamsHarness) -> None:
     person = Person()
     await teams.say(person, "hello")
-    typed = [
-        "3",
-        "core",
-        "inconsistent",
-        "rarely",
-        "regulated",
-        "interactive",
-        "500m_10b",
-        "2B",
-        "one",
-        "citations",
-        "switch",
-        "labelled",
-        "100",
-        "10 million",
-        "ML engineers",
-        "serverless",
-        "$10k",
-    ]
-    for i, text in enumerate(typed):
+    for i, text in enumerate(TYPED_ANSWERS):
         await teams.eventually(
             lambda i=i: (
                 len([c for c in teams.cards(person.conversation) if "Question " in card_text(c)])
