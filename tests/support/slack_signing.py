@@ -145,6 +145,34 @@ def _rich_text(text: str) -> list[dict[str, Any]]:
     ]
 
 
+def _typed_event(
+    kind: str,
+    user: str,
+    text: str,
+    channel: str,
+    *,
+    ts: str | None,
+    thread_ts: str | None,
+    team: str,
+) -> dict[str, Any]:
+    """The fields a ``message`` and an ``app_mention`` event share."""
+    ts = ts or next_ts()
+    event: dict[str, Any] = {
+        "type": kind,
+        "client_msg_id": str(uuid.uuid4()),
+        "user": user,
+        "text": text,
+        "blocks": _rich_text(text),
+        "team": team,
+        "channel": channel,
+        "ts": ts,
+        "event_ts": ts,
+    }
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    return event
+
+
 def message_event(
     user: str,
     text: str,
@@ -156,21 +184,8 @@ def message_event(
     team_id: str = TEAM_ID,
 ) -> dict[str, Any]:
     """A user's ``message`` event (no subtype), in a DM by default."""
-    ts = ts or next_ts()
-    event: dict[str, Any] = {
-        "type": "message",
-        "client_msg_id": str(uuid.uuid4()),
-        "user": user,
-        "text": text,
-        "blocks": _rich_text(text),
-        "team": team_id,
-        "channel": channel,
-        "channel_type": channel_type,
-        "ts": ts,
-        "event_ts": ts,
-    }
-    if thread_ts is not None:
-        event["thread_ts"] = thread_ts
+    event = _typed_event("message", user, text, channel, ts=ts, thread_ts=thread_ts, team=team_id)
+    event["channel_type"] = channel_type
     return event
 
 
@@ -187,21 +202,9 @@ def app_mention_event(
     mention = f"<@{BOT_USER_ID}>"
     if mention not in text:
         text = f"{mention} {text}".rstrip()
-    ts = ts or next_ts()
-    event: dict[str, Any] = {
-        "type": "app_mention",
-        "client_msg_id": str(uuid.uuid4()),
-        "user": user,
-        "text": text,
-        "blocks": _rich_text(text),
-        "team": team_id,
-        "channel": channel,
-        "ts": ts,
-        "event_ts": ts,
-    }
-    if thread_ts is not None:
-        event["thread_ts"] = thread_ts
-    return event
+    return _typed_event(
+        "app_mention", user, text, channel, ts=ts, thread_ts=thread_ts, team=team_id
+    )
 
 
 def app_home_opened_event(user: str, tab: str = "home") -> dict[str, Any]:
