@@ -187,15 +187,14 @@ def card_submit(
     In channel scope give the thread's ``conversation_id`` (with ``;messageid=``) and the
     ``team_id``/``channel_id`` for ``channelData``.
     """
-    if scope == "channel":
-        if team_id is None or channel_id is None:
-            raise ValueError("a channel-scope submit needs team_id and channel_id")
-        conversation = _channel_conversation(conversation_id, tenant_id)
-        channel_data = _channel_data(tenant_id=tenant_id, team_id=team_id, channel_id=channel_id)
-    else:
-        conversation = _personal_conversation(conversation_id, tenant_id)
-        channel_data = {"tenant": {"id": tenant_id}}
-    channel_data["source"] = {"name": "message"}
+    conversation, channel_data = _from_a_card(
+        "submit",
+        scope,
+        conversation_id,
+        tenant_id=tenant_id,
+        team_id=team_id,
+        channel_id=channel_id,
+    )
     channel_data["legacy"] = {"replyToId": f"1:{uuid.uuid4().hex}"}
     activity = _base(
         "message",
@@ -282,15 +281,14 @@ def invoke(
 ) -> dict[str, Any]:
     """An ``invoke`` activity (e.g. "adaptiveCard/action", "task/fetch"); Teams waits for the
     HTTP answer to it, unlike other activities."""
-    if scope == "channel":
-        if team_id is None or channel_id is None:
-            raise ValueError("a channel-scope invoke needs team_id and channel_id")
-        conversation = _channel_conversation(conversation_id, tenant_id)
-        channel_data = _channel_data(tenant_id=tenant_id, team_id=team_id, channel_id=channel_id)
-    else:
-        conversation = _personal_conversation(conversation_id, tenant_id)
-        channel_data = {"tenant": {"id": tenant_id}}
-    channel_data["source"] = {"name": "message"}
+    conversation, channel_data = _from_a_card(
+        "invoke",
+        scope,
+        conversation_id,
+        tenant_id=tenant_id,
+        team_id=team_id,
+        channel_id=channel_id,
+    )
     activity = _base(
         "invoke",
         activity_id=activity_id or f"f:{new_activity_id()}",
@@ -309,6 +307,28 @@ def invoke(
 
 
 # -- pieces ----------------------------------------------------------------------------------
+
+
+def _from_a_card(
+    what: str,
+    scope: Scope,
+    conversation_id: str,
+    *,
+    tenant_id: str,
+    team_id: str | None,
+    channel_id: str | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The conversation and channelData of an activity a card action sends, by scope."""
+    if scope == "channel":
+        if team_id is None or channel_id is None:
+            raise ValueError(f"a channel-scope {what} needs team_id and channel_id")
+        conversation = _channel_conversation(conversation_id, tenant_id)
+        channel_data = _channel_data(tenant_id=tenant_id, team_id=team_id, channel_id=channel_id)
+    else:
+        conversation = _personal_conversation(conversation_id, tenant_id)
+        channel_data = {"tenant": {"id": tenant_id}}
+    channel_data["source"] = {"name": "message"}
+    return conversation, channel_data
 
 
 def _base(
