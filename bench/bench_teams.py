@@ -94,6 +94,7 @@ from bot.teams.bot import FAILED, FOREIGN, UNAVAILABLE, UNREADABLE
 from bot.teams.delivery import Place
 from bot.teams.server import MESSAGES_PATH, AuthConfiguration, add_teams_routes, create_teams_bot
 from dialogs.runner import Advisor
+from tests.support.payloads import walk
 from tests.support.slack_standin import PROXY_ENV_VARS
 from tests.support.teams_activities import (
     TENANT_ID,
@@ -176,19 +177,6 @@ class BenchConnector(TeamsConnector):
             answer_id = str(answer.get("id", "")) if isinstance(answer, dict) else ""
             inbox.add(arrived, Arrival(call, status, answer_id))
         return status, answer, headers
-
-
-def walk(node: Any) -> list[dict[str, Any]]:
-    """Every dict inside a card, depth first."""
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        found.append(node)
-        for value in node.values():
-            found.extend(walk(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(walk(value))
-    return found
 
 
 def submits(call: ConnectorCall) -> list[dict[str, Any]]:

@@ -14,18 +14,7 @@ from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow
 from dialogs.turn import Notice, Summary
 from dialogs.views import intro
-
-
-def nodes(value: Any) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(value, dict):
-        found.append(value)
-        for v in value.values():
-            found.extend(nodes(v))
-    elif isinstance(value, list):
-        for v in value:
-            found.extend(nodes(v))
-    return found
+from tests.support.payloads import walk
 
 
 def everything(flow: Flow, costs: CostAssumptions) -> list[Any]:
@@ -40,7 +29,7 @@ def test_every_slack_action_id_has_a_listener(flow: Flow, costs: CostAssumptions
     payloads = [renderer.reply(r, owner="U1", in_thread=False) for r in everything(flow, costs)]
     summary = next(r for r in everything(flow, costs) if isinstance(r, Summary))
     payloads += [renderer.home(None), renderer.home(summary), renderer.shared(summary, sharer="U1")]
-    action_ids = {n["action_id"] for p in payloads for n in nodes(p) if "action_id" in n}
+    action_ids = {n["action_id"] for p in payloads for n in walk(p) if "action_id" in n}
     assert {
         "answer_1",
         "cmd_yes",
@@ -61,7 +50,7 @@ def test_every_teams_submit_is_understood(flow: Flow, costs: CostAssumptions) ->
         for r in everything(flow, costs)
     ]
     cards.append(renderer.welcome(intro(flow), owner="a"))
-    submits = [n["data"] for c in cards for n in nodes(c) if n.get("type") == "Action.Submit"]
+    submits = [n["data"] for c in cards for n in walk(c) if n.get("type") == "Action.Submit"]
     assert submits
     for data in submits:
         assert data.get("u") == "a"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FULL_ANSWERS
+from tests.helpers import FULL_ANSWERS, TYPED_ANSWERS
 from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,25 +38,8 @@ def typed_answers(order: list[str]) -> str:
     return "\n".join(order) + "\n"
 
 
-ORDER = [
-    "live",
-    "core",
-    "3",
-    "rarely",
-    "regulated",
-    "interactive",
-    "500m_10b",
-    "2B",
-    "one",
-    "citations",
-    "switch",
-    "labelled",
-    "100",
-    "10 million",
-    "ML engineers",
-    "serverless",
-    "$10k",
-]
+# The typed transcript, starting with the stage's name and answering the third question by number.
+ORDER = ["live", "core", "3", *TYPED_ANSWERS[3:]]
 
 
 def test_chat_walks_the_whole_framework_on_embedded_defaults(tmp_path: Path) -> None:

@@ -53,8 +53,8 @@ from tests.support.fuzz_strategies import (
     junk,
     odd_text,
     plans,
-    walk,
 )
+from tests.support.payloads import walk
 from tests.support.slack_signing import (
     app_home_opened_event,
     app_mention_event,

@@ -49,8 +49,8 @@ from tests.support.fuzz_strategies import (
     junk,
     odd_text,
     plans,
-    walk,
 )
+from tests.support.payloads import walk
 from tests.support.teams_activities import (
     BOT_ID,
     card_submit,

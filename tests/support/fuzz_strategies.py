@@ -413,20 +413,6 @@ def document_problems(raw: str | bytes, flow: Flow) -> Iterator[str]:
             yield f"unknown question {qid!r} in skipped/history"
 
 
-# -- walking payloads ---------------------------------------------------------------------------
-
-
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    """Every JSON object in `node`, depth first, itself included."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
 async def eventually(check: Callable[[], bool], within: float = 10.0) -> bool:
     deadline = asyncio.get_running_loop().time() + within
     while not check():

@@ -17,6 +17,7 @@ from bot.teams.server import add_teams_routes, create_teams_bot
 from dialogs.runner import Advisor
 from dialogs.stores.base import SessionStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
+from tests.support.payloads import walk
 from tests.support.teams_activities import (
     card_submit,
     new_aad_object_id,
@@ -110,19 +111,6 @@ class TeamsHarness:
 
     def texts(self, conversation: str) -> list[str]:
         return [str(c.body.get("text") or card_text(c)) for c in self.connector.sent(conversation)]
-
-
-def walk(node: Any) -> list[dict[str, Any]]:
-    """Every dict inside a card, depth first."""
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        found.append(node)
-        for value in node.values():
-            found.extend(walk(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(walk(value))
-    return found
 
 
 def option_data(call: ConnectorCall) -> dict[str, dict[str, str]]:
