@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import sys
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -125,43 +125,32 @@ def messages_handler(adapter: CloudAdapter, bot: AdvisorTeamsBot) -> Handler:
             return web.json_response({"error": "body is not JSON"}, status=400)
         if not isinstance(body, dict) or not body.get("type"):
             return web.json_response({"error": "not an activity"}, status=400)
-        problem = activity_problem(body)
-        if problem is not None:
-            return web.json_response({"error": problem}, status=400)
+        activity = read_activity(body)
+        if isinstance(activity, str):
+            return web.json_response({"error": activity}, status=400)
         try:
-            response = await adapter.process(_Replayed(request, body), bot)
-        except web.HTTPException:
-            raise
+            # What CloudAdapter.process does after reading the body, which is read already.
+            answer = await adapter.process_activity(
+                request.headers.get("Authorization", ""), activity, bot.on_turn
+            )
         except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
         except Exception:
             log.exception("could not process an activity")
             return web.json_response({"error": "internal error"}, status=500)
-        return response if response is not None else web.Response(status=201)
+        if answer is None:
+            return web.Response(status=201)
+        return web.json_response(serializer_helper(answer.body), status=answer.status)
 
     return handle
 
 
-class _Replayed:
-    """The request with its already-read JSON body (CloudAdapter reads `await request.json()`)."""
-
-    def __init__(self, request: web.Request, body: dict[str, Any]) -> None:
-        self._request = request
-        self._body = body
-        self.method = request.method
-        self.headers = request.headers
-
-    async def json(self) -> dict[str, Any]:
-        copy: dict[str, Any] = json.loads(json.dumps(self._body))
-        return copy
-
-
-def activity_problem(body: dict[str, Any]) -> str | None:
-    """What makes this not an activity Teams would send (None when it is one). botbuilder
-    answers 500 on wrongly typed fields and on a missing sender or conversation, and cannot
-    reply where the conversation id does not fit in an HTTP header, so these get a 400."""
+def read_activity(body: dict[str, Any]) -> Activity | str:
+    """The activity, or what makes this not an activity Teams would send. botbuilder answers
+    500 on wrongly typed fields and on a missing sender or conversation, and cannot reply where
+    the conversation id does not fit in an HTTP header, so these get a 400."""
     try:
-        activity = Activity().deserialize(body)
+        activity: Activity = Activity().deserialize(body)
     except Exception:
         return "the activity's fields do not have the types of the Bot Framework schema"
     conversation = activity.conversation
@@ -175,7 +164,7 @@ def activity_problem(body: dict[str, Any]) -> str | None:
         return "recipient.id is missing"
     if not activity.service_url:
         return "serviceUrl is missing"
-    return None
+    return activity
 
 
 #: What an HTTP header value may not hold: control characters other than tab.
