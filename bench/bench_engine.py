@@ -29,7 +29,7 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
-from bench.common import CountingConnection, Timing, bench_store, positive, ratio, redis_url
+from bench.common import Timing, bench_store, positive, ratio, redis_url, round_trips
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
@@ -135,14 +135,14 @@ async def measure(
             advisor=advisor, run=runs[0], users=users, turns=min(turns, 3), concurrent=True
         )
         before = await snapshot(counter) if counter is not None else None
-        sends = CountingConnection.sends
+        sends = round_trips()
         sequential = await run_pass(
             advisor=advisor, run=runs[1], users=users, turns=turns, concurrent=False
         )
         concurrent = await run_pass(
             advisor=advisor, run=runs[2], users=users, turns=turns, concurrent=True
         )
-        sends = CountingConnection.sends - sends
+        sends = round_trips() - sends
         after = await snapshot(counter) if counter is not None else None
     finally:
         for r in runs:  # one at a time: a gather of every key would exceed the pool's size

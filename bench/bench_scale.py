@@ -26,7 +26,7 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
-from bench.common import CountingConnection, bench_store, redis_url
+from bench.common import bench_store, redis_url, round_trips
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow_loader import load_flow
@@ -146,9 +146,9 @@ async def main_async(url: str, quick: bool) -> dict[str, Any]:
 
         # Commands and round trips per turn.
         before = await command_stats(client)
-        sends = CountingConnection.sends
+        sends = round_trips()
         run = await simulate(advisor, "cmds", 50, 18)
-        sends = CountingConnection.sends - sends
+        sends = round_trips() - sends
         after = await command_stats(client)
         calls = {k: after.get(k, 0) - before.get(k, 0) for k in after}
         calls = {k: v for k, v in calls.items() if v > 0 and k not in ("info",)}

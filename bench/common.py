@@ -21,12 +21,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType
-from typing import Any, ClassVar, Final, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from aiohttp import web
-from redis import asyncio as aioredis
 
-from dialogs.stores.redis_store import RedisStore, parse_redis_url
+from dialogs.stores.redis_pipelined import PipelinedRedis
+from dialogs.stores.redis_store import RedisStore
 from tests.support.redis_server import RedisServer
 
 # The answers tests/helpers.py's FULL_ANSWERS gives (not imported: that module pulls in pytest);
@@ -91,31 +91,23 @@ def redis_url(*, appendonly: bool = True) -> Iterator[tuple[str, str]]:
             server.stop()
 
 
-class CountingConnection(aioredis.Connection):
-    """redis-py's connection, counting what it sends: one send is one round trip (a pipeline
-    goes out in one send). The benchmarks' stores use it to report round trips per turn."""
-
-    sends: ClassVar[int] = 0
-
-    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        CountingConnection.sends += 1
-        await super().send_packed_command(command, check_health)
+# The pipelined connections of the stores bench_store made: what they sent is counted.
+_COUNTED: list[PipelinedRedis] = []
 
 
 def bench_store(url: str, *, timeout_seconds: float) -> RedisStore:
-    """The store the benchmarks run on. On a single server without TLS its client counts its
-    round trips (CountingConnection.sends); elsewhere it is the production client unchanged."""
-    target = parse_redis_url(url)
-    if target.topology != "standalone" or target.tls:
-        return RedisStore.from_url(url, timeout_seconds=timeout_seconds)
-    client = aioredis.Redis.from_url(
-        target.url,
-        connection_class=CountingConnection,
-        decode_responses=True,
-        socket_timeout=timeout_seconds,
-        socket_connect_timeout=timeout_seconds,
-    )
-    return RedisStore(client=client, wait_replicas=target.wait_replicas)
+    """The production store for `url`. On a single server without TLS the commands of its
+    turns go over a PipelinedRedis connection, which counts what it sends (`round_trips`)."""
+    store = RedisStore.from_url(url, timeout_seconds=timeout_seconds)
+    if store.pipelined is not None:
+        _COUNTED.append(store.pipelined)
+    return store
+
+
+def round_trips() -> int:
+    """Commands the benchmarks' stores have sent so far over their pipelined connections:
+    each is one round trip of the turn that sent it (0 where the store has none)."""
+    return sum(connection.sent for connection in _COUNTED)
 
 
 def side_by_side_args(
@@ -256,7 +248,7 @@ class Pass(Timing):
     cpu_seconds: float  # this process's CPU time, all threads (the redis-server's is not in it)
     last_turns: tuple[float, ...]  # each assessment's last turn: the summary on the advisor
     calls: Counter[str]
-    redis_round_trips: int = 0  # counted by CountingConnection during the pass
+    redis_round_trips: int = 0  # counted by the store's connection during the pass (round_trips)
 
     @property
     def assessments_per_second(self) -> float:
@@ -295,11 +287,11 @@ async def run_pass(
             done.append(await run(pending.pop()))
 
     calls.clear()
-    sends = CountingConnection.sends
+    sends = round_trips()
     began, cpu_began = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(min(users, concurrency))))
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
-    sends = CountingConnection.sends - sends
+    sends = round_trips() - sends
     latencies = tuple(latency for a in done for latency in a.latencies)
     assert len(done) == users
     result = Pass(

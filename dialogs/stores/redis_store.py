@@ -39,6 +39,7 @@ from dialogs.stores.base import (
     session_key,
 )
 from dialogs.stores.redis_client import RedisClient, _client, create_redis_client
+from dialogs.stores.redis_pipelined import PipelinedRedis
 from dialogs.stores.redis_url import RedisTarget, parse_redis_url
 from dialogs.turn import SessionKey
 
@@ -209,6 +210,10 @@ class RedisStore:
     many replicas hold it; short of that, the turn fails with StoreUnavailable, and since the
     write may still be on the primary, the same event sent again is then a duplicate or
     applies, never both.
+
+    On a single server over plain TCP without `wait_replicas`, the commands of a turn (read,
+    commit, record) go over a `PipelinedRedis` connection; the rest (forget, delete, ping)
+    and every other topology use redis-py.
     """
 
     def __init__(
@@ -225,6 +230,12 @@ class RedisStore:
         self._replace = client.register_script(REPLACE_SCRIPT)
         self._wait_replicas = wait_replicas
         self._wait_ms = max(1, int(wait_timeout_seconds * 1000))
+        self._fast = None if wait_replicas else PipelinedRedis.serving(client)
+
+    @property
+    def pipelined(self) -> PipelinedRedis | None:
+        """The pipelined connection the turns' commands use, if this store has one."""
+        return self._fast
 
     @classmethod
     def from_url(cls, url: str, *, timeout_seconds: float) -> RedisStore:
@@ -246,12 +257,18 @@ class RedisStore:
             await self._client.initialize()
 
     async def load(self, key: SessionKey) -> dict[str, Any] | None:
+        return _document(await self._get(session_key(key)))
+
+    async def _get(self, name: str) -> str | None:
         try:
-            await self._ready()
-            raw = await self._client.get(session_key(key))
+            if self._fast is not None:
+                value = await self._fast.execute("GET", name)
+            else:
+                await self._ready()
+                value = await self._client.get(name)
         except _FAILED as exc:
             raise _unavailable(exc) from exc
-        return _document(raw)
+        return None if value is None else str(value)
 
     async def commit(
         self,
@@ -282,10 +299,13 @@ class RedisStore:
             expected_commit,
         ]
         try:
-            await self._ready()
-            if self._wait_replicas and isinstance(self._client, aioredis.Redis):
+            if self._fast is not None:
+                answer = await self._fast.evalsha(self._commit.sha, COMMIT_SCRIPT, keys, args)
+            elif self._wait_replicas and isinstance(self._client, aioredis.Redis):
+                await self._ready()
                 answer = await self._commit_replicated(self._client, keys, args)
             else:
+                await self._ready()
                 answer = await self._commit(keys=keys, args=args)
         except _FAILED as exc:
             raise _unavailable(exc) from exc
@@ -319,11 +339,7 @@ class RedisStore:
         raise StoreUnavailable("redis lost the commit script twice")
 
     async def cached_replies(self, key: SessionKey, event_id: str) -> list[dict[str, Any]] | None:
-        try:
-            await self._ready()
-            raw = await self._client.get(replies_key(key))
-        except _FAILED as exc:
-            raise _unavailable(exc) from exc
+        raw = await self._get(replies_key(key))
         if raw is None:
             return None
         cached = _unpack(str(raw))
@@ -388,22 +404,20 @@ class RedisStore:
     async def replace_ref(
         self, key: SessionKey, *, expected: str, value: str | None, ttl_seconds: int
     ) -> bool:
+        keys = [ref_key(key)]
+        args: list[str | int] = [expected, value or "", max(1, int(ttl_seconds))]
         try:
-            await self._ready()
-            done = await self._replace(
-                keys=[ref_key(key)], args=[expected, value or "", max(1, int(ttl_seconds))]
-            )
+            if self._fast is not None:
+                done = await self._fast.evalsha(self._replace.sha, REPLACE_SCRIPT, keys, args)
+            else:
+                await self._ready()
+                done = await self._replace(keys=keys, args=args)
         except _FAILED as exc:
             raise _unavailable(exc) from exc
         return bool(int(done))
 
     async def get_ref(self, key: SessionKey) -> str | None:
-        try:
-            await self._ready()
-            value = await self._client.get(ref_key(key))
-        except _FAILED as exc:
-            raise _unavailable(exc) from exc
-        return None if value is None else str(value)
+        return await self._get(ref_key(key))
 
     async def ping(self) -> None:
         """Ready means every primary answers: on a Cluster, a silent one holds sessions too."""
@@ -417,4 +431,6 @@ class RedisStore:
             raise _unavailable(exc) from exc
 
     async def close(self) -> None:
+        if self._fast is not None:
+            await self._fast.aclose()
         await self._client.aclose()
