@@ -13,9 +13,11 @@ from dialogs.scoring import (
     Contribution,
     Decision,
     decide,
+    decide_effective,
     effective_answers,
     readiness_score,
     weights_by_question,
+    with_answer,
 )
 
 MAX_CHANGES = 8
@@ -82,6 +84,7 @@ def drivers(
 def what_would_change(flow: Flow, decision: Decision, answers: Answers) -> list[dict[str, str]]:
     """Re-run the scoring with one answer changed at a time; keep the changes that move it."""
     s = flow.scoring
+    effective = effective_answers(flow, answers)
     found: list[tuple[int, dict[str, str]]] = []
     for q in flow.applicable(answers):
         if q.input != "choice":
@@ -91,7 +94,8 @@ def what_would_change(flow: Flow, decision: Decision, answers: Answers) -> list[
         for o in q.options:
             if o.id == current:
                 continue
-            other = decide(flow, {**answers, q.id: o.id}, explain=False)
+            changed = with_answer(flow, answers, effective, q, o.id)
+            other = decide_effective(flow, changed, explain=False)
             if (other.depth, other.hosting) == (decision.depth, decision.hosting):
                 continue
             if other.depth.rank > decision.depth.rank:

@@ -150,9 +150,19 @@ class Flow:
     messages: Mapping[str, str]
     commands: tuple[Command, ...]
     source: str = "<memory>"
+    _by_id: Mapping[str, Question] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    # Questions whose answer decides whether another question is asked (named in an ask_if).
+    gates: frozenset[str] = field(default_factory=frozenset, init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {q.id: q for q in self.questions})
+        gates = frozenset(qid for q in self.questions for qid in q.ask_if.require)
+        object.__setattr__(self, "gates", gates)
 
     def question(self, question_id: str) -> Question | None:
-        return next((q for q in self.questions if q.id == question_id), None)
+        return self._by_id.get(question_id)
 
     def index(self, question_id: str) -> int:
         return next(i for i, q in enumerate(self.questions) if q.id == question_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dialogs.flow import Answers, Flow
+from dialogs.flow import Answers, Flow, Question
 from dialogs.ids import Component, Depth, Hosting
 
 DEPTHS = list(Depth)
@@ -59,6 +59,30 @@ def effective_answers(flow: Flow, answers: Answers) -> dict[str, str]:
     return out
 
 
+def with_answer(
+    flow: Flow, answers: Answers, effective: Mapping[str, str], question: Question, option: str
+) -> dict[str, str]:
+    """`effective_answers(flow, {**answers, question.id: option})`, given `effective` for
+    `answers`: "what would change" asks this for every other option of every question.
+
+    An answer that no `ask_if` names changes only its own entry (an `ask_if` names only
+    questions asked before it, so `effective` holds what the question's own `ask_if` reads);
+    an answer that gates other questions is worked out in full.
+    """
+    if question.id in flow.gates or question.input != "choice":
+        return effective_answers(flow, {**answers, question.id: option})
+    out = dict(effective)
+    if question.option(option) is not None and (
+        not question.ask_if.require or question.ask_if.holds(effective)
+    ):
+        out[question.id] = option
+    elif question.assume is not None:
+        out[question.id] = question.assume
+    else:
+        out.pop(question.id, None)
+    return out
+
+
 def _ready_depth(flow: Flow, eff: Answers) -> Depth:
     """The highest rung whose requirements (and those of every rung below) hold."""
     ready = Depth.RAG
@@ -73,8 +97,12 @@ def _ready_depth(flow: Flow, eff: Answers) -> Depth:
 def decide(flow: Flow, answers: Answers, *, explain: bool = True) -> Decision:
     """The recommendation for `answers`. Without `explain` only depth and hosting are worked
     out (no contributions, components or flags): "what would change" re-runs it per option."""
+    return decide_effective(flow, effective_answers(flow, answers), explain=explain)
+
+
+def decide_effective(flow: Flow, eff: Mapping[str, str], *, explain: bool = True) -> Decision:
+    """`decide` from the effective answers (see `effective_answers`)."""
     s = flow.scoring
-    eff = effective_answers(flow, answers)
     contrib: list[Contribution] = []
 
     pressure = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -9,10 +10,10 @@ from hypothesis import strategies as st
 
 from dialogs.assessment import assess
 from dialogs.cost import CostAssumptions, load_assumptions
-from dialogs.flow import Flow
+from dialogs.flow import Condition, Flow
 from dialogs.flow_loader import load_flow
 from dialogs.ids import FACTORS, QUESTION_IDS, Depth, Hosting
-from dialogs.scoring import decide
+from dialogs.scoring import decide, decide_effective, effective_answers, with_answer
 from tests.helpers import FULL_ANSWERS
 
 FLOW = load_flow()
@@ -340,3 +341,44 @@ def test_no_cost_when_volume_is_unknown(costs: CostAssumptions) -> None:
     answers = {k: v for k, v in FULL_ANSWERS.items() if k != "monthly_tokens"}
     answers["volume"] = "unknown"
     assert assess(FLOW, answers, costs=costs)["cost"] is None
+
+
+# "What would change" derives each changed answer set from the current one (with_answer)
+# instead of working it out again; it must give what effective_answers gives, on this flow
+# and on one where choice questions gate other choice questions.
+def _gated_flow() -> Flow:
+    gated = {
+        "latency": Condition(require={"stage": frozenset({"live", "scale"})}),
+        "breadth": Condition(require={"volume": frozenset({"500m_10b", "over_10b"})}),
+    }
+    questions = tuple(
+        replace(q, ask_if=gated[q.id]) if q.id in gated else q for q in FLOW.questions
+    )
+    return replace(FLOW, questions=questions)
+
+
+GATED = _gated_flow()
+ANY_OPTION = sorted({o for opts in CHOICES.values() for o in opts} | {"?"})
+partial_answers = st.dictionaries(st.sampled_from(sorted(CHOICES)), st.sampled_from(ANY_OPTION))
+
+
+def test_the_gated_flow_gates_choice_questions() -> None:
+    assert {"stage", "volume"} <= GATED.gates and "volume" in FLOW.gates
+
+
+@given(partial_answers, st.data())
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_with_answer_is_effective_answers_of_the_changed_set(
+    answers: dict[str, str], data: st.DataObject
+) -> None:
+    for flow in (FLOW, GATED):
+        effective = effective_answers(flow, answers)
+        question = data.draw(st.sampled_from([q for q in flow.questions if q.input == "choice"]))
+        option = data.draw(st.sampled_from([*(o.id for o in question.options), "?"]))
+        changed = {**answers, question.id: option}
+        assert with_answer(flow, answers, effective, question, option) == effective_answers(
+            flow, changed
+        )
+        assert decide_effective(
+            flow, with_answer(flow, answers, effective, question, option), explain=False
+        ) == decide(flow, changed, explain=False)
