@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import math
 import os
 import statistics
@@ -25,6 +26,7 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 
 from aiohttp import web
 
+from bot.lifecycle import settle_heap
 from dialogs.stores.redis_pipelined import PipelinedRedis
 from dialogs.stores.redis_store import RedisStore
 from tests.support.redis_server import RedisServer
@@ -287,6 +289,7 @@ async def run_pass(
             done.append(await run(pending.pop()))
 
     calls.clear()
+    gc.collect()  # each pass starts from a collected heap: the last one's garbage is not its cost
     sends = round_trips()
     began, cpu_began = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(min(users, concurrency))))
@@ -608,6 +611,7 @@ async def duel(
         written.clear()
         problems = list(sides.stand_in.card_problems)
         sides.stand_in.check_cards = False
+        settle_heap()  # as `llm-advisor serve` does once it is built (one process: both sides)
 
         out(
             f"{users} simulated users per pass, {concurrency} at a time, "

@@ -13,7 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import create_advisor
-from bot.lifecycle import Drainer
+from bot.lifecycle import Drainer, settle_heap
 from bot.observe import Metrics, TurnObserver, configure_json_logging
 from bot.settings import Settings
 from bot.slack.server import (
@@ -194,6 +194,7 @@ async def run_serve(
     service = await create_service(settings, slack_socket=slack_socket, teams_dev=teams_dev)
     runner = web.AppRunner(service.app, handle_signals=False, access_log=None)
     await runner.setup()
+    settle_heap()
     site = web.TCPSite(runner, host, port)
     await site.start()
     if service.socket is not None:

@@ -4,6 +4,7 @@ and several processes against one Redis behaving as one bot."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import pytest
 from aiohttp import web
 from redis import asyncio as aioredis
 
+from bot.lifecycle import settle_heap
 from bot.observe import JsonFormatter
 from bot.server import Service, create_service
 from bot.settings import Settings
@@ -426,3 +428,19 @@ async def test_serve_with_slack_over_socket_mode_too(standin: SlackStandIn, redi
         assert "Where is the product" in posts[-1].payload["text"]
     finally:
         await service.close()
+
+
+def test_settle_heap_freezes_what_startup_built_and_collects_young_objects_less_often() -> None:
+    threshold = gc.get_threshold()
+    try:
+        built = [{"startup": i} for i in range(1000)]  # stands for the flow, templates, clients
+        settle_heap(young_threshold=12_345)
+        assert gc.get_freeze_count() >= len(built)
+        assert gc.get_threshold() == (12_345, *threshold[1:])
+        cycle: list[object] = []
+        cycle.append(cycle)
+        del cycle
+        assert gc.collect() >= 1  # cycles made after startup are still collected
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
