@@ -127,12 +127,19 @@ class JsonRenderer:
         self.flow = flow
         self.folder = folder
         self.labels = labels(flow)
+        # Templates by path: the environment's own cache takes a lock and a loader check.
+        self._templates: dict[str, jinja2.Template] = {}
+
+    def _load(self, path: str) -> jinja2.Template:
+        template = self._templates[path] = self.env.get_template(path)
+        return template
 
     def render_json(self, name: str, **context: Any) -> tuple[dict[str, Any], int]:
         """The parsed payload and the size of the rendered text in bytes."""
         path = f"{self.folder}/{name}"
         try:
-            text = self.env.get_template(path).render(labels=self.labels, **context)
+            template = self._templates.get(path) or self._load(path)
+            text = template.render(labels=self.labels, **context)
         except jinja2.TemplateError as exc:
             raise RenderError(f"templates/{path}: {exc}") from exc
         try:

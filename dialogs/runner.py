@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-import uuid
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -128,7 +128,7 @@ class Advisor:
             # A nonce per attempt: a client library re-sending this very commit after a lost
             # reply matches it byte for byte, while a concurrent delivery of the same event
             # (whose document is otherwise identical, step being pure) does not.
-            nonce = uuid.uuid4().hex[:12]
+            nonce = os.urandom(6).hex()
             claim = _claim_for(replies, nonce, orphans)
             try:
                 outcome = await self.store.commit(

@@ -84,6 +84,11 @@ MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{1,30}$")
 
 
+def _where(place: Place | None) -> str:
+    """The conversation's pseudonym for a log line (worked out only when there is one)."""
+    return hashed("slack", place.team, place.channel, place.thread_ts) if place else "-"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -168,13 +173,12 @@ class SlackAdvisor:
         ephemeral: bool = False,
     ) -> None:
         """The adapter's error boundary: log with the traceback, tell the person plainly."""
-        where = hashed("slack", place.team, place.channel, place.thread_ts) if place else "-"
         try:
             async with self.drainer.track():
                 await work()
             return
         except StoreUnavailable as exc:
-            log.warning("store unavailable in conversation %s: %s", where, exc)
+            log.warning("store unavailable in conversation %s: %s", _where(place), exc)
             text = UNAVAILABLE
         except SlackApiError as exc:
             status = getattr(exc.response, "status_code", None)
@@ -182,11 +186,15 @@ class SlackAdvisor:
                 self.metrics.api_error("slack", status)
             error = exc.response.get("error")
             log.error(
-                "slack api error %s (%s) in conversation %s", status, error, where, exc_info=True
+                "slack api error %s (%s) in conversation %s",
+                status,
+                error,
+                _where(place),
+                exc_info=True,
             )
             text = FAILED
         except (AdvisorError, Exception):
-            log.exception("turn failed in conversation %s", where)
+            log.exception("turn failed in conversation %s", _where(place))
             text = FAILED
         if place is None:
             return
