@@ -41,9 +41,15 @@ def value(**fields: str) -> str:
     return _COMPACT.encode(fields)
 
 
+# Answered and closed question messages kept rendered, at most: they depend only on the
+# prompt, the label and the @-mention prefix, so a few hundred cover a flow in DMs.
+ANSWERED_CACHE_SIZE = 2048
+
+
 class SlackRenderer(JsonRenderer):
     def __init__(self, *, env: jinja2.Environment, flow: Flow) -> None:
         super().__init__(env=env, flow=flow, folder="slack")
+        self._answered: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def _render(self, name: str, **context: Any) -> dict[str, Any]:
         return self.render_json(name, **context)[0]
@@ -55,6 +61,8 @@ class SlackRenderer(JsonRenderer):
     def reply(self, reply: Reply, *, owner: str, in_thread: bool) -> dict[str, Any]:
         """Block Kit message payload (`text` and `blocks`) for one reply."""
         prefix = self.prefix(owner if in_thread else None)
+        if isinstance(reply, Answered):
+            return self._answered_message(reply.prompt, reply.label, prefix)
         context: dict[str, Any] = {"r": reply, "owner_prefix": prefix, "buttons": []}
         if isinstance(reply, Ask):
             context["buttons"] = self.ask_buttons(reply, owner)
@@ -100,10 +108,21 @@ class SlackRenderer(JsonRenderer):
 
     def closed(self, prompt: str, *, owner: str, in_thread: bool, note: str) -> dict[str, Any]:
         """A question message that is no longer current: its buttons go away."""
-        gone = Answered(question="", prompt=prompt, option="", label=note, stamp="")
-        return self._render(
-            "answered.json.j2", r=gone, owner_prefix=self.prefix(owner if in_thread else None)
-        )
+        return self._answered_message(prompt, note, self.prefix(owner if in_thread else None))
+
+    def _answered_message(self, prompt: str, label: str, prefix: str) -> dict[str, Any]:
+        """answered.json.j2, which reads only these three (a test holds it to that), rendered
+        once per distinct three. Each caller gets its own top-level dict; the blocks inside
+        are shared and nothing downstream changes them."""
+        key = (prompt, label, prefix)
+        payload = self._answered.get(key)
+        if payload is None:
+            gone = Answered(question="", prompt=prompt, option="", label=label, stamp="")
+            payload = self._render("answered.json.j2", r=gone, owner_prefix=prefix)
+            if len(self._answered) >= ANSWERED_CACHE_SIZE:
+                self._answered.pop(next(iter(self._answered)))
+            self._answered[key] = payload
+        return dict(payload)
 
     def shared(self, summary: Summary, *, sharer: str) -> dict[str, Any]:
         return self._render("shared.json.j2", r=summary, owner_prefix=f"Shared by <@{sharer}>: ")
