@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,7 @@ SEEN_EVENTS_KEPT = 12
 EVENT_ID_CHARS = 12
 
 
+@functools.lru_cache(maxsize=1024)  # a turn asks for its own key three times
 def event_key(event_id: str) -> str:
     """A short, fixed-size stand-in for a platform event id (they run to 40+ characters);
     sessions keep the recent ones, so this keeps each document small."""

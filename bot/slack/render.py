@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from json.encoder import encode_basestring_ascii as escape
 from typing import Any
 
 import jinja2
@@ -34,22 +34,26 @@ class Button:
     style: str | None = None
 
 
-_COMPACT = json.JSONEncoder(separators=(",", ":"))  # one encoder: every button has a value
-
-
 def value(**fields: str) -> str:
-    return _COMPACT.encode(fields)
+    """A button's value: compact JSON of short string fields (each escaped by the C encoder;
+    the same text as json.dumps with separators=(",", ":"))."""
+    return "{" + ",".join(f'"{name}":{escape(text)}' for name, text in fields.items()) + "}"
 
 
-# Answered and closed question messages kept rendered, at most: they depend only on the
-# prompt, the label and the @-mention prefix, so a few hundred cover a flow in DMs.
+# Rendered messages kept, at most, of each kind. An answered (or closed) question depends only
+# on its prompt, label and @-mention prefix; a question on everything but its stamp and its
+# owner, which reach only the buttons' values. A few hundred of each cover a flow in DMs.
 ANSWERED_CACHE_SIZE = 2048
+ASK_CACHE_SIZE = 2048
+# What an Ask's message is rendered from, the stamp aside (new fields join automatically).
+_ASK_LAYOUT_FIELDS = tuple(f.name for f in fields(Ask) if f.name != "stamp")
 
 
 class SlackRenderer(JsonRenderer):
     def __init__(self, *, env: jinja2.Environment, flow: Flow) -> None:
         super().__init__(env=env, flow=flow, folder="slack")
         self._answered: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self._asks: dict[tuple[object, ...], dict[str, Any]] = {}
 
     def _render(self, name: str, **context: Any) -> dict[str, Any]:
         return self.render_json(name, **context)[0]
@@ -63,10 +67,10 @@ class SlackRenderer(JsonRenderer):
         prefix = self.prefix(owner if in_thread else None)
         if isinstance(reply, Answered):
             return self._answered_message(reply.prompt, reply.label, prefix)
-        context: dict[str, Any] = {"r": reply, "owner_prefix": prefix, "buttons": []}
         if isinstance(reply, Ask):
-            context["buttons"] = self.ask_buttons(reply, owner)
-        elif isinstance(reply, Notice) and reply.code in ("confirm_restart", "confirm_forget"):
+            return self._ask_message(reply, owner, prefix)
+        context: dict[str, Any] = {"r": reply, "owner_prefix": prefix, "buttons": []}
+        if isinstance(reply, Notice) and reply.code in ("confirm_restart", "confirm_forget"):
             context["buttons"] = [
                 Button(
                     action_id="cmd_yes",
@@ -85,6 +89,19 @@ class SlackRenderer(JsonRenderer):
             ]
             context["shareable"] = True
         return self._render(f"{reply.kind}.json.j2", **context)
+
+    def _ask_message(self, ask: Ask, owner: str, prefix: str) -> dict[str, Any]:
+        """ask.json.j2, rendered once per layout (a test holds the stamp and the owner to the
+        buttons' values); each caller gets its own copy of the answers block, values filled."""
+        buttons = self.ask_buttons(ask, owner)
+        key = (*(getattr(ask, name) for name in _ASK_LAYOUT_FIELDS), prefix)
+        layout = self._asks.get(key)
+        if layout is None:
+            layout = self._render("ask.json.j2", r=ask, owner_prefix=prefix, buttons=buttons)
+            if len(self._asks) >= ASK_CACHE_SIZE:
+                self._asks.pop(next(iter(self._asks)))
+            self._asks[key] = layout
+        return _with_values(layout, [b.value for b in buttons])
 
     def ask_buttons(self, ask: Ask, owner: str) -> list[Button]:
         buttons = [
@@ -135,3 +152,17 @@ class SlackRenderer(JsonRenderer):
             title=self.flow.title,
             intro=self.flow.intro,
         )
+
+
+def _with_values(message: dict[str, Any], values: list[str]) -> dict[str, Any]:
+    """A copy of a question message whose answer buttons carry `values`, in order; the other
+    blocks are shared, as nothing downstream changes them."""
+    blocks = list(message["blocks"])
+    for i, block in enumerate(blocks):
+        if block.get("block_id") == "answers":
+            elements = block["elements"]
+            if len(elements) != len(values):
+                raise ValueError("ask.json.j2 renders one element per button, in order")
+            filled = [{**e, "value": v} for e, v in zip(elements, values, strict=True)]
+            blocks[i] = {**block, "elements": filled}
+    return {**message, "blocks": blocks}

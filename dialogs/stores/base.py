@@ -71,12 +71,22 @@ def hash_tag(key: SessionKey) -> str:
     return "{" + ":".join(_part(p) for p in (key.platform, key.workspace, key.conversation)) + "}"
 
 
+def _tail(key: SessionKey) -> str:
+    return f"{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
+
+
 def session_key(key: SessionKey) -> str:
-    return f"{KEY_PREFIX}:s:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
+    return f"{KEY_PREFIX}:s:{_tail(key)}"
 
 
 def replies_key(key: SessionKey) -> str:
-    return f"{KEY_PREFIX}:r:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
+    return f"{KEY_PREFIX}:r:{_tail(key)}"
+
+
+def commit_keys(key: SessionKey) -> tuple[str, str, str]:
+    """The session's, its cached replies' and its screen note's keys (one escape for all)."""
+    tail = _tail(key)
+    return f"{KEY_PREFIX}:s:{tail}", f"{KEY_PREFIX}:r:{tail}", f"{KEY_PREFIX}:m:{tail}"
 
 
 _GLOB = str.maketrans({c: f"\\{c}" for c in "*?[]\\"})
@@ -103,7 +113,7 @@ def is_persons_key(name: str, platform: str, workspace: str, user: str) -> bool:
 
 def ref_key(key: SessionKey) -> str:
     """A small note an adapter keeps beside a session (e.g. which message shows the question)."""
-    return f"{KEY_PREFIX}:m:{hash_tag(key)}:{_part(key.thread)}:{_part(key.user)}"
+    return f"{KEY_PREFIX}:m:{_tail(key)}"
 
 
 class SessionStore(Protocol):

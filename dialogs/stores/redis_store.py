@@ -33,6 +33,7 @@ from dialogs.stores.base import (
     Commit,
     CommitOutcome,
     NoteClaim,
+    commit_keys,
     person_pattern,
     ref_key,
     replies_key,
@@ -283,7 +284,7 @@ class RedisStore:
         expected_commit: str = "",
     ) -> CommitOutcome:
         cached = _pack({"event": event_id, "replies": list(replies)})
-        keys = [session_key(key), replies_key(key), ref_key(key)]
+        keys = list(commit_keys(key))
         args: list[str | int] = [
             expected_version,
             json.dumps(document, separators=(",", ":")),
