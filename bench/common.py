@@ -387,6 +387,14 @@ def report(
         f"advisor/bare turns per second: {share:.2f} "
         f"(target at least 0.70: {'met' if share >= 0.7 else 'NOT met'})"
     )
+    rounds = [
+        advisor.turns_per_second / bare.turns_per_second
+        for bare, advisor in zip(passes["bare"], passes["advisor"], strict=True)
+    ]
+    out(
+        f"  each round's ratio (its two passes ran back to back): "
+        f"{', '.join(f'{r:.2f}' for r in rounds)}; median {statistics.median(rounds):.2f}"
+    )
     out("each assessment's last turn (the summary, on the advisor), ms:")
     for side in SIDES:
         last = best[side].last_turns
