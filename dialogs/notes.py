@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import orjson
+
 
 @dataclass(frozen=True, kw_only=True)
 class ScreenRef:
@@ -31,7 +33,7 @@ class ScreenRef:
         if not raw:
             return None
         try:
-            data = json.loads(raw)
+            data = orjson.loads(raw)  # every turn reads two notes; this parser is quicker
             return cls(
                 stamp=str(data["stamp"]),
                 message_id=str(data["id"]),

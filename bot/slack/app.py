@@ -6,13 +6,13 @@ adapter's one error boundary.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -124,7 +124,7 @@ def _button_value(body: dict[str, Any]) -> dict[str, str] | None:
     if not isinstance(raw, str) or len(raw) > 2000:
         return None
     try:
-        data = json.loads(raw)
+        data = orjson.loads(raw)  # stricter than json (no lone surrogates, no NaN) and quicker
     except ValueError:
         return None
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):

@@ -196,7 +196,7 @@ def _document(raw: str | bytes | None) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        doc = json.loads(raw)
+        doc = orjson.loads(raw)
     except ValueError:
         return {"_unreadable": True}
     return doc if isinstance(doc, dict) else {"_unreadable": True}
