@@ -85,7 +85,9 @@ async def test_concurrent_commands_share_one_connection_and_each_gets_its_own_re
     try:
         await connection.execute("CLIENT", "SETNAME", name)
         keys = [key() for _ in range(300)]
+        writes = connection.writes
         await asyncio.gather(*(connection.execute("SET", k, k, "EX", 60) for k in keys))
+        assert connection.writes - writes < 10  # sent in one pass of the loop: written together
         got = await asyncio.gather(*(connection.execute("GET", k) for k in keys))
         assert got == keys
         echoed = await asyncio.gather(
