@@ -29,28 +29,12 @@ from aiohttp import web
 from bot.lifecycle import settle_heap
 from dialogs.stores.redis_pipelined import PipelinedRedis
 from dialogs.stores.redis_store import RedisStore
+from tests.support.answers import FULL_ANSWERS
 from tests.support.redis_server import RedisServer
 
-# The answers tests/helpers.py's FULL_ANSWERS gives (not imported: that module pulls in pytest);
+# The assessment the tests give (its number question is typed: it has no answer buttons);
 # an option missing from a question's buttons falls back to its first button.
-ANSWERS: Final = {
-    "stage": "live",
-    "value": "core_feature",
-    "current_gap": "inconsistent_behavior",
-    "knowledge_change": "rarely",
-    "data_sensitivity": "regulated",
-    "latency": "interactive",
-    "volume": "500m_10b",
-    "breadth": "single_task",
-    "explainability": "citations",
-    "ownership": "portability",
-    "evals": "labelled_set",
-    "examples": "100_10k",
-    "domain_corpus": "10m_1b",
-    "team": "ml_eng",
-    "gpus": "serverless",
-    "budget": "10k_100k",
-}
+ANSWERS: Final = FULL_ANSWERS
 TYPED_ANSWER: Final = "2B"  # the number question (monthly_tokens) has no answer buttons
 TURN_TIMEOUT_SECONDS: Final = 30.0
 WARMUP_USERS: Final = 4

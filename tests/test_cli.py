@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import FULL_ANSWERS, TYPED_ANSWERS
+from tests.support.answers import FULL_ANSWERS, TYPED_ANSWERS
 from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,8 @@ from dialogs.engine import EngineConfig, step
 from dialogs.flow import Flow
 from dialogs.ids import QUESTION_IDS
 from dialogs.turn import Answered, Ask, Click, Help, Intro, Notice, Status, Summary, Turn, Why
-from tests.helpers import FULL_ANSWERS, KEY, Conversation, codes, kinds
+from tests.helpers import KEY, Conversation, codes, kinds
+from tests.support.answers import FULL_ANSWERS
 
 
 @pytest.fixture

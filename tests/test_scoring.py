@@ -14,7 +14,7 @@ from dialogs.flow import Condition, Flow
 from dialogs.flow_loader import load_flow
 from dialogs.ids import FACTORS, QUESTION_IDS, Depth, Hosting
 from dialogs.scoring import decide, decide_effective, effective_answers, with_answer
-from tests.helpers import FULL_ANSWERS
+from tests.support.answers import FULL_ANSWERS
 
 FLOW = load_flow()
 CHOICES = {q.id: [o.id for o in q.options] for q in FLOW.questions if q.input == "choice"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.helpers import FULL_ANSWERS, TYPED_ANSWERS
 from tests.slack.conftest import SlackHarness, new_user
+from tests.support.answers import FULL_ANSWERS, TYPED_ANSWERS
 
 
 async def click_through(
