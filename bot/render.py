@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import jinja2
 
@@ -116,6 +116,29 @@ def labels(flow: Flow) -> dict[str, dict[str, str]]:
         "hosting": {h.value: r.label for h, r in s.hostings.items()},
         "component": {c.value: text for c, text in s.component_labels.items()},
     }
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """At most `size` entries, the oldest put first out: for renders worth keeping."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        if len(self._items) >= self.size:
+            self._items.pop(next(iter(self._items)))
+        self._items[key] = value
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class JsonRenderer:

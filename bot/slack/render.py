@@ -8,7 +8,7 @@ from typing import Any
 
 import jinja2
 
-from bot.render import JsonRenderer
+from bot.render import JsonRenderer, Recent
 from dialogs.flow import Flow
 from dialogs.turn import Answered, Ask, Notice, Reply, Summary
 
@@ -52,8 +52,8 @@ _ASK_LAYOUT_FIELDS = tuple(f.name for f in fields(Ask) if f.name != "stamp")
 class SlackRenderer(JsonRenderer):
     def __init__(self, *, env: jinja2.Environment, flow: Flow) -> None:
         super().__init__(env=env, flow=flow, folder="slack")
-        self._answered: dict[tuple[str, str, str], dict[str, Any]] = {}
-        self._asks: dict[tuple[object, ...], dict[str, Any]] = {}
+        self._answered: Recent[tuple[str, str, str], dict[str, Any]] = Recent(ANSWERED_CACHE_SIZE)
+        self._asks: Recent[tuple[object, ...], dict[str, Any]] = Recent(ASK_CACHE_SIZE)
 
     def _render(self, name: str, **context: Any) -> dict[str, Any]:
         return self.render_json(name, **context)[0]
@@ -98,9 +98,7 @@ class SlackRenderer(JsonRenderer):
         layout = self._asks.get(key)
         if layout is None:
             layout = self._render("ask.json.j2", r=ask, owner_prefix=prefix, buttons=buttons)
-            if len(self._asks) >= ASK_CACHE_SIZE:
-                self._asks.pop(next(iter(self._asks)))
-            self._asks[key] = layout
+            self._asks.put(key, layout)
         return _with_values(layout, [b.value for b in buttons])
 
     def ask_buttons(self, ask: Ask, owner: str) -> list[Button]:
@@ -136,9 +134,7 @@ class SlackRenderer(JsonRenderer):
         if payload is None:
             gone = Answered(question="", prompt=prompt, option="", label=label, stamp="")
             payload = self._render("answered.json.j2", r=gone, owner_prefix=prefix)
-            if len(self._answered) >= ANSWERED_CACHE_SIZE:
-                self._answered.pop(next(iter(self._answered)))
-            self._answered[key] = payload
+            self._answered.put(key, payload)
         return dict(payload)
 
     def shared(self, summary: Summary, *, sharer: str) -> dict[str, Any]:
