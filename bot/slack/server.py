@@ -19,7 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.lifecycle import Drainer
+from bot.lifecycle import Drainer, settle_heap
 from bot.observe import Metrics
 from bot.render import create_environment
 from bot.settings import Settings
@@ -153,6 +153,7 @@ async def run_http(settings: Settings, advisor: Advisor, *, host: str, port: int
         add_slack_routes(web_app, app)
         runner = web.AppRunner(web_app)
         await runner.setup()
+        settle_heap()
         await web.TCPSite(runner, host, port).start()
         log.warning("Slack endpoint listening on http://%s:%d%s", host, port, EVENTS_PATH)
         try:
@@ -192,5 +193,6 @@ async def run_socket(settings: Settings, advisor: Advisor) -> None:
         app = build_slack_app(settings, advisor, session, socket=True)
         assert settings.slack_app_token is not None
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        settle_heap()
         log.warning("Slack Socket Mode connecting")
         await handler.start_async()  # type: ignore[no-untyped-call]

@@ -20,7 +20,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.lifecycle import Drainer
+from bot.lifecycle import Drainer, settle_heap
 from bot.observe import Metrics
 from bot.render import create_environment
 from bot.settings import Settings
@@ -192,6 +192,7 @@ async def run_teams(
     add_teams_routes(web_app, adapter, bot)
     runner = web.AppRunner(web_app)
     await runner.setup()
+    settle_heap()
     await web.TCPSite(runner, host, port).start()
     log.warning("Teams endpoint listening on http://%s:%d%s", host, port, MESSAGES_PATH)
     try:
