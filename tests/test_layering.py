@@ -10,7 +10,7 @@ FORBIDDEN = ("redis", "slack_bolt", "slack_sdk", "botbuilder", "botframework", "
 # Only the Redis store itself may talk to Redis.
 ALLOWED = {
     DIALOGS / "stores" / name: ("redis",)
-    for name in ("redis_store.py", "redis_client.py", "redis_pipelined.py", "redis_url.py")
+    for name in ("redis_store.py", "redis_client.py", "redis_url.py")
 }
 
 

@@ -69,7 +69,7 @@ def _client(target: RedisTarget, *, timeout_seconds: float) -> RedisClient:
         "password": target.sentinel_password,
     }
     # No retry against one sentinel: the next sentinel in the list is the retry.
-    sentinels = Sentinel(  # type: ignore[no-untyped-call]
+    sentinels = Sentinel(
         list(target.nodes),
         sentinel_kwargs={**timeouts, **tls, **sentinel_auth, "retry": Retry(NoBackoff(), 0)},
     )

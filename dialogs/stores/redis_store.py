@@ -41,7 +41,6 @@ from dialogs.stores.base import (
     session_key,
 )
 from dialogs.stores.redis_client import RedisClient, _client, create_redis_client
-from dialogs.stores.redis_pipelined import PipelinedRedis
 from dialogs.stores.redis_url import RedisTarget, parse_redis_url
 from dialogs.turn import SessionKey
 
@@ -213,9 +212,7 @@ class RedisStore:
     write may still be on the primary, the same event sent again is then a duplicate or
     applies, never both.
 
-    On a single server over plain TCP without `wait_replicas`, the commands of a turn (read,
-    commit, record) go over a `PipelinedRedis` connection; the rest (forget, delete, ping)
-    and every other topology use redis-py.
+    Every command on every topology goes through redis-py's asyncio client (hiredis parses).
     """
 
     def __init__(
@@ -232,12 +229,6 @@ class RedisStore:
         self._replace = client.register_script(REPLACE_SCRIPT)
         self._wait_replicas = wait_replicas
         self._wait_ms = max(1, int(wait_timeout_seconds * 1000))
-        self._fast = None if wait_replicas else PipelinedRedis.serving(client)
-
-    @property
-    def pipelined(self) -> PipelinedRedis | None:
-        """The pipelined connection the turns' commands use, if this store has one."""
-        return self._fast
 
     @classmethod
     def from_url(cls, url: str, *, timeout_seconds: float) -> RedisStore:
@@ -263,11 +254,8 @@ class RedisStore:
 
     async def _get(self, name: str) -> str | None:
         try:
-            if self._fast is not None:
-                value = await self._fast.execute("GET", name)
-            else:
-                await self._ready()
-                value = await self._client.get(name)
+            await self._ready()
+            value = await self._client.get(name)
         except _FAILED as exc:
             raise _unavailable(exc) from exc
         return None if value is None else str(value)
@@ -301,9 +289,7 @@ class RedisStore:
             expected_commit,
         ]
         try:
-            if self._fast is not None:
-                answer = await self._fast.evalsha(self._commit.sha, COMMIT_SCRIPT, keys, args)
-            elif self._wait_replicas and isinstance(self._client, aioredis.Redis):
+            if self._wait_replicas and isinstance(self._client, aioredis.Redis):
                 await self._ready()
                 answer = await self._commit_replicated(self._client, keys, args)
             else:
@@ -409,11 +395,8 @@ class RedisStore:
         keys = [ref_key(key)]
         args: list[str | int] = [expected, value or "", max(1, int(ttl_seconds))]
         try:
-            if self._fast is not None:
-                done = await self._fast.evalsha(self._replace.sha, REPLACE_SCRIPT, keys, args)
-            else:
-                await self._ready()
-                done = await self._replace(keys=keys, args=args)
+            await self._ready()
+            done = await self._replace(keys=keys, args=args)
         except _FAILED as exc:
             raise _unavailable(exc) from exc
         return bool(int(done))
@@ -433,6 +416,4 @@ class RedisStore:
             raise _unavailable(exc) from exc
 
     async def close(self) -> None:
-        if self._fast is not None:
-            await self._fast.aclose()
         await self._client.aclose()

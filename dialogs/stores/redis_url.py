@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import SplitResult, parse_qs, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlencode, urlsplit
 
 from redis.asyncio.connection import URL_QUERY_ARGUMENT_PARSERS, parse_url
 
@@ -146,7 +146,10 @@ def parse_redis_url(url: str) -> RedisTarget:
     wait_default = 1 if topology == "sentinel" else 0
     wait = _whole("wait_replicas", options.pop("wait_replicas", str(wait_default)), 16)
     if topology == "standalone":
-        return _standalone(parts._replace(query=urlencode(options)), tls, wait)
+        # Rebuilt by hand, not with urlunsplit, which turns `unix:///path` into `unix:/path`.
+        base = url.partition("?")[0].partition("#")[0]
+        plain = f"{base}?{urlencode(options)}" if options else base
+        return _standalone(parts, plain, tls, wait)
 
     userinfo, at, hosts = parts.netloc.rpartition("@")
     user, colon, secret = userinfo.partition(":")
@@ -181,8 +184,7 @@ def parse_redis_url(url: str) -> RedisTarget:
     )
 
 
-def _standalone(parts: SplitResult, tls: bool, wait: int) -> RedisTarget:
-    plain = urlunsplit(parts)
+def _standalone(parts: SplitResult, plain: str, tls: bool, wait: int) -> RedisTarget:
     try:
         parse_url(plain)  # redis-py's own reading: ports, option values
     except ValueError as exc:

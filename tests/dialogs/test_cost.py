@@ -16,7 +16,7 @@ from dialogs.cost import (
 )
 from dialogs.errors import ConfigError
 
-DEFAULTS = Path(__file__).resolve().parents[1] / "dialogs" / "cost_assumptions.yaml"
+DEFAULTS = Path(__file__).resolve().parents[2] / "dialogs" / "cost_assumptions.yaml"
 
 
 def test_defaults_match_framework(costs: CostAssumptions) -> None:

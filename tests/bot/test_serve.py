@@ -27,16 +27,16 @@ from bot.server import Service, create_service
 from bot.settings import Settings
 from bot.slack.delivery import Place
 from dialogs.stores.base import session_key
-from tests.slack.conftest import SECRET, SlackHarness, new_user
-from tests.slack.test_dm import click_through
+from tests.bot.slack.conftest import SECRET, SlackHarness, new_user
+from tests.bot.slack.test_dm import click_through
 from tests.support.answers import FULL_ANSWERS
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.slack_signing import event_body, event_payload, message_event, sign
 from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn
 from tests.support.teams_connector import TeamsConnector
-from tests.teams.conftest import Person, TeamsHarness
+from tests.bot.teams.conftest import Person, TeamsHarness
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def settings_for(redis_url: str, standin: SlackStandIn) -> Settings:

@@ -23,7 +23,7 @@ from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import Notice, SessionKey, Turn
 from tests.conftest import make_advisor
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -11,7 +11,7 @@ import yaml
 
 from bot.slack.app import COMMAND, COMMAND_SCOPE, EVENTS, WEB_API_SCOPES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MANIFESTS = [
     ROOT / "deploy" / "slack" / "manifest.yaml",
     ROOT / "deploy" / "slack" / "manifest.socket.yaml",

@@ -18,7 +18,7 @@ from tests.support.redis_server import RedisServer
 from tests.support.teams_activities import personal_message
 from tests.support.teams_auth import TeamsIssuer
 from tests.support.teams_connector import TeamsConnector
-from tests.teams.conftest import Person, TeamsHarness, card_text, option_data, start_teams
+from tests.bot.teams.conftest import Person, TeamsHarness, card_text, option_data, start_teams
 
 APP_ID = str(uuid.UUID(int=0x1234))
 

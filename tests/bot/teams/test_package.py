@@ -12,7 +12,7 @@ from bot.teams.package import png_size
 from dialogs.commands import ALIASES, COMMANDS
 from tests.support.schemas import validate_teams_manifest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 APP_ID = "0b6f7b42-3a1c-4d7e-9f57-2c1a9e6d4b10"
 
 

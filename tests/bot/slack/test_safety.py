@@ -12,7 +12,7 @@ import pytest
 from bot.slack.delivery import Place
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import SessionKey
-from tests.slack.conftest import SlackHarness, new_user, slack_settings, start_harness
+from tests.bot.slack.conftest import SlackHarness, new_user, slack_settings, start_harness
 from tests.support.redis_server import RedisServer
 from tests.support.slack_signing import event_body, message_event, sign, slash_command_body
 from tests.support.slack_standin import SlackStandIn

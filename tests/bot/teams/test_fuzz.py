@@ -67,7 +67,7 @@ from tests.support.teams_activities import (
     personal_message,
 )
 from tests.support.teams_connector import ConnectorCall, Operation, TeamsConnector
-from tests.teams.conftest import TeamsHarness, start_teams
+from tests.bot.teams.conftest import TeamsHarness, start_teams
 
 #: Examples per property; together they keep this file well under 40 s on two cores.
 #: Message tests run once per focus field (11), submits once per forgery (7), other activities

@@ -9,8 +9,8 @@ import pytest
 from bot.slack.app import USAGE
 from bot.slack.delivery import Place
 from dialogs.turn import SessionKey
-from tests.slack.conftest import SlackHarness, new_user
-from tests.slack.test_dm import click_through
+from tests.bot.slack.conftest import SlackHarness, new_user
+from tests.bot.slack.test_dm import click_through
 from tests.support.slack_signing import app_home_opened_event
 
 

@@ -9,7 +9,7 @@ from bot.app import create_advisor
 from bot.slack.delivery import Place
 from bot.slack.server import build_slack_app
 from dialogs.stores.base import SessionStore
-from tests.slack.conftest import new_user, slack_settings
+from tests.bot.slack.conftest import new_user, slack_settings
 from tests.support.slack_signing import event_payload, message_event, slash_command_payload
 from tests.support.slack_standin import SlackStandIn
 

@@ -14,7 +14,7 @@ import pytest
 from tests.support.answers import FULL_ANSWERS, TYPED_ANSWERS
 from tests.support.redis_server import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.slack.conftest import SlackHarness, new_user
+from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.answers import FULL_ANSWERS, TYPED_ANSWERS
 
 

@@ -10,7 +10,7 @@ import yaml
 from dialogs.errors import FlowError
 from dialogs.flow_loader import load_flow, parse_flow
 
-PACKAGED = Path(__file__).resolve().parents[1] / "dialogs" / "flows" / "build_vs_buy.yaml"
+PACKAGED = Path(__file__).resolve().parents[2] / "dialogs" / "flows" / "build_vs_buy.yaml"
 
 
 def broken(edit: object) -> str:

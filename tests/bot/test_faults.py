@@ -38,14 +38,14 @@ from dialogs.runner import TurnObserver
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
 from dialogs.turn import SessionKey, Turn, TurnResult
-from tests.slack.conftest import SECRET, SlackHarness, new_user
+from tests.bot.slack.conftest import SECRET, SlackHarness, new_user
 from tests.support.fault_proxy import FaultProxy
 from tests.support.redis_server import RedisServer
 from tests.support.slack_signing import message_event
 from tests.support.slack_standin import PROXY_ENV_VARS, Call, SlackStandIn
 from tests.support.teams_activities import TENANT_ID, personal_message
 from tests.support.teams_connector import ConnectorCall, TeamsConnector
-from tests.teams.conftest import Person, TeamsHarness, card_text
+from tests.bot.teams.conftest import Person, TeamsHarness, card_text
 
 # Functional deadline, not a performance figure: issue 6 requires a turn against a hung Redis
 # to fail within 2 s with the "progress is kept" message, so the person hears back well inside

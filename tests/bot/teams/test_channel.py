@@ -16,7 +16,7 @@ from tests.support.teams_activities import (
     new_user_id,
 )
 from tests.support.teams_connector import ConnectorCall
-from tests.teams.conftest import TeamsHarness, card_text, option_data
+from tests.bot.teams.conftest import TeamsHarness, card_text, option_data
 
 TEAM = "19:team-general@thread.tacv2"
 

@@ -35,7 +35,7 @@ from dialogs.flow import Flow
 from dialogs.session import Session
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import SessionKey
-from tests.slack.conftest import SlackHarness, slack_settings, start_harness
+from tests.bot.slack.conftest import SlackHarness, slack_settings, start_harness
 from tests.support.answers import FULL_ANSWERS
 from tests.support.fuzz_strategies import (
     FUZZ,

@@ -6,7 +6,7 @@ import json
 
 from bot.slack.delivery import Place
 from dialogs.turn import SessionKey
-from tests.slack.conftest import SlackHarness, new_user
+from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.answers import FULL_ANSWERS
 from tests.support.slack_signing import app_mention_event, next_ts
 from tests.support.slack_standin import Call

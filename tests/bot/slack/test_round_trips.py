@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.slack.conftest import SlackHarness, new_user
-from tests.slack.test_dm import click_through
+from tests.bot.slack.conftest import SlackHarness, new_user
+from tests.bot.slack.test_dm import click_through
 from tests.support.redis_monitor import CommandLog
 
 
