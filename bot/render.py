@@ -84,7 +84,9 @@ def json_value(value: object) -> str:
 
 def create_environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("templates", "."),
+        # The repository's templates/ folder, installed as `bot.templates` (pyproject.toml): found
+        # by package, so neither the working directory nor another `templates` can stand in.
+        loader=jinja2.PackageLoader(f"{__package__}.templates", "."),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,

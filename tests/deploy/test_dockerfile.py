@@ -257,10 +257,29 @@ def copy_sources(instructions: list[Instruction]) -> list[str]:
     return sources
 
 
+def source_folder(package: str) -> Path:
+    """Where a package's files are in the checkout: setuptools' `package-dir` mapping applied
+    (the longest mapped prefix wins; `bot.templates` is the repository's templates/ folder)."""
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    mapping: dict[str, str] = setuptools.get("package-dir", {})
+    parts = package.split(".")
+    for cut in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:cut])
+        if prefix in mapping:
+            return ROOT / mapping[prefix] / "/".join(parts[cut:])
+    return ROOT / mapping.get("", "") / "/".join(parts)
+
+
+def test_source_folder_follows_package_dir() -> None:
+    assert source_folder("bot.console") == ROOT / "bot" / "console"
+    assert source_folder("bot.templates") == ROOT / "templates"
+    assert source_folder("bot.templates.slack") == ROOT / "templates" / "slack"
+
+
 def test_copies_every_package(instructions: list[Instruction]) -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     packages = pyproject["tool"]["setuptools"]["packages"]
-    needed = {p.split(".")[0] for p in packages} | {
+    needed = {source_folder(p).relative_to(ROOT).parts[0] for p in packages} | {
         "pyproject.toml",
         pyproject["project"]["readme"],
     }
@@ -297,8 +316,9 @@ def test_the_copied_files_build_the_wheel(instructions: list[Instruction], tmp_p
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     data = pyproject["tool"]["setuptools"]["package-data"]
     for package in pyproject["tool"]["setuptools"]["packages"]:
-        folder = ROOT / package.replace(".", "/")
+        folder = source_folder(package)
         expected = {p.name for p in folder.glob("*.py")}
+        assert expected, f"{package}: no modules in {folder}"
         for pattern in data.get(package, []):
             expected |= {p.name for p in folder.glob(pattern)}
         for name in expected:
