@@ -13,32 +13,22 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from dialogs import views
+from dialogs import screen, views
 from dialogs.engine import EngineConfig, step
 from dialogs.errors import StoreConflict, StoreUnavailable
 from dialogs.flow import Flow
+from dialogs.screen import Screen
 from dialogs.session import Session, event_key
 from dialogs.session_cache import SessionCache
-from dialogs.stores.base import Commit, CommitOutcome, NoteClaim, SessionStore
-from dialogs.turn import (
-    Ask,
-    Notice,
-    Reply,
-    SessionKey,
-    Summary,
-    Turn,
-    TurnResult,
-    reply_from_dict,
-    reply_to_dict,
-)
+from dialogs.stores.base import Commit, SessionStore
+from dialogs.turn import Ask, Notice, Reply, SessionKey, Summary, Turn, TurnResult
 
 log = logging.getLogger(__name__)
 
 
-# Commits of unknown outcome remembered per process (their claims may be orphaned), at most:
-# for this many people, and this many per person.
-UNSURE_COMMITS_KEPT = 10_000
-UNSURE_NONCES_PER_KEY = 4
+# People whose question this process posted (or failed to post) since their last commit here:
+# at most this many are remembered; the rest post their question again on their next turn.
+SHOWN_KEPT = 10_000
 
 
 class TurnObserver(Protocol):
@@ -81,8 +71,9 @@ class Advisor:
         self.runner = runner or RunnerConfig()
         self.observer = observer
         self._gate = asyncio.Semaphore(self.runner.max_concurrent_turns)
-        # key -> nonces of its latest commits of unknown outcome, least recently touched first
-        self._unsure: dict[SessionKey, list[str]] = {}
+        # key -> the question this process posted for it (with its message id), or failed to
+        # post (message id None), since its last commit here; carried into the next commit.
+        self._shown: dict[SessionKey, tuple[str, str | None]] = {}
         self._sessions = SessionCache(
             capacity=self.runner.cached_sessions,
             max_age_seconds=self.runner.cached_session_seconds,
@@ -109,8 +100,8 @@ class Advisor:
 
     async def _handle(self, turn: Turn) -> TurnResult:
         """One read (none when this process holds the session) and one commit, which also
-        claims the screen note for a new question; a conflict's answer carries the stored
-        document, so losing a race costs one more commit, not a read and a commit."""
+        claims the screen for a new question; a conflict's answer carries the stored document,
+        so losing a race costs one more commit, not a read and a commit."""
         cached = self._sessions.get(turn.key)
         session: Session | None
         if cached is not None:
@@ -118,54 +109,71 @@ class Advisor:
         else:
             doc = await self.store.load(turn.key)
             (session, expected, notes), since = self._read(doc), _nonce(doc)
-        orphans = tuple(self._unsure.get(turn.key, ()))
         for attempt in range(self.runner.max_attempts):
             if session is not None and event_key(turn.event_id) in session.seen:
-                return await self._duplicate(turn, session)
+                return self._duplicate(session)
+            before = self._on_screen(turn.key, session)
             new, replies = step(self.flow, session, turn, self.engine)
             replies = [*notes, *replies]
-            new = replace(new, version=expected + 1)
+            ask = next((r for r in reversed(replies) if isinstance(r, Ask)), None)
+            shown = self._shown.get(turn.key)
+            failed = ask is not None and shown == (ask.stamp, None)
+            claimed = None
+            if ask is not None:
+                claimed = screen.claim(before, ask, now=turn.at.timestamp(), failed=failed)
+            new = replace(new, version=expected + 1, screen=claimed or before)
             # A nonce per attempt: a client library re-sending this very commit after a lost
             # reply matches it byte for byte, while a concurrent delivery of the same event
             # (whose document is otherwise identical, step being pure) does not.
             nonce = os.urandom(6).hex()
-            claim = _claim_for(replies, nonce, orphans)
-            try:
-                outcome = await self.store.commit(
-                    turn.key,
-                    expected_version=expected,
-                    document={**new.to_document(), "commit": nonce},
-                    event_id=event_key(turn.event_id),
-                    replies=[reply_to_dict(r) for r in replies],
-                    ttl_seconds=self.engine.session_ttl_seconds + 86400,
-                    claim=claim,
-                    expected_commit=since,
-                )
-            except BaseException:
-                self._remember_unsure(turn.key, nonce)
-                raise
+            outcome = await self.store.commit(
+                turn.key,
+                expected_version=expected,
+                document={**new.to_document(), "commit": nonce},
+                event_id=event_key(turn.event_id),
+                ttl_seconds=self.engine.session_ttl_seconds + 86400,
+                expected_commit=since,
+            )
             if outcome.status is Commit.APPLIED:
-                if claim is not None:  # it took any stranded claim over, or replaced it
-                    self._unsure.pop(turn.key, None)
+                if self._shown.get(turn.key) == shown:
+                    self._shown.pop(turn.key, None)  # in the document now
                 self._sessions.put(turn.key, new, nonce)
-                return await self._applied(turn, session, new, replies, outcome)
+                shows = claimed.stamp if claimed is not None else None
+                return await self._applied(turn, session, new, replies, before=before, shows=shows)
             self._sessions.drop(turn.key)
             if outcome.status is Commit.DUPLICATE:
-                return await self._duplicate(turn, session)
+                return self._duplicate(session)
             (session, expected, notes), since = self._read(outcome.current), _nonce(outcome.current)
             if attempt:
                 await asyncio.sleep(0.002 * attempt)
         raise StoreConflict(f"gave up after {self.runner.max_attempts} conflicting attempts")
 
-    def _remember_unsure(self, key: SessionKey, nonce: str) -> None:
-        """A commit whose outcome is unknown may have applied and claimed the screen note for a
-        question nobody will post: this person's next commits here may take that claim over.
-        Kept until one of their commits that shows a question applies (a redelivery answered
-        "duplicate", or a turn showing no question, such as a confirmation, posts nothing)."""
-        kept = self._unsure.pop(key, [])
-        self._unsure[key] = [*kept[-(UNSURE_NONCES_PER_KEY - 1) :], nonce]
-        while len(self._unsure) > UNSURE_COMMITS_KEPT:
-            self._unsure.pop(next(iter(self._unsure)))
+    def _on_screen(self, key: SessionKey, session: Session | None) -> Screen | None:
+        """The question on screen: as the session records it, with the message id this
+        process learnt since its last commit."""
+        if session is None or session.screen is None:
+            return None
+        stamp, message_id = self._shown.get(key, ("", None))
+        if message_id is None:
+            return session.screen
+        return session.screen.recorded(
+            Screen(stamp=stamp, message_id=message_id, prompt=session.screen.prompt)
+        )
+
+    def shown(self, key: SessionKey, stamp: str, message_id: str) -> None:
+        """The adapter posted question `stamp` as message `message_id` (its next commit here
+        records it)."""
+        self._remember(key, (stamp, message_id))
+
+    def not_shown(self, key: SessionKey, stamp: str) -> None:
+        """The adapter could not post question `stamp`: the next turn here shows it again."""
+        self._remember(key, (stamp, None))
+
+    def _remember(self, key: SessionKey, value: tuple[str, str | None]) -> None:
+        self._shown.pop(key, None)
+        self._shown[key] = value
+        while len(self._shown) > SHOWN_KEPT:
+            self._shown.pop(next(iter(self._shown)))
 
     async def _applied(
         self,
@@ -173,12 +181,14 @@ class Advisor:
         session: Session | None,
         new: Session,
         replies: list[Reply],
-        outcome: CommitOutcome,
+        *,
+        before: Screen | None,
+        shows: str | None,
     ) -> TurnResult:
         replies = await self._effects(turn, replies)
-        before = session.state if session is not None else "new"
+        previous = session.state if session is not None else "new"
         summary = next((r for r in replies if isinstance(r, Summary)), None)
-        completed = new.state == "done" and before != "done" and summary is not None
+        completed = new.state == "done" and previous != "done" and summary is not None
         recommendation = None
         if completed and summary is not None:
             rec = summary.assessment["recommendation"]
@@ -187,9 +197,8 @@ class Advisor:
             replies=tuple(replies),
             session_id=new.id,
             state=new.state,
-            ref=outcome.note,
-            claim=outcome.claim,
-            previous_stamp=views.stamp(session) if session is not None else None,
+            before=before,
+            shows=shows,
             started=any(r.kind == "intro" for r in replies),
             completed=completed,
             question=new.current,
@@ -245,23 +254,14 @@ class Advisor:
             text = self.flow.message("unreadable_session")
             return None, expected, [Notice(code="unreadable_session", text=text, level="warning")]
 
-    async def _duplicate(self, turn: Turn, session: Session | None) -> TurnResult:
-        cached = await self.store.cached_replies(turn.key, event_key(turn.event_id))
-        replies = tuple(reply_from_dict(r) for r in cached) if cached else ()
+    def _duplicate(self, session: Session | None) -> TurnResult:
+        """A redelivered event: it was applied and shown already, so nothing is shown again."""
         return TurnResult(
-            replies=replies,
+            replies=(),
             duplicate=True,
             session_id=session.id if session else "",
             state=session.state if session else "",
         )
-
-
-def _claim_for(replies: list[Reply], nonce: str, orphans: tuple[str, ...]) -> NoteClaim | None:
-    """The screen-note claim for the question this turn shows, if it shows one."""
-    ask = next((r for r in reversed(replies) if isinstance(r, Ask)), None)
-    if ask is None:
-        return None
-    return NoteClaim(stamp=ask.stamp, prompt=ask.prompt, nonce=nonce, orphans=orphans)
 
 
 def _nonce(doc: dict[str, Any] | None) -> str:

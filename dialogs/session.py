@@ -1,4 +1,9 @@
-"""The session document: one JSON object per person and conversation, never pickled."""
+"""The session document: one JSON object per person and conversation, never pickled.
+
+Schema 1 since the first version; fields added later (`screen`) are optional, so processes of
+the previous and the current version can share Redis during a rolling deploy: each reads the
+other's documents (unknown fields are ignored; a missing `screen` only means the question's
+message is not known and is posted afresh)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
+
+from dialogs.screen import Screen
 
 SCHEMA_VERSION = 1
 SEEN_EVENTS_KEPT = 12
@@ -47,6 +54,8 @@ class Session:
     updated_at: str = ""
     version: int = 0
     seen: tuple[str, ...] = ()
+    # The question on screen (see dialogs.screen); None in documents of earlier versions.
+    screen: Screen | None = None
     schema: int = SCHEMA_VERSION
 
     def to_document(self) -> dict[str, Any]:
@@ -67,6 +76,7 @@ class Session:
             "updated_at": self.updated_at,
             "version": self.version,
             "seen": list(self.seen),
+            "screen": self.screen.to_document() if self.screen is not None else None,
         }
 
     @classmethod
@@ -101,6 +111,7 @@ class Session:
             updated_at=str(doc.get("updated_at", "")),
             version=int(doc.get("version", 0)),
             seen=tuple(str(e) for e in doc.get("seen", ())),
+            screen=Screen.from_document(doc.get("screen")),
         )
 
     def with_event(self, event_id: str, at: datetime) -> Session:

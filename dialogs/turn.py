@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from dialogs.screen import Screen
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,13 +229,11 @@ class TurnResult:
     duplicate: bool = False
     session_id: str = ""
     state: str = ""
-    # The screen note before this turn (which message shows which question), and the note
-    # this turn's commit wrote to claim it for the question it shows (None: not claimed,
-    # because another turn shows or is showing that question, or no question is shown).
-    ref: str | None = None
-    claim: str | None = None
-    # The stamp of the question the person had in front of them before this turn.
-    previous_stamp: str | None = None
+    # The question on screen before this turn (see dialogs.screen), and the stamp of the
+    # question this turn's commit claimed, which the adapter posts (None: nothing to post,
+    # because it is on screen already, another turn is posting it, or none is shown).
+    before: Screen | None = None
+    shows: str | None = None
     started: bool = False
     completed: bool = False
     question: str | None = None

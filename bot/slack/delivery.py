@@ -9,10 +9,10 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.screen import ClaimGuard, closing_prompt, plan
+from bot.delivery import deliver
 from bot.slack.render import SlackRenderer
 from dialogs.runner import Advisor
-from dialogs.turn import Ask, Reply, SessionKey, TurnResult
+from dialogs.turn import Reply, SessionKey, TurnResult
 
 log = logging.getLogger(__name__)
 
@@ -69,39 +69,42 @@ class Delivery:
         *,
         clicked_ts: str | None = None,
     ) -> None:
-        """Carry out the screen steps of a turn (bot.screen.plan) with Slack's Web API."""
-        ttl = self.advisor.engine.session_ttl_seconds
-        async with ClaimGuard(self.advisor.store, place.key, result, ttl) as screen:
-            for step in plan(result, clicked=clicked_ts):
-                if step.kind == "close":
-                    await self._close(client, place, step.target, closing_prompt(result))
-                    continue
-                assert step.reply is not None
-                payload = self.renderer.reply(
-                    step.reply, owner=place.user, in_thread=place.in_thread
-                )
-                if step.kind == "update":
-                    await client.chat_update(channel=place.channel, ts=step.target, **payload)
-                elif step.kind == "private":
-                    await self.ephemeral(client, place, payload)
-                elif step.kind == "ask" and isinstance(step.reply, Ask):
-
-                    async def post(payload: dict[str, Any] = payload) -> str:
-                        return await self.post(client, place, payload)
-
-                    await screen.show(step.reply, post)
-                else:
-                    await self.post(client, place, payload)
-
-    async def _close(self, client: AsyncWebClient, place: Place, ts: str, prompt: str) -> None:
-        """Take the buttons off a question the person moved away from (back, skip, edit)."""
-        payload = self.renderer.closed(
-            prompt, owner=place.user, in_thread=place.in_thread, note="(moved on)"
-        )
-        try:
-            await client.chat_update(channel=place.channel, ts=ts, **payload)
-        except SlackApiError as exc:
-            log.warning("could not close question message %s: %s", ts, exc.response.get("error"))
+        """Carry out the screen steps of a turn (see bot.delivery) with Slack's Web API."""
+        surface = _SlackSurface(delivery=self, client=client, place=place)
+        await deliver(self.advisor, place.key, result, surface, clicked=clicked_ts)
 
     def render_one(self, reply: Reply, place: Place) -> dict[str, Any]:
         return self.renderer.reply(reply, owner=place.user, in_thread=place.in_thread)
+
+
+class _SlackSurface:
+    """One conversation's messages, as bot.delivery.Surface."""
+
+    def __init__(self, *, delivery: Delivery, client: AsyncWebClient, place: Place) -> None:
+        self.delivery = delivery
+        self.client = client
+        self.place = place
+
+    async def post(self, reply: Reply) -> str:
+        payload = self.delivery.render_one(reply, self.place)
+        return await self.delivery.post(self.client, self.place, payload)
+
+    async def update(self, target: str, reply: Reply) -> None:
+        payload = self.delivery.render_one(reply, self.place)
+        await self.client.chat_update(channel=self.place.channel, ts=target, **payload)
+
+    async def private(self, reply: Reply) -> None:
+        payload = self.delivery.render_one(reply, self.place)
+        await self.delivery.ephemeral(self.client, self.place, payload)
+
+    async def close(self, target: str, prompt: str) -> None:
+        """Take the buttons off a question the person moved away from (back, skip, edit)."""
+        place = self.place
+        payload = self.delivery.renderer.closed(
+            prompt, owner=place.user, in_thread=place.in_thread, note="(moved on)"
+        )
+        try:
+            await self.client.chat_update(channel=place.channel, ts=target, **payload)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            log.warning("could not close question message %s: %s", target, error)

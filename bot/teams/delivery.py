@@ -15,11 +15,11 @@ from botbuilder.schema import Activity
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
+from bot.delivery import deliver
 from bot.observe import hashed
-from bot.screen import ClaimGuard, closing_prompt, plan
 from bot.teams.render import TeamsRenderer
 from dialogs.runner import Advisor
-from dialogs.turn import Answered, Ask, Reply, SessionKey, TurnResult
+from dialogs.turn import Answered, Reply, SessionKey, TurnResult
 
 log = logging.getLogger(__name__)
 
@@ -184,37 +184,41 @@ class Delivery:
         *,
         clicked_id: str | None = None,
     ) -> None:
-        """Carry out the screen steps of a turn (bot.screen.plan) as Teams cards. Teams has no
+        """Carry out the screen steps of a turn (see bot.delivery) as Teams cards. Teams has no
         message only one person sees, so notices about clicks are ordinary replies."""
-        ttl = self.advisor.engine.session_ttl_seconds
-        async with ClaimGuard(self.advisor.store, place.key, result, ttl) as screen:
-            for step in plan(result, clicked=clicked_id):
-                if step.kind == "close":
-                    await self._close(context, place, step.target, closing_prompt(result))
-                elif step.kind == "update" and isinstance(step.reply, Answered):
-                    await self.update_card(
-                        context, place, step.target, self.renderer.answered(step.reply)
-                    )
-                elif step.kind == "ask" and isinstance(step.reply, Ask):
-                    card = self.card(step.reply, place)
-
-                    async def post(card: dict[str, Any] = card) -> str:
-                        return await self.send_card(context, place, card)
-
-                    await screen.show(step.reply, post)
-                elif step.reply is not None:
-                    await self.send_card(context, place, self.card(step.reply, place))
+        surface = _TeamsSurface(delivery=self, context=context, place=place)
+        await deliver(self.advisor, place.key, result, surface, clicked=clicked_id)
 
     def card(self, reply: Reply, place: Place) -> dict[str, Any]:
         return self.renderer.card(
             reply, owner=place.user, owner_name=place.user_name, in_thread=place.in_thread
         )
 
-    async def _close(
-        self, context: TurnContext, place: Place, activity_id: str, prompt: str
-    ) -> None:
+
+class _TeamsSurface:
+    """One conversation's cards, as bot.delivery.Surface."""
+
+    def __init__(self, *, delivery: Delivery, context: TurnContext, place: Place) -> None:
+        self.delivery = delivery
+        self.context = context
+        self.place = place
+
+    async def post(self, reply: Reply) -> str:
+        card = self.delivery.card(reply, self.place)
+        return await self.delivery.send_card(self.context, self.place, card)
+
+    async def update(self, target: str, reply: Reply) -> None:
+        if isinstance(reply, Answered):
+            card = self.delivery.renderer.answered(reply)
+            await self.delivery.update_card(self.context, self.place, target, card)
+
+    async def private(self, reply: Reply) -> None:
+        await self.post(reply)
+
+    async def close(self, target: str, prompt: str) -> None:
         """Take the buttons off a question card the person moved away from."""
+        card = self.delivery.renderer.closed(prompt)
         try:
-            await self.update_card(context, place, activity_id, self.renderer.closed(prompt))
+            await self.delivery.update_card(self.context, self.place, target, card)
         except (ErrorResponseException, ClientRequestError):
-            log.warning("could not close question card %s", activity_id)
+            log.warning("could not close question card %s", target)

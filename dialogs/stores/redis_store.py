@@ -1,21 +1,17 @@
 """The Redis session store: one JSON document per session, committed by one Lua script.
 
-The script checks the session version, refuses an event id it has already seen, writes the new
-document and the replies of this event, and sets both TTLs, in one atomic step and one round
-trip. redis-py may re-send the script after a dropped reply; the script then finds the event
-already recorded and, since the stored document is byte-for-byte the one it was asked to
-write, answers "applied" again instead of applying twice.
+The script checks the session version, refuses an event id it has already seen, and writes the
+new document with its TTL, in one atomic step and one round trip. redis-py may re-send the
+script after a dropped reply; the script then finds the stored document byte-for-byte the one
+it was asked to write, and answers "applied" again instead of applying twice.
 
 One store for the three ways people run Redis (see `parse_redis_url`): a single server, a
 primary managed by Sentinel, and a Cluster. Every key of a session carries the conversation's
-{hash tag}, so the script and the MGET touch one Cluster slot.
+{hash tag}, so every key of one conversation lands in one Cluster slot.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import zlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,19 +23,7 @@ from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dialogs.errors import StoreUnavailable
-from dialogs.stores.base import (
-    CLAIM_TAKEOVER_SECONDS,
-    KEY_PREFIX,
-    REPLY_CACHE_SECONDS,
-    Commit,
-    CommitOutcome,
-    NoteClaim,
-    commit_keys,
-    person_pattern,
-    ref_key,
-    replies_key,
-    session_key,
-)
+from dialogs.stores.base import KEY_PREFIX, Commit, CommitOutcome, person_pattern, session_key
 from dialogs.stores.redis_client import RedisClient, _client, create_redis_client
 from dialogs.stores.redis_url import RedisTarget, parse_redis_url
 from dialogs.turn import SessionKey
@@ -47,105 +31,46 @@ from dialogs.turn import SessionKey
 # Clients and REDIS_URL live in their own modules; importers of the store find them here too.
 __all__ = ["COMMIT_SCRIPT", "RedisStore", "RedisTarget", "create_redis_client", "parse_redis_url"]
 
-# KEYS: the session, its cached replies, its screen note. ARGV: expected version, document,
-# event id, replies, session TTL, replies TTL; the claim: the question's stamp ('' for none),
-# its prompt, this commit's nonce, the nonces of earlier commits whose claims may be orphaned
-# (comma-separated), after how many seconds any unrecorded claim is; and the "commit" nonce
-# the stored document must carry ('' when the caller read none). Answers {status, the message
-# on screen before this commit's claim (a note), the note the claim wrote ('' when not
-# claimed), the stored document on a conflict}.
-#
-# Notes: a recorded one names a question's stamp, its message id and prompt; a claim (made
-# here, recorded later by the adapter) has no message id yet and carries its commit's nonce,
-# the server time, and the message it replaced as "was", for the adapter to update in place
-# (and for a re-sent commit to read back). Times come from the Redis server's clock only.
+# KEYS: the session. ARGV: expected version, document, event id, TTL, and the "commit" nonce
+# the stored document must carry ('' when the caller read none). Answers {status, the stored
+# document on a conflict}.
 #
 # Version and nonce together: versions start again at 1 after `forget`, so a process holding
 # an older copy must not mistake a new session of the same version for it.
 #
-# On an identical re-send the script writes the same bytes (and TTL) again: that changes
-# nothing, but it puts this connection's replication offset past the first write, so a WAIT
-# that follows covers the write being acknowledged now.
+# On an identical re-send (redis-py retries after a lost reply) and on a duplicate event the
+# script writes the same bytes again: that changes nothing, but it puts this connection's
+# replication offset past the first write, so a WAIT that follows covers the write being
+# acknowledged now (a duplicate of a write no replica holds must not pass for a safe one).
 COMMIT_SCRIPT = """
-local function str(v)
-  if type(v) == 'string' then return v end
-  return nil
-end
-local function message(n)
-  local from = n
-  if str(n['claim']) then from = n['was'] end
-  if type(from) ~= 'table' or not str(from['stamp']) or from['stamp'] == '' then return nil end
-  return {stamp = from['stamp'], id = str(from['id']), prompt = str(from['prompt'])}
-end
-local function claim(resent)
-  local note = redis.call('GET', KEYS[3])
-  if ARGV[7] == '' then return {'applied', note or '', '', ''} end
-  local n = nil
-  if note then
-    local ok, d = pcall(cjson.decode, note)
-    if ok and type(d) == 'table' then n = d end
-  end
-  local was = n and message(n)
-  local before = was and cjson.encode(was) or ''
-  if n and n['stamp'] == ARGV[7] then
-    local other = str(n['claim'])
-    if other == nil or other == '' then return {'applied', note, '', ''} end
-    if resent and other == ARGV[9] then return {'applied', before, note, ''} end
-    local orphan = false
-    for o in string.gmatch(ARGV[10], '[^,]+') do
-      if o == other then orphan = true end
-    end
-    local at = n['at']
-    if type(at) ~= 'number' then at = 0 end
-    local now = tonumber(redis.call('TIME')[1])
-    if not orphan and now - at <= tonumber(ARGV[11]) then return {'applied', note, '', ''} end
-  end
-  local new = {stamp = ARGV[7], id = '', prompt = ARGV[8], claim = ARGV[9],
-               at = tonumber(redis.call('TIME')[1]), was = was}
-  local written = cjson.encode(new)
-  redis.call('SET', KEYS[3], written, 'EX', ARGV[5])
-  return {'applied', before, written, ''}
-end
 local current = redis.call('GET', KEYS[1])
 local version = 0
 local nonce = ''
 if current then
   if current == ARGV[2] then
-    redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5])
-    return claim(true)
+    redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[4])
+    return {'applied', ''}
   end
   local ok, doc = pcall(cjson.decode, current)
   if ok and type(doc) == 'table' then
     local seen = doc['seen']
     if type(seen) == 'table' then
       for _, e in ipairs(seen) do
-        if e == ARGV[3] then return {'duplicate', '', '', ''} end
+        if e == ARGV[3] then
+          redis.call('SET', KEYS[1], current, 'KEEPTTL')
+          return {'duplicate', ''}
+        end
       end
     end
     version = tonumber(doc['version']) or 0
-    nonce = str(doc['commit']) or ''
+    if type(doc['commit']) == 'string' then nonce = doc['commit'] end
   end
 end
-if version ~= tonumber(ARGV[1]) or (ARGV[12] ~= '' and nonce ~= ARGV[12]) then
-  return {'conflict', '', '', current or ''}
+if version ~= tonumber(ARGV[1]) or (ARGV[5] ~= '' and nonce ~= ARGV[5]) then
+  return {'conflict', current or ''}
 end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5])
-redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[6])
-return claim(false)
-"""
-
-# Replace the note (ARGV[2]; '' deletes it) only while it is still ARGV[1]: record the message
-# of a claimed question, or put the note back when the question could not be posted.
-REPLACE_SCRIPT = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  if ARGV[2] == '' then
-    redis.call('DEL', KEYS[1])
-  else
-    redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  end
-  return 1
-end
-return 0
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[4])
+return {'applied', ''}
 """
 
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -159,36 +84,14 @@ def _unavailable(exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(f"redis error: {exc}")
 
 
-def _pack(value: Mapping[str, Any]) -> bytes:
-    """Compact JSON, deflated when large: a summary's replies shrink from ~8 KB to ~2.5 KB."""
-    data = orjson.dumps(value)
-    if len(data) < 1024:
-        return data
-    return b"z:" + base64.b64encode(zlib.compress(data, 6))
-
-
-def _unpack(raw: str) -> dict[str, Any] | None:
-    try:
-        text = zlib.decompress(base64.b64decode(raw[2:])).decode() if raw.startswith("z:") else raw
-        value = json.loads(text)
-    except (ValueError, zlib.error):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _outcome(answer: Sequence[Any]) -> CommitOutcome:
-    """The commit script's answer: {status, note before the claim, note claimed, document}."""
-    status, note, claimed, current = (_text(v) for v in answer)
-    return CommitOutcome(
-        status=Commit(status),
-        note=note or None,
-        claim=claimed or None,
-        current=_document(current) if current else None,
-    )
+    """The commit script's answer: {status, the stored document on a conflict}."""
+    status, current = (_text(v) for v in answer)
+    return CommitOutcome(status=Commit(status), current=_document(current) if current else None)
 
 
 def _document(raw: str | bytes | None) -> dict[str, Any] | None:
@@ -226,7 +129,6 @@ class RedisStore:
             raise ValueError("wait_replicas needs a single server or Sentinel, not a Cluster")
         self._client = client
         self._commit = client.register_script(COMMIT_SCRIPT)
-        self._replace = client.register_script(REPLACE_SCRIPT)
         self._wait_replicas = wait_replicas
         self._wait_ms = max(1, int(wait_timeout_seconds * 1000))
 
@@ -267,25 +169,15 @@ class RedisStore:
         expected_version: int,
         document: Mapping[str, Any],
         event_id: str,
-        replies: Sequence[Mapping[str, Any]],
         ttl_seconds: int,
-        claim: NoteClaim | None = None,
         expected_commit: str = "",
     ) -> CommitOutcome:
-        cached = _pack({"event": event_id, "replies": list(replies)})
-        keys = list(commit_keys(key))
+        keys = [session_key(key)]
         args: list[str | int | bytes] = [
             expected_version,
             orjson.dumps(document),
             event_id,
-            cached,
             max(1, int(ttl_seconds)),
-            max(1, min(int(ttl_seconds), REPLY_CACHE_SECONDS)),
-            claim.stamp if claim else "",
-            claim.prompt if claim else "",
-            claim.nonce if claim else "",
-            ",".join(claim.orphans) if claim else "",
-            CLAIM_TAKEOVER_SECONDS,
             expected_commit,
         ]
         try:
@@ -315,7 +207,7 @@ class RedisStore:
             for answer in (result, acked):
                 if isinstance(answer, Exception):
                     raise answer
-            if _text(result[0]) == "applied" and int(acked) < self._wait_replicas:
+            if _text(result[0]) != "conflict" and int(acked) < self._wait_replicas:
                 # Maybe a primary that Sentinel has since replaced (it has no replicas left):
                 # drop idle connections so the next turn asks the sentinels where to go.
                 await client.connection_pool.disconnect(inuse_connections=False)
@@ -325,23 +217,6 @@ class RedisStore:
                 )
             return list(result)
         raise StoreUnavailable("redis lost the commit script twice")
-
-    async def cached_replies(self, key: SessionKey, event_id: str) -> list[dict[str, Any]] | None:
-        raw = await self._get(replies_key(key))
-        if raw is None:
-            return None
-        cached = _unpack(str(raw))
-        if cached is None or cached.get("event") != event_id:
-            return None
-        replies: list[dict[str, Any]] = cached["replies"]
-        return replies
-
-    async def delete(self, key: SessionKey) -> None:
-        try:
-            await self._ready()
-            await self._client.delete(session_key(key), replies_key(key), ref_key(key))
-        except _FAILED as exc:
-            raise _unavailable(exc) from exc
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:
         """SCAN for the person's keys (a rare, operator-scale action) and delete them.
@@ -381,28 +256,6 @@ class RedisStore:
         if not primaries:
             raise StoreUnavailable("the Cluster reported no primaries")
         return primaries
-
-    async def put_ref(self, key: SessionKey, value: str, ttl_seconds: int) -> None:
-        try:
-            await self._ready()
-            await self._client.set(ref_key(key), value, ex=max(1, int(ttl_seconds)))
-        except _FAILED as exc:
-            raise _unavailable(exc) from exc
-
-    async def replace_ref(
-        self, key: SessionKey, *, expected: str, value: str | None, ttl_seconds: int
-    ) -> bool:
-        keys = [ref_key(key)]
-        args: list[str | int] = [expected, value or "", max(1, int(ttl_seconds))]
-        try:
-            await self._ready()
-            done = await self._replace(keys=keys, args=args)
-        except _FAILED as exc:
-            raise _unavailable(exc) from exc
-        return bool(int(done))
-
-    async def get_ref(self, key: SessionKey) -> str | None:
-        return await self._get(ref_key(key))
 
     async def ping(self) -> None:
         """Ready means every primary answers: on a Cluster, a silent one holds sessions too."""

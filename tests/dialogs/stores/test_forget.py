@@ -65,7 +65,6 @@ async def test_forget_deletes_only_that_persons_sessions_in_that_workspace(
     for where in mine + others:
         await say(store, flow, engine_config, where, None)
         await say(store, flow, engine_config, where, "live")
-        await store.put_ref(where, "note", 60)
     assert await say(store, flow, engine_config, mine[0], "forget") == ["confirm_forget"]
     assert await say(store, flow, engine_config, mine[0], "no") == ["forget_kept", "ask"]
     assert await store.load(mine[1]) is not None
@@ -74,7 +73,6 @@ async def test_forget_deletes_only_that_persons_sessions_in_that_workspace(
     assert codes == ["forgotten"]
     for where in mine:
         assert await store.load(where) is None
-        assert await store.get_ref(where) is None
     for where in others:
         assert await store.load(where) is not None
 

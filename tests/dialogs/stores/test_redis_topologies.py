@@ -39,7 +39,7 @@ from dialogs.errors import StoreUnavailable
 from dialogs.flow import Flow
 from dialogs.runner import Advisor
 from dialogs.session import Session
-from dialogs.stores.base import Commit, CommitOutcome, ref_key, replies_key, session_key
+from dialogs.stores.base import Commit, CommitOutcome, session_key
 from dialogs.stores.redis_store import RedisStore, create_redis_client, parse_redis_url
 from dialogs.turn import Answered, SessionKey, Turn
 from tests.conftest import T0, make_advisor
@@ -246,13 +246,12 @@ async def cluster_store(redis_cluster: LocalCluster) -> AsyncIterator[RedisStore
 async def test_cluster_runs_a_whole_assessment_in_one_slot(
     redis_cluster: LocalCluster, cluster_store: RedisStore, flow: Flow, engine_config: EngineConfig
 ) -> None:
-    """Every command of a whole assessment (the Lua commit of session, replies and screen note,
-    the GET of the session) is accepted by the Cluster, and all of the session's keys sit in one
-    slot on one master, as do those of someone else in the same conversation."""
+    """Every command of a whole assessment (the Lua commit, the GET of the session) is accepted
+    by the Cluster, and the session's key sits in one slot on one master, as does that of
+    someone else in the same conversation."""
     advisor = make_advisor(flow, cluster_store, engine_config)
     key = new_key("W-" + uuid.uuid4().hex[:8])
     answered = await assess(advisor, key)
-    await cluster_store.put_ref(key, "message-1", 600)
     stored = await cluster_store.load(key)
     assert stored is not None and stored["state"] == "done"
     assert list(stored["history"]) == answered
@@ -264,7 +263,7 @@ async def test_cluster_runs_a_whole_assessment_in_one_slot(
         user="u2",
     )
     await say(advisor, neighbour, None)
-    names = [f(k) for k in (key, neighbour) for f in (session_key, replies_key, ref_key)]
+    names = [session_key(k) for k in (key, neighbour)]
     assert len({key_slot(n.encode()) for n in names}) == 1
     home = redis_cluster.node_of(names[0])
     on_home = redis_cluster.keys_on(home, f"*{key.conversation}*")
@@ -282,7 +281,6 @@ async def test_cluster_spreads_sessions_over_every_master_and_forget_finds_them_
     mine = [new_key(workspace, "me") for _ in range(24)]
     theirs = [new_key(workspace, "them") for _ in range(6)]
     await asyncio.gather(*(say(advisor, k, None) for k in mine + theirs))
-    await asyncio.gather(*(cluster_store.put_ref(k, "note", 600) for k in mine))
 
     def spread(user: str) -> list[int]:
         return [
@@ -291,11 +289,11 @@ async def test_cluster_spreads_sessions_over_every_master_and_forget_finds_them_
         ]
 
     before = spread("me")
-    assert sum(before) == 3 * len(mine)  # session, replies and note of each
+    assert sum(before) == len(mine)  # one session key each
     assert all(count > 0 for count in before), f"keys per master: {before}"
     assert await cluster_store.forget(platform="test", workspace=workspace, user="me") == len(mine)
     assert spread("me") == [0, 0, 0]
-    assert sum(spread("them")) == 3 * len(theirs)
+    assert sum(spread("them")) == len(theirs)
     for key in theirs:
         assert await cluster_store.load(key) is not None
 

@@ -19,21 +19,11 @@ from typing import Any
 import pytest
 from redis.crc import key_slot
 
-from dialogs.notes import ScreenRef
 from dialogs.session import Session
-from dialogs.stores.base import (
-    Commit,
-    CommitOutcome,
-    NoteClaim,
-    SessionStore,
-    hash_tag,
-    ref_key,
-    replies_key,
-    session_key,
-)
+from dialogs.stores.base import Commit, CommitOutcome, SessionStore, hash_tag, session_key
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisClient, RedisStore, create_redis_client
-from dialogs.turn import Notice, SessionKey, reply_to_dict
+from dialogs.turn import SessionKey
 from tests.conftest import T0, unique_key
 
 pytest_plugins = ["tests.support.redis_topologies"]
@@ -129,14 +119,6 @@ def document(
     ).to_document()
 
 
-def replies_for(event_id: str) -> list[dict[str, Any]]:
-    """The replies of one event in their JSON form (tuples become lists), as a store keeps them."""
-    replies: list[dict[str, Any]] = json.loads(
-        json.dumps([reply_to_dict(Notice(code="contract", text=f"reply to {event_id}"))])
-    )
-    return replies
-
-
 async def commit(
     store: SessionStore,
     key: SessionKey,
@@ -158,7 +140,6 @@ async def commit_with(
     doc: dict[str, Any],
     event_id: str,
     ttl: int = TTL,
-    claim: NoteClaim | None = None,
     expected_commit: str = "",
 ) -> CommitOutcome:
     return await store.commit(
@@ -166,15 +147,9 @@ async def commit_with(
         expected_version=expected,
         document=doc,
         event_id=event_id,
-        replies=replies_for(event_id),
         ttl_seconds=ttl,
-        claim=claim,
         expected_commit=expected_commit,
     )
-
-
-def note(stamp: str, message_id: str = "", claim: str = "") -> str:
-    return ScreenRef(stamp=stamp, message_id=message_id, prompt="Where?", claim=claim).dump()
 
 
 # ------------------------------------------------------------------------------ both stores
@@ -222,124 +197,6 @@ async def test_a_conflict_carries_the_stored_document(subject: StoreUnderTest) -
     assert lost == CommitOutcome(status=Commit.CONFLICT, current=None)
 
 
-async def test_an_applied_commit_claims_the_screen_note(subject: StoreUnderTest) -> None:
-    """The commit that shows a new question takes the note for it (keeping the note it
-    replaced as "was") and answers the note it replaced; a commit for the question the note
-    already names does not take it; a refused commit writes no note; a re-sent commit answers
-    as the first did."""
-    key = unique_key()
-    outcome = await commit_with(
-        subject.store,
-        key,
-        expected=0,
-        doc=document(1, seen=("e1",)),
-        event_id="e1",
-        claim=NoteClaim(stamp="s.1", prompt="Where?", nonce="c1"),
-    )
-    assert outcome.status is Commit.APPLIED and outcome.note is None
-    assert outcome.claim is not None and outcome.claim == await subject.store.get_ref(key)
-    assert ScreenRef.load(outcome.claim) == ScreenRef(
-        stamp="s.1", message_id="", prompt="Where?", claim="c1"
-    )
-    shown = note("s.1", "m1")
-    await subject.store.put_ref(key, shown, TTL)  # the adapter posted it as message m1
-
-    same = NoteClaim(stamp="s.1", prompt="Where?", nonce="c2")  # e.g. "help": no move
-    doc = document(2, seen=("e1", "e2"))
-    outcome = await commit_with(subject.store, key, expected=1, doc=doc, event_id="e2", claim=same)
-    assert outcome == CommitOutcome(status=Commit.APPLIED, note=shown, claim=None)
-    assert await subject.store.get_ref(key) == shown
-
-    refused = NoteClaim(stamp="s.2", prompt="Next?", nonce="c3")
-    doc = document(2, seen=("e3",))
-    outcome = await commit_with(
-        subject.store, key, expected=1, doc=doc, event_id="e3", claim=refused
-    )
-    assert outcome.status is Commit.CONFLICT
-    assert await subject.store.get_ref(key) == shown
-
-    moved = NoteClaim(stamp="s.2", prompt="Next?", nonce="c4")
-    doc = document(3, seen=("e1", "e2", "e4"))
-    first = await commit_with(subject.store, key, expected=2, doc=doc, event_id="e4", claim=moved)
-    assert first.status is Commit.APPLIED
-    assert ScreenRef.load(first.note) == ScreenRef.load(shown)  # the message to update
-    assert first.claim is not None and first.claim == await subject.store.get_ref(key)
-    assert ScreenRef.load(first.claim) == ScreenRef(
-        stamp="s.2", message_id="", prompt="Next?", claim="c4"
-    )
-    left = await subject.ttl(ref_key(key))
-    assert left is not None and 0 < left <= TTL, left
-
-    # The same commit re-sent after a lost reply: the same claim, the replaced note read back.
-    again = await commit_with(subject.store, key, expected=2, doc=doc, event_id="e4", claim=moved)
-    assert again.status is Commit.APPLIED and again.claim == first.claim
-    assert ScreenRef.load(again.note) == ScreenRef.load(shown)
-
-
-async def test_an_orphaned_claim_is_taken_over(subject: StoreUnderTest) -> None:
-    """A claim never recorded as posted (its turn failed after the commit) blocks the same
-    question only while it may still be in flight: a commit naming it among its `orphans`, or any
-    commit once it is older than CLAIM_TAKEOVER_SECONDS, takes it over, and the message that
-    was on screen before it is still known."""
-    key = unique_key()
-    await subject.store.put_ref(key, note("s.0", "m0"), TTL)
-    one = NoteClaim(stamp="s.1", prompt="Where?", nonce="c1")
-    doc = document(1, seen=("e1",))
-    await commit_with(subject.store, key, expected=0, doc=doc, event_id="e1", claim=one)
-
-    blocked = NoteClaim(stamp="s.1", prompt="Where?", nonce="c2")
-    doc = document(2, seen=("e1", "e2"))
-    outcome = await commit_with(
-        subject.store, key, expected=1, doc=doc, event_id="e2", claim=blocked
-    )
-    assert outcome.claim is None  # c1 may still be posting it
-
-    takeover = NoteClaim(stamp="s.1", prompt="Where?", nonce="c3", orphans=("c0", "c1"))
-    doc = document(3, seen=("e1", "e2", "e3"))
-    outcome = await commit_with(
-        subject.store, key, expected=2, doc=doc, event_id="e3", claim=takeover
-    )
-    assert outcome.claim is not None and ScreenRef.load(outcome.claim) == ScreenRef(
-        stamp="s.1", message_id="", prompt="Where?", claim="c3"
-    )
-    assert ScreenRef.load(outcome.note) == ScreenRef.load(note("s.0", "m0"))
-
-    stale = json.dumps(
-        {"stamp": "s.4", "id": "", "prompt": "?", "claim": "c9", "at": -(10**9), "was": {}}
-    )
-    await subject.store.put_ref(key, stale, TTL)
-    late = NoteClaim(stamp="s.4", prompt="?", nonce="c4")
-    doc = document(4, seen=("e4",))
-    outcome = await commit_with(subject.store, key, expected=3, doc=doc, event_id="e4", claim=late)
-    assert outcome.claim is not None and outcome.note is None
-
-
-async def test_a_recorded_note_is_never_taken_over(subject: StoreUnderTest) -> None:
-    """A question recorded as posted stays on screen, however old the note and even when the
-    platform gave no message id: asking it again posts nothing."""
-    key = unique_key()
-    await subject.store.put_ref(key, note("s.1", ""), TTL)
-    again = NoteClaim(stamp="s.1", prompt="Where?", nonce="c2", orphans=("c1",))
-    doc = document(1, seen=("e1",))
-    outcome = await commit_with(subject.store, key, expected=0, doc=doc, event_id="e1", claim=again)
-    assert outcome.claim is None and outcome.note == note("s.1", "")
-
-
-async def test_the_note_is_replaced_only_while_it_is_the_one_expected(
-    subject: StoreUnderTest,
-) -> None:
-    """Recording a posted question (or putting the note back after a failed post) must not
-    overwrite a newer turn's claim."""
-    key = unique_key()
-    await subject.store.put_ref(key, "claim-of-q2", TTL)
-    assert await subject.store.replace_ref(key, expected="claim-of-q2", value="q2", ttl_seconds=TTL)
-    assert await subject.store.get_ref(key) == "q2"
-    late = await subject.store.replace_ref(key, expected="claim-of-q1", value="q1", ttl_seconds=TTL)
-    assert not late and await subject.store.get_ref(key) == "q2"
-    assert await subject.store.replace_ref(key, expected="q2", value=None, ttl_seconds=TTL)
-    assert await subject.store.get_ref(key) is None
-
-
 async def test_a_copy_of_an_older_session_of_the_same_version_conflicts(
     subject: StoreUnderTest,
 ) -> None:
@@ -348,7 +205,7 @@ async def test_a_copy_of_an_older_session_of_the_same_version_conflicts(
     key = unique_key()
     old = {**document(1, seen=("e1",)), "commit": "n-old"}
     await commit(subject.store, key, expected=0, doc=old, event_id="e1")
-    await subject.store.delete(key)
+    await subject.store.forget(platform=key.platform, workspace=key.workspace, user=key.user)
     new = {**document(1, seen=("e2",)), "commit": "n-new"}
     await commit(subject.store, key, expected=0, doc=new, event_id="e2")
     after = {**document(2, seen=("e2", "e3")), "commit": "n-next"}
@@ -362,16 +219,6 @@ async def test_a_copy_of_an_older_session_of_the_same_version_conflicts(
     assert fresh.status is Commit.APPLIED
 
 
-async def test_a_commit_without_a_claim_leaves_the_note_alone(subject: StoreUnderTest) -> None:
-    key = unique_key()
-    await subject.store.put_ref(key, note("s.1", "m1"), TTL)
-    outcome = await commit_with(
-        subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1"
-    )
-    assert outcome == CommitOutcome(status=Commit.APPLIED, note=note("s.1", "m1"))
-    assert await subject.store.get_ref(key) == note("s.1", "m1")
-
-
 async def test_stale_expected_version_conflicts_and_changes_nothing(
     subject: StoreUnderTest,
 ) -> None:
@@ -382,7 +229,6 @@ async def test_stale_expected_version_conflicts_and_changes_nothing(
     loser = document(1, seen=("e2",), answers={"q1": "b"})
     assert await commit(subject.store, key, expected=0, doc=loser, event_id="e2") is Commit.CONFLICT
     assert await subject.store.load(key) == first
-    assert await subject.store.cached_replies(key, "e1") == replies_for("e1")
 
 
 async def test_next_commit_with_current_version_applies(subject: StoreUnderTest) -> None:
@@ -420,62 +266,21 @@ async def test_identical_resend_is_applied_once(subject: StoreUnderTest) -> None
     stored = await subject.store.load(key)
     assert stored == doc
     assert stored is not None and stored["version"] == 2
-    assert await subject.store.cached_replies(key, "e2") == replies_for("e2")
-
-
-async def test_cached_replies_only_for_the_last_event(subject: StoreUnderTest) -> None:
-    """The replies of the last applied event are kept for a redelivery; no other event gets them."""
-    key = unique_key()
-    assert await subject.store.cached_replies(key, "e1") is None
-    await commit(subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
-    assert await subject.store.cached_replies(key, "e1") == replies_for("e1")
-    await commit(subject.store, key, expected=1, doc=document(2, seen=("e1", "e2")), event_id="e2")
-    assert await subject.store.cached_replies(key, "e2") == replies_for("e2")
-    assert await subject.store.cached_replies(key, "e1") is None
-    assert await subject.store.cached_replies(key, "never-sent") is None
 
 
 async def test_every_key_written_has_the_ttl(subject: StoreUnderTest) -> None:
-    """Both keys of a session expire: 0 < TTL <= the TTL given, refreshed on each commit."""
+    """A session's key expires: 0 < TTL <= the TTL given, refreshed on each commit."""
     key = unique_key()
     await commit(
         subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1", ttl=60
     )
-    for name in (session_key(key), replies_key(key)):
+    for name in (session_key(key),):
         left = await subject.ttl(name)
         assert left is not None and 0 < left <= 60, (name, left)
     await commit(subject.store, key, expected=1, doc=document(2, seen=("e1", "e2")), event_id="e2")
-    for name in (session_key(key), replies_key(key)):
+    for name in (session_key(key),):
         left = await subject.ttl(name)
         assert left is not None and 60 < left <= TTL, (name, left)
-
-
-async def test_delete_removes_every_key(subject: StoreUnderTest) -> None:
-    """After delete the session, its cached replies and its adapter note are gone, and a new
-    session can start."""
-    key = unique_key()
-    await commit(subject.store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
-    await subject.store.put_ref(key, "message-1", TTL)
-    await subject.store.delete(key)
-    assert await subject.store.load(key) is None
-    assert await subject.store.cached_replies(key, "e1") is None
-    assert await subject.store.get_ref(key) is None
-    for name in (session_key(key), replies_key(key), ref_key(key)):
-        assert await subject.ttl(name) is None, name
-    fresh = document(1, seen=("e9",))
-    assert await commit(subject.store, key, expected=0, doc=fresh, event_id="e9") is Commit.APPLIED
-
-
-async def test_ref_is_kept_beside_the_session_with_a_ttl(subject: StoreUnderTest) -> None:
-    """An adapter's note (e.g. which message shows the question) reads back as written, is
-    replaced by the next one, and expires like the session's other keys."""
-    key = unique_key()
-    assert await subject.store.get_ref(key) is None
-    await subject.store.put_ref(key, "message-1", 60)
-    await subject.store.put_ref(key, "message-2", 60)
-    assert await subject.store.get_ref(key) == "message-2"
-    left = await subject.ttl(ref_key(key))
-    assert left is not None and 0 < left <= 60, left
 
 
 def forging_pairs() -> list[tuple[SessionKey, SessionKey]]:
@@ -511,19 +316,17 @@ async def test_ids_with_separators_cannot_forge_another_sessions_key(
     touches the other, and the hash tag stays the single escaped platform:workspace:conversation."""
     mine, theirs = pair
     assert session_key(mine) != session_key(theirs)
-    assert replies_key(mine) != replies_key(theirs)
-    assert ref_key(mine) != ref_key(theirs)
     for k in (mine, theirs):
-        for name in (session_key(k), replies_key(k), ref_key(k)):
-            assert name.count("{") == 1 and name.count("}") == 1, name
-            assert cluster_hash_part(name) == hash_tag(k)[1:-1]
-    await subject.store.delete(theirs)
+        name = session_key(k)
+        assert name.count("{") == 1 and name.count("}") == 1, name
+        assert cluster_hash_part(name) == hash_tag(k)[1:-1]
+    # Another pair may have written `theirs` as its own `mine` on the same server: clear it.
+    await subject.store.forget(
+        platform=theirs.platform, workspace=theirs.workspace, user=theirs.user
+    )
+    await subject.store.forget(platform=mine.platform, workspace=mine.workspace, user=mine.user)
     await commit(subject.store, mine, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
-    await subject.store.put_ref(mine, "mine", TTL)
     assert await subject.store.load(theirs) is None
-    assert await subject.store.cached_replies(theirs, "e1") is None
-    assert await subject.store.get_ref(theirs) is None
-    await subject.store.delete(mine)
 
 
 # ------------------------------------------------------------------------------ Redis only
@@ -551,9 +354,8 @@ async def test_redis_every_written_key_has_a_ttl(redis_subject: RedisUnderTest) 
     key = unique_key()
     await commit(redis_store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
     await commit(redis_store, key, expected=1, doc=document(2, seen=("e1", "e2")), event_id="e2")
-    await redis_store.put_ref(key, "message-1", TTL)
     names = await written_keys(raw_redis, key)
-    assert names == {session_key(key), replies_key(key), ref_key(key)}
+    assert names == {session_key(key)}
     for name in names:
         left = await raw_redis.ttl(name)
         assert 0 < left <= TTL, (name, left)
@@ -563,8 +365,7 @@ async def test_redis_keys_of_one_conversation_share_one_hash_tag(
     redis_subject: RedisUnderTest,
 ) -> None:
     """Platform, workspace and conversation sit inside one {hash tag}: every key of a
-    conversation (any thread, any user) lands in one Cluster slot, so the Lua script may
-    touch both of a session's keys."""
+    conversation (any thread, any user) lands in one Cluster slot."""
     redis_store, raw_redis = redis_subject.store, redis_subject.raw
     key = unique_key()
     other_user = SessionKey(
@@ -576,11 +377,11 @@ async def test_redis_keys_of_one_conversation_share_one_hash_tag(
     )
     tag = hash_tag(key)
     assert tag == "{" + f"{key.platform}:{key.workspace}:{key.conversation}" + "}"
-    names = [f(k) for k in (key, other_user) for f in (session_key, replies_key, ref_key)]
+    names = [session_key(k) for k in (key, other_user)]
     assert all(cluster_hash_part(n) == tag[1:-1] for n in names), names
     assert len({key_slot(n.encode()) for n in names}) == 1
     await commit(redis_store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
-    assert await written_keys(raw_redis, key) == {session_key(key), replies_key(key)}
+    assert await written_keys(raw_redis, key) == {session_key(key)}
 
 
 async def test_redis_document_is_plain_json(redis_subject: RedisUnderTest) -> None:
@@ -599,5 +400,3 @@ async def test_redis_document_is_plain_json(redis_subject: RedisUnderTest) -> No
     assert stored["schema"] == 1
     assert stored["answers"] == {"q1": "a"}
     assert stored["version"] == 1
-    cached = json.loads(await raw_redis.get(replies_key(key)) or "null")
-    assert cached == {"event": "e1", "replies": replies_for("e1")}

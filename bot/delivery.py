@@ -1,0 +1,65 @@
+"""A turn's screen steps carried out on any platform: the adapters' one delivery loop.
+
+`dialogs.screen.plan` decides what to do; a platform's `Surface` knows how (post, update,
+close, tell the clicker privately). After posting a question the loop tells the advisor its
+message id, which the person's next commit records; after a failed post it says so, and the
+next turn shows the question again.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from dialogs.runner import Advisor
+from dialogs.screen import plan
+from dialogs.turn import Ask, Reply, SessionKey, TurnResult
+
+
+class Surface(Protocol):
+    """What a platform does with a turn's replies, in one conversation."""
+
+    async def post(self, reply: Reply) -> str:
+        """Post a reply; return the platform's id for the message."""
+        ...
+
+    async def update(self, target: str, reply: Reply) -> None:
+        """Replace message `target` with the reply (an answered question)."""
+        ...
+
+    async def close(self, target: str, prompt: str) -> None:
+        """Take the buttons off question message `target` the person moved away from."""
+        ...
+
+    async def private(self, reply: Reply) -> None:
+        """Tell only the person who clicked (where the platform can)."""
+        ...
+
+
+async def deliver(
+    advisor: Advisor,
+    key: SessionKey,
+    result: TurnResult,
+    surface: Surface,
+    *,
+    clicked: str | None = None,
+) -> None:
+    """Carry out the screen steps of a turn, in order."""
+    before = result.before
+    for step in plan(result, clicked=clicked):
+        if step.kind == "close":
+            await surface.close(step.target, before.prompt if before else "")
+        elif step.reply is None:
+            continue
+        elif step.kind == "update":
+            await surface.update(step.target, step.reply)
+        elif step.kind == "private":
+            await surface.private(step.reply)
+        elif step.kind == "ask" and isinstance(step.reply, Ask):
+            try:
+                message_id = await surface.post(step.reply)
+            except BaseException:
+                advisor.not_shown(key, step.reply.stamp)
+                raise
+            advisor.shown(key, step.reply.stamp, message_id)
+        else:
+            await surface.post(step.reply)
