@@ -43,7 +43,24 @@ async def deliver(
     *,
     clicked: str | None = None,
 ) -> None:
-    """Carry out the screen steps of a turn, in order."""
+    """Carry out the screen steps of a turn, in order. If any step fails before the question
+    this turn claimed is posted, the advisor is told, and the person's next turn shows it."""
+    try:
+        await _carry_out(advisor, key, result, surface, clicked=clicked)
+    except BaseException:
+        if result.shows is not None and advisor.posted(key) != result.shows:
+            advisor.not_shown(key, result.shows)
+        raise
+
+
+async def _carry_out(
+    advisor: Advisor,
+    key: SessionKey,
+    result: TurnResult,
+    surface: Surface,
+    *,
+    clicked: str | None,
+) -> None:
     before = result.before
     for step in plan(result, clicked=clicked):
         if step.kind == "close":
@@ -55,11 +72,7 @@ async def deliver(
         elif step.kind == "private":
             await surface.private(step.reply)
         elif step.kind == "ask" and isinstance(step.reply, Ask):
-            try:
-                message_id = await surface.post(step.reply)
-            except BaseException:
-                advisor.not_shown(key, step.reply.stamp)
-                raise
+            message_id = await surface.post(step.reply)
             advisor.shown(key, step.reply.stamp, message_id)
         else:
             await surface.post(step.reply)

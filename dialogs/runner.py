@@ -126,17 +126,27 @@ class Advisor:
             # reply matches it byte for byte, while a concurrent delivery of the same event
             # (whose document is otherwise identical, step being pure) does not.
             nonce = os.urandom(6).hex()
-            outcome = await self.store.commit(
-                turn.key,
-                expected_version=expected,
-                document={**new.to_document(), "commit": nonce},
-                event_id=event_key(turn.event_id),
-                ttl_seconds=self.engine.session_ttl_seconds + 86400,
-                expected_commit=since,
-            )
+            try:
+                outcome = await self.store.commit(
+                    turn.key,
+                    expected_version=expected,
+                    document={**new.to_document(), "commit": nonce},
+                    event_id=event_key(turn.event_id),
+                    ttl_seconds=self.engine.session_ttl_seconds + 86400,
+                    expected_commit=since,
+                )
+            except BaseException:
+                # Outcome unknown: if it applied, its claimed question was never posted.
+                self._sessions.drop(turn.key)
+                if claimed is not None:
+                    self.not_shown(turn.key, claimed.stamp)
+                raise
             if outcome.status is Commit.APPLIED:
-                if self._shown.get(turn.key) == shown:
-                    self._shown.pop(turn.key, None)  # in the document now
+                # A recorded message id is in the document now; a failed post is kept in mind
+                # until a turn claims the question again.
+                recorded = shown is not None and (shown[1] is not None or claimed is not None)
+                if recorded and self._shown.get(turn.key) == shown:
+                    self._shown.pop(turn.key, None)
                 self._sessions.put(turn.key, new, nonce)
                 shows = claimed.stamp if claimed is not None else None
                 return await self._applied(turn, session, new, replies, before=before, shows=shows)
@@ -164,6 +174,12 @@ class Advisor:
         """The adapter posted question `stamp` as message `message_id` (its next commit here
         records it)."""
         self._remember(key, (stamp, message_id))
+
+    def posted(self, key: SessionKey) -> str | None:
+        """The stamp of the question this process last posted for `key` since its last commit
+        here (None: none, or its post failed)."""
+        stamp, message_id = self._shown.get(key, ("", None))
+        return stamp if message_id is not None else None
 
     def not_shown(self, key: SessionKey, stamp: str) -> None:
         """The adapter could not post question `stamp`: the next turn here shows it again."""
