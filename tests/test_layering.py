@@ -1,17 +1,33 @@
-"""The pure engine stays free of platform, storage and template code."""
+"""The layers stay apart: the engine knows no platform, the adapters do not know each other,
+and each SDK is boxed in one folder (replacing one must touch one folder)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-DIALOGS = Path(__file__).resolve().parents[1] / "dialogs"
-FORBIDDEN = ("redis", "slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp", "jinja2")
+ROOT = Path(__file__).resolve().parents[1]
+DIALOGS = ROOT / "dialogs"
+# Third-party roots the engine must not import: platforms, web, templates.
+FORBIDDEN = ("redis", "slack_bolt", "slack_sdk", "botbuilder", "botframework", "msrest")
+FORBIDDEN += ("aiohttp", "jinja2", "microsoft_agents", "bot", "templates")
 # Only the Redis store itself may talk to Redis.
 ALLOWED = {
     DIALOGS / "stores" / name: ("redis",)
     for name in ("redis_store.py", "redis_client.py", "redis_url.py")
 }
+ADAPTERS = ("bot/slack", "bot/teams", "bot/console")
+# SDK import root -> the one folder of the product that may import it.
+BOXED = {
+    "botbuilder": "bot/teams",
+    "botframework": "bot/teams",
+    "msrest": "bot/teams",
+    "slack_bolt": "bot/slack",
+    "slack_sdk": "bot/slack",
+}
+# Tests and benchmarks reach the Teams SDK through this one helper.
+TEAMS_SDK_HELPER = "tests/support/teams_sdk.py"
+TEAMS_SDK = ("botbuilder", "botframework", "msrest")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -20,55 +36,69 @@ def imported_modules(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
     return found
 
 
-def test_dialogs_imports_no_platform_storage_or_template_code() -> None:
+def python_files(*folders: str) -> list[tuple[str, Path]]:
+    return [
+        (path.relative_to(ROOT).as_posix(), path)
+        for folder in folders
+        for path in sorted((ROOT / folder).rglob("*.py"))
+    ]
+
+
+def test_dialogs_imports_no_adapter_sdk_or_template_code() -> None:
     offences = []
-    for path in sorted(DIALOGS.rglob("*.py")):
+    for relative, path in python_files("dialogs"):
         allowed = ALLOWED.get(path, ())
         for module in imported_modules(path):
             root = module.split(".")[0]
             if root in FORBIDDEN and root not in allowed:
-                offences.append(f"{path.relative_to(DIALOGS.parent)} imports {module}")
+                offences.append(f"{relative} imports {module}")
     assert offences == []
 
 
 def test_engine_modules_import_no_store_implementation() -> None:
-    pure = [
-        "engine.py",
-        "flow.py",
-        "scoring.py",
-        "assessment.py",
-        "commands.py",
-        "session.py",
-        "turn.py",
-        "views.py",
-        "cost.py",
-    ]
-    for name in pure:
-        modules = imported_modules(DIALOGS / name)
-        assert not any(m.startswith("dialogs.stores") for m in modules), name
+    offences = []
+    for relative, path in python_files("dialogs"):
+        if relative.startswith("dialogs/stores/"):
+            continue
+        for module in imported_modules(path):
+            if module.startswith("dialogs.stores.") and module != "dialogs.stores.base":
+                offences.append(f"{relative} imports {module}")
+    assert offences == []
+
+
+def test_adapters_never_import_each_other() -> None:
+    offences = []
+    for relative, path in python_files(*ADAPTERS):
+        home = next(a for a in ADAPTERS if relative.startswith(a + "/"))
+        for module in imported_modules(path):
+            target = module.replace(".", "/")
+            for other in ADAPTERS:
+                if other != home and (target == other or target.startswith(other + "/")):
+                    offences.append(f"{relative} imports {module}")
+    assert offences == []
 
 
 def test_each_platform_sdk_stays_in_its_adapter_package() -> None:
-    """Replacing one SDK (botbuilder reached end of support) must touch one folder."""
-    root = DIALOGS.parent
-    boxed = {
-        "botbuilder": "bot/teams",
-        "botframework": "bot/teams",
-        "msrest": "bot/teams",
-        "slack_bolt": "bot/slack",
-        "slack_sdk": "bot/slack",
-    }
     offences = []
-    for folder in ("bot", "dialogs", "templates"):
-        for path in sorted((root / folder).rglob("*.py")):
-            relative = path.relative_to(root).as_posix()
-            for module in imported_modules(path):
-                home = boxed.get(module.split(".")[0])
-                if home is not None and not relative.startswith(home + "/"):
-                    offences.append(f"{relative} imports {module}")
+    for relative, path in python_files("bot", "dialogs", "templates"):
+        for module in imported_modules(path):
+            home = BOXED.get(module.split(".")[0])
+            if home is not None and not relative.startswith(home + "/"):
+                offences.append(f"{relative} imports {module}")
+    assert offences == []
+
+
+def test_tests_and_benchmarks_reach_the_teams_sdk_through_one_helper() -> None:
+    offences = []
+    for relative, path in python_files("tests", "bench"):
+        if relative == TEAMS_SDK_HELPER:
+            continue
+        for module in imported_modules(path):
+            if module.split(".")[0] in TEAMS_SDK:
+                offences.append(f"{relative} imports {module}")
     assert offences == []

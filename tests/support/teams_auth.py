@@ -29,12 +29,10 @@ from typing import Any, Final, Self
 
 import jwt
 from aiohttp import web
-from botframework.connector.auth.app_credentials import AppCredentials
-from botframework.connector.auth.service_client_credentials_factory import (
-    ServiceClientCredentialsFactory,
-)
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from tests.support.teams_sdk import AppCredentials, ServiceClientCredentialsFactory
 
 #: ``iss`` of tokens the Bot Connector sends to bots (AuthenticationConstants).
 BOT_FRAMEWORK_ISSUER: Final = "https://api.botframework.com"

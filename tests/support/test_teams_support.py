@@ -15,19 +15,6 @@ import aiohttp
 import jwt
 import pytest
 from aiohttp import web
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.core.teams.teams_activity_extensions import teams_get_channel_data
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
-from botframework.connector.aio import ConnectorClient
-from botframework.connector.auth import (
-    ChannelValidation,
-    JwtTokenValidation,
-    MicrosoftAppCredentials,
-    SimpleCredentialProvider,
-)
-from botframework.connector.models import ErrorResponseException
 
 from tests.support.schemas import (
     manifest_validator,
@@ -48,6 +35,24 @@ from tests.support.teams_activities import (
 )
 from tests.support.teams_auth import BOT_FRAMEWORK_SCOPE, TeamsIssuer
 from tests.support.teams_connector import TeamsConnector
+from tests.support.teams_sdk import (
+    Activity,
+    CardFactory,
+    ChannelAccount,
+    ChannelValidation,
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConnectorClient,
+    ConversationAccount,
+    ErrorResponseException,
+    JwtTokenValidation,
+    MessageFactory,
+    MicrosoftAppCredentials,
+    SimpleCredentialProvider,
+    TeamsActivityHandler,
+    TurnContext,
+    teams_get_channel_data,
+)
 
 APP_ID = "00000000-0000-0000-0000-0000000000a1"
 CHANNEL_THREAD = "19:abc@thread.tacv2;messageid=1700000000123"
