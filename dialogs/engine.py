@@ -6,7 +6,6 @@ only then hands the replies to the adapter.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -22,6 +21,7 @@ from dialogs.commands import (
 )
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow, Question
+from dialogs.progress import migrated, new_session, next_question
 from dialogs.session import Session
 from dialogs.turn import Answered, Notice, Reply, Turn, Why
 
@@ -34,27 +34,6 @@ class EngineConfig:
 
     session_ttl_seconds: int
     costs: CostAssumptions
-
-
-def new_session(flow: Flow, turn: Turn) -> Session:
-    digest = hashlib.sha256(f"{turn.key}|{turn.event_id}".encode()).hexdigest()[:12]
-    at = turn.at.isoformat()
-    return Session(id=digest, flow=flow.id, flow_version=flow.version, started_at=at, updated_at=at)
-
-
-def next_question(flow: Flow, session: Session, after: str | None) -> str | None:
-    """The first open question after `after` in flow order, else the first open one at all."""
-    open_ = [
-        q.id
-        for q in flow.applicable(session.answers)
-        if q.id not in session.answers and q.id not in session.skipped
-    ]
-    if after is not None and flow.question(after) is not None:
-        position = flow.index(after)
-        later = [q for q in open_ if flow.index(q) > position]
-        if later:
-            return later[0]
-    return open_[0] if open_ else None
 
 
 class _Step:
@@ -128,31 +107,12 @@ class _Step:
         return session, []
 
     def migrate(self, session: Session) -> tuple[Session | None, Replies]:
-        kept: dict[str, str] = {}
-        for qid, value in session.answers.items():
-            q = self.flow.question(qid)
-            if q is not None and (
-                q.option(value) is not None or (q.input == "number" and value.isdigit())
-            ):
-                kept[qid] = value
-        if session.answers and not kept:
+        moved, kept = migrated(self.flow, session)
+        if moved is None:
             return None, [self.notice("flow_restarted")]
-        known = {q.id for q in self.flow.questions}
-        moved = replace(
-            session,
-            flow_version=self.flow.version,
-            answers=kept,
-            skipped=tuple(q for q in session.skipped if q in known),
-            history=tuple(q for q in session.history if q in known),
-            editing=False,
-            pending=None,
-        )
         if moved.state == "new":
             return moved, []
-        target = next_question(self.flow, moved, None)
-        state = moved.state if moved.state == "cancelled" else ("asking" if target else "done")
-        moved = replace(moved, state=state, current=target, asked=moved.asked + 1)
-        return moved, [self.notice("flow_migrated", kept=len(kept))]
+        return moved, [self.notice("flow_migrated", kept=kept)]
 
     def reopen(self, session: Session) -> tuple[Session, Replies]:
         if session.state == "cancelled":
