@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.check import sample_replies
 from bot.render import create_environment
-from bot.slack.app import ACTION_PATTERN
+from bot.slack.listeners.actions import ACTION_PATTERN
 from bot.slack.render import SlackRenderer
 from bot.teams.bot import COMMANDS
 from bot.teams.render import TeamsRenderer

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bot.slack.app import USAGE
 from bot.slack.delivery import Place
+from bot.slack.texts import USAGE
 from dialogs.turn import SessionKey
 from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.bot.slack.test_dm import click_through

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.slack.app import COMMAND, COMMAND_SCOPE, EVENTS, WEB_API_SCOPES
+from bot.slack.listeners.manifest import COMMAND, COMMAND_SCOPE, EVENTS, WEB_API_SCOPES
 
 ROOT = Path(__file__).resolve().parents[3]
 MANIFESTS = [
@@ -26,7 +26,7 @@ def load(path: Path) -> dict[str, Any]:
 
 def test_every_web_api_call_in_the_adapter_has_a_known_scope() -> None:
     called = set()
-    for source in (ROOT / "bot" / "slack").glob("*.py"):
+    for source in (ROOT / "bot" / "slack").rglob("*.py"):
         called.update(CALL.findall(source.read_text()))
     assert called == set(WEB_API_SCOPES)
 

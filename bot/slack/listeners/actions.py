@@ -1,0 +1,119 @@
+"""Buttons: answers, commands (back, skip, yes, no...), editing an answer, sharing a summary,
+and the App Home's start button. One listener matches every action id the app emits."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.delivery import Place
+from bot.slack.listeners.manifest import ACTIONS
+from bot.slack.payloads import CHANNEL_ID, USER_ID, action_place, button_value
+from bot.slack.render import ANSWER_PREFIX, COMMAND_ACTIONS, HOME_START, SUMMARY_EDIT, SUMMARY_SHARE
+from bot.slack.texts import (
+    CANNOT_SHARE,
+    FOREIGN,
+    NOTHING_TO_SHARE,
+    SHARED,
+    UNREADABLE,
+)
+from dialogs.turn import Click
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackAdvisor
+
+log = logging.getLogger(__name__)
+
+ACTION_PATTERN = re.compile(
+    "^(?:" + "|".join([f"{ANSWER_PREFIX}[0-9]+", *(re.escape(a) for a in ACTIONS)]) + ")$"
+)
+# Errors of chat.postMessage that mean "not allowed to post there", not "something broke".
+CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
+
+
+async def on_action(slack: SlackAdvisor, body: dict[str, Any], client: AsyncWebClient) -> None:
+    located = action_place(body)
+    if located is None:
+        log.warning("block action without a place: ignored")
+        return
+    place, ts = located
+    action = (body.get("actions") or [{}])[0]
+    action_id = str(action.get("action_id", ""))
+    event_id = "act:" + str(body.get("trigger_id") or action.get("action_ts") or ts)
+
+    async def tell(text: str) -> None:
+        await slack.delivery.ephemeral(client, place, {"text": text})
+
+    async def work() -> None:
+        if action_id == HOME_START:
+            dm = await slack.dm_place(client, place.team, place.user)
+            await slack.turn(client, dm, event_id)
+            return
+        data = button_value(body)
+        if action_id == SUMMARY_SHARE:
+            await share(slack, client, place, action, data)
+            return
+        if data is None:
+            await tell(UNREADABLE)
+            return
+        owner = data.get("u", "")
+        if owner != place.user:
+            await tell(
+                FOREIGN.format(who=f"<@{owner}>" if USER_ID.match(owner) else "someone else")
+            )
+            return
+        if action_id.startswith(ANSWER_PREFIX):
+            q, o, s = data.get("q"), data.get("o"), data.get("s")
+            if not (q and o and s):
+                await tell(UNREADABLE)
+                return
+            click = Click(question=q, option=o, stamp=s)
+            await slack.turn(client, place, event_id, click=click, clicked_ts=ts)
+        elif action_id == SUMMARY_EDIT:
+            await slack.turn(client, place, event_id, text=f"edit {data.get('q', '')}")
+        elif action_id in COMMAND_ACTIONS:
+            await slack.turn(client, place, event_id, text=COMMAND_ACTIONS[action_id])
+
+    await slack.safely(client, place, work, ephemeral=True)
+
+
+async def share(
+    slack: SlackAdvisor,
+    client: AsyncWebClient,
+    place: Place,
+    action: dict[str, Any],
+    data: dict[str, str] | None,
+) -> None:
+    """Post the person's summary in the channel they picked (the app must be a member)."""
+    target = action.get("selected_conversation")
+    if not isinstance(target, str) or not CHANNEL_ID.match(target):
+        await slack.delivery.ephemeral(client, place, {"text": UNREADABLE})
+        return
+    session = await slack.advisor.peek(place.key)
+    summary = slack.advisor.summary(session) if session else None
+    if summary is None:
+        await slack.delivery.ephemeral(client, place, {"text": NOTHING_TO_SHARE})
+        return
+    try:
+        await client.chat_postMessage(
+            channel=target, **slack.renderer.shared(summary, sharer=place.user)
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") in CANNOT_POST:
+            text = CANNOT_SHARE.format(channel=target)
+            await slack.delivery.ephemeral(client, place, {"text": text})
+            return
+        raise
+    await slack.delivery.ephemeral(client, place, {"text": SHARED.format(channel=target)})
+
+
+def register(app: AsyncApp, slack: SlackAdvisor) -> None:
+    @app.action(ACTION_PATTERN)
+    async def on_click(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await on_action(slack, body, client)

@@ -1,0 +1,88 @@
+"""Messages typed to the app: in a DM, in a thread it runs, and @mentions in channels."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.delivery import Place
+from bot.slack.payloads import MENTION, as_text, team_id
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackAdvisor
+
+log = logging.getLogger(__name__)
+
+
+async def on_message(
+    slack: SlackAdvisor, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """A typed answer or command: any DM, or a reply in a thread that holds an assessment."""
+    if event.get("subtype") or event.get("bot_id"):
+        return  # edits, joins, bot posts: not a person typing an answer
+    if not (as_text(event.get("user")) and as_text(event.get("channel"))):
+        log.warning("message event without a user or channel: ignored")
+        return
+    text = str(event.get("text") or "")
+    team = team_id(body) or str(event.get("team", ""))
+    channel = str(event.get("channel", ""))
+    user = str(event["user"])
+    event_id = str(body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
+    if event.get("channel_type") == "im":
+        place = Place(team=team, channel=channel, thread_ts="", user=user)
+        await slack.safely(client, place, lambda: _typed(slack, client, place, event_id, text))
+        return
+    thread = event.get("thread_ts")
+    if not thread or MENTION.search(text):
+        return  # top-level channel chatter, or a mention that app_mention handles
+    place = Place(team=team, channel=channel, thread_ts=str(thread), user=user)
+
+    async def work() -> None:
+        if await slack.advisor.peek(place.key) is not None:
+            await _typed(slack, client, place, event_id, text)
+
+    await slack.safely(client, place, work)
+
+
+async def _typed(
+    slack: SlackAdvisor, client: AsyncWebClient, place: Place, event_id: str, text: str
+) -> None:
+    await slack.turn(client, place, event_id, text=text)
+
+
+async def on_mention(
+    slack: SlackAdvisor, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+) -> None:
+    """An @mention opens (or shows) the person's assessment in that thread; with text after
+    it, in a thread that has one, the text is their answer."""
+    user = as_text(event.get("user"))
+    if not user or not as_text(event.get("channel")) or event.get("bot_id"):
+        return
+    thread = str(event.get("thread_ts") or event.get("ts") or "")
+    place = Place(
+        team=team_id(body), channel=str(event.get("channel", "")), thread_ts=thread, user=user
+    )
+    text = MENTION.sub("", str(event.get("text") or "")).strip()
+    event_id = str(body.get("event_id") or event.get("ts"))
+
+    async def work() -> None:
+        known = await slack.advisor.peek(place.key) is not None
+        await slack.turn(client, place, event_id, text=text if known and text else None)
+
+    await slack.safely(client, place, work)
+
+
+def register(app: AsyncApp, slack: SlackAdvisor) -> None:
+    # Bolt passes listener arguments by name, so each listener declares the ones it uses.
+    @app.event("message")
+    async def message(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
+        await on_message(slack, body, event, client)
+
+    @app.event("app_mention")
+    async def app_mention(
+        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await on_mention(slack, body, event, client)

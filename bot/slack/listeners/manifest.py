@@ -1,0 +1,29 @@
+"""What the Slack app subscribes to and the OAuth scopes it needs; the manifests in deploy/slack
+must declare exactly this (tests/bot/slack/test_manifest.py)."""
+
+from __future__ import annotations
+
+from bot.slack.render import COMMAND_ACTIONS, HOME_START, SUMMARY_EDIT, SUMMARY_SHARE
+
+COMMAND = "/llm-advisor"
+COMMAND_SCOPE = "commands"
+# Bolt event type -> the manifest's bot events and the OAuth scopes they need.
+EVENTS: dict[str, dict[str, str]] = {
+    "message": {
+        "message.im": "im:history",
+        "message.channels": "channels:history",
+        "message.groups": "groups:history",
+    },
+    "app_mention": {"app_mention": "app_mentions:read"},
+    "app_home_opened": {"app_home_opened": ""},
+}
+# Web API methods the adapter calls -> the scope each needs ("" when none).
+WEB_API_SCOPES: dict[str, str] = {
+    "chat_postMessage": "chat:write",
+    "chat_update": "chat:write",
+    "chat_postEphemeral": "chat:write",
+    "conversations_open": "im:write",
+    "views_publish": "",
+}
+# Button action ids besides the answers (`ANSWER_PREFIX` + a number).
+ACTIONS: tuple[str, ...] = (*COMMAND_ACTIONS, SUMMARY_EDIT, SUMMARY_SHARE, HOME_START)
