@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import logging
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+from bot.adapter import Boundary, ErrorTexts
 from bot.render import Renderer
-from dialogs.errors import AdvisorError, StoreUnavailable
 from dialogs.runner import Advisor
 from dialogs.turn import Reply, SessionKey, Turn, TurnResult
 
-log = logging.getLogger(__name__)
-
-UNAVAILABLE = (
-    "! The advisor is briefly unavailable: its session store did not answer. Your progress so far "
-    "is kept. Type your answer again in a moment."
-)
-FAILED = "! Something went wrong on our side. Your progress so far is kept; please try again."
+ERRORS = ErrorTexts.marked(unavailable="!", failed="!")
 BYE = "Bye. {kept}"
 
 
@@ -72,19 +65,18 @@ class ConsoleChat:
             self.write(self.renderer.render(f"{reply.kind}.txt.j2", r=reply))
 
     async def turn(self, text: str | None) -> TurnResult | None:
+        """One turn, shown; None when it failed (the person was told why)."""
         event = Turn(key=self.key, event_id=uuid.uuid4().hex, at=datetime.now(UTC), text=text)
-        try:
+        async with Boundary(
+            platform="console", where=lambda: self.key.conversation, show=self._say, texts=ERRORS
+        ):
             result = await self.advisor.handle(event)
             self.show(result.replies)
-        except StoreUnavailable as exc:
-            log.warning("store unavailable: %s", exc)
-            self.write(UNAVAILABLE)
-            return None
-        except AdvisorError:
-            log.exception("turn failed")
-            self.write(FAILED)
-            return None
-        return result
+            return result
+        return None
+
+    async def _say(self, text: str) -> None:
+        self.write(text)
 
     async def run(self) -> int:
         await self.turn(None)

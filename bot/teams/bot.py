@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -11,23 +10,21 @@ from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import ChannelAccount
 from botbuilder.schema.teams import TeamsChannelData
+from botframework.connector.models import ErrorResponseException
+from msrest.exceptions import ClientRequestError
 
+from bot.adapter import FAILED, UNAVAILABLE, ApiErrors, Boundary
 from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
 from bot.teams.delivery import CALL_TIMEOUT_SECONDS, Delivery, Place
 from bot.teams.render import TeamsRenderer
-from dialogs.errors import StoreUnavailable
 from dialogs.runner import Advisor
 from dialogs.turn import Click, Turn
 from dialogs.views import intro
 
-log = logging.getLogger(__name__)
+# Re-exported: tests and benchmarks recognise the error texts by these names.
+__all__ = ["FAILED", "UNAVAILABLE", "AdvisorTeamsBot"]
 
-UNAVAILABLE = (
-    "The advisor is briefly unavailable (its session store did not answer). Your progress is "
-    "kept; please try again in a minute."
-)
-FAILED = "Something went wrong on our side. Your progress is kept; please try again."
 FOREIGN = (
     "That card belongs to someone else's assessment. To get your own, mention me in the channel "
     "or message me directly."
@@ -80,6 +77,18 @@ def typed_text(context: TurnContext) -> str:
     return MENTION.sub("", str(context.activity.text or "")).strip()
 
 
+def _describe(error: Exception) -> tuple[int | None, str]:
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    return (status if isinstance(status, int) else None), type(error).__name__
+
+
+# The connector's failures, after bot.teams.delivery.with_retries has retried, counted and
+# logged them (TimeoutError is its own limit on one call): one more line, no traceback.
+API_ERRORS = ApiErrors(
+    types=(ErrorResponseException, ClientRequestError, TimeoutError), describe=_describe
+)
+
+
 class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
     def __init__(
         self,
@@ -97,27 +106,28 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         self.delivery = Delivery(advisor=advisor, renderer=renderer, on_api_error=on_error)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        """The adapter's error boundary: log with the traceback and tell the person plainly."""
-        if not teams_channel_data_ok(turn_context.activity.channel_data):
-            turn_context.activity.channel_data = {}  # botbuilder's handlers read it as an object
-        where = hashed("teams", str(turn_context.activity.conversation.id or ""))
+        """The adapter's error boundary (bot.adapter.Boundary): whatever fails in a turn, the
+        person is told plainly in the same conversation."""
+        activity = turn_context.activity
+        if not teams_channel_data_ok(activity.channel_data):
+            activity.channel_data = {}  # botbuilder's handlers read it as an object
         connector = turn_context.turn_state.get(turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY)
         if connector is not None:  # msrest's own limit, so a hung connector frees its thread
             connector.config.connection.timeout = CALL_TIMEOUT_SECONDS
-        try:
-            async with self.drainer.track():
-                await super().on_turn(turn_context)
-            return
-        except StoreUnavailable as exc:
-            log.warning("store unavailable in conversation %s: %s", where, exc)
-            text = UNAVAILABLE
-        except Exception:
-            log.exception("turn failed in conversation %s", where)
-            text = FAILED
-        try:
+
+        async def show(text: str) -> None:
             await self.delivery.send_text(turn_context, place_of(turn_context), text)
-        except Exception:
-            log.exception("could not tell conversation %s about the failure", where)
+
+        async with (
+            Boundary(
+                platform="teams",
+                where=lambda: hashed("teams", str(activity.conversation.id or "")),
+                show=show,
+                api=API_ERRORS,
+            ),
+            self.drainer.track(),
+        ):
+            await super().on_turn(turn_context)
 
     async def turn(
         self,

@@ -93,7 +93,7 @@ def test_chat_with_redis_down_says_progress_is_kept(tmp_path: Path) -> None:
     env = {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
     result = run(["chat"], stdin="live\n", env=env, cwd=tmp_path)
     assert result.returncode == 0
-    assert "briefly unavailable" in result.stdout and "progress so far is kept" in result.stdout
+    assert "briefly unavailable" in result.stdout and "progress is kept" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
 
 
