@@ -17,9 +17,8 @@ from bot.console.chat import ConsoleChat, console_key, read_stdin_line
 from bot.render import Renderer, create_environment
 from bot.server import run_serve
 from bot.settings import Settings
-from bot.slack.server import run_http, run_socket
+from bot.slack.server import run_socket
 from bot.teams.package import build_package
-from bot.teams.server import check_credentials, run_teams
 from dialogs.answers import read_answers
 from dialogs.assessment import assess
 from dialogs.cost import load_assumptions
@@ -52,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     forget.add_argument(
         "--platform", choices=("slack", "teams", "console"), default="slack", help="default: slack"
     )
-    slack = sub.add_parser("slack", help="serve the Slack app (HTTP, or Socket Mode with --socket)")
+    slack = sub.add_parser(
+        "slack",
+        help="serve only the Slack app, as serve does (or over Socket Mode with --socket)",
+    )
     slack.add_argument("--port", type=int, default=3000, help="HTTP port for POST /slack/events")
     slack.add_argument("--host", default="0.0.0.0", help="address to listen on")
     slack.add_argument("--socket", action="store_true", help="connect over Socket Mode instead")
@@ -67,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--teams-dev", action="store_true", help="accept unauthenticated Teams requests (testing)"
     )
-    teams = sub.add_parser("teams", help="serve the Teams bot at POST /api/messages")
+    teams = sub.add_parser(
+        "teams", help="serve only the Teams bot (POST /api/messages), as serve does"
+    )
     teams.add_argument("--port", type=int, default=3978, help="HTTP port")
     teams.add_argument("--host", default="0.0.0.0", help="address to listen on")
     teams.add_argument(
@@ -105,14 +109,12 @@ async def _chat(settings: Settings, session: str) -> int:
         await advisor.store.close()
 
 
-async def _slack(settings: Settings, host: str, port: int, socket: bool) -> int:
-    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket else "SLACK_SIGNING_SECRET")
+async def _slack_socket(settings: Settings) -> int:
+    """Slack over Socket Mode: no HTTP endpoint, so nothing for health checks to call."""
+    settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     advisor = create_advisor(settings)
     try:
-        if socket:
-            await run_socket(settings, advisor)
-        else:
-            await run_http(settings, advisor, host=host, port=port)
+        await run_socket(settings, advisor)
     finally:
         await advisor.store.close()
     return 0
@@ -127,16 +129,6 @@ async def _admin_forget(settings: Settings, platform: str, workspace: str, user:
     finally:
         await store.close()
     print(f"deleted {count} session(s) of {platform} user {user} in {workspace}")
-    return 0
-
-
-async def _teams(settings: Settings, host: str, port: int, dev: bool) -> int:
-    check_credentials(settings, dev=dev)
-    advisor = create_advisor(settings)
-    try:
-        await run_teams(settings, advisor, host=host, port=port, dev=dev)
-    finally:
-        await advisor.store.close()
     return 0
 
 
@@ -208,9 +200,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wrote {args.out} ({manifest['name']['short']} {manifest['version']})")
             return 0
         if args.command == "teams":
-            return asyncio.run(_teams(settings, args.host, args.port, args.dev))
+            return asyncio.run(
+                run_serve(
+                    settings, host=args.host, port=args.port, teams_dev=args.dev, only="teams"
+                )
+            )
         if args.command == "slack":
-            return asyncio.run(_slack(settings, args.host, args.port, args.socket))
+            if args.socket:
+                return asyncio.run(_slack_socket(settings))
+            return asyncio.run(run_serve(settings, host=args.host, port=args.port, only="slack"))
         return asyncio.run(_chat(settings, args.session))
     except (FlowError, ConfigError) as exc:
         return _fail(exc.problems)

@@ -1,4 +1,8 @@
-"""`llm-advisor serve`: one aiohttp application for Slack and Teams, with health and metrics."""
+"""`llm-advisor serve`: one aiohttp application for Slack and Teams, with health and metrics.
+
+`llm-advisor slack` and `llm-advisor teams` serve the same application restricted to one
+platform (`only`), so every HTTP endpoint has health checks, metrics and draining on SIGTERM.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
@@ -23,13 +27,14 @@ from bot.slack.server import (
     create_http_session,
     create_socket_connection,
 )
-from bot.teams.server import add_teams_routes, create_teams_bot
+from bot.teams.server import add_teams_routes, create_teams_bot, credential_problems
 from dialogs.errors import ConfigError, Problem, StoreUnavailable
 from dialogs.runner import Advisor
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 1.0
+Platform = Literal["slack", "teams"]
 
 
 @dataclass
@@ -53,8 +58,20 @@ class Service:
 
 
 def platforms_configured(
-    settings: Settings, *, slack_socket: bool, teams_dev: bool
+    settings: Settings, *, slack_socket: bool, teams_dev: bool, only: Platform | None = None
 ) -> tuple[bool, bool]:
+    """Which platforms to serve: those configured, or just `only`, which must then be."""
+    if only == "slack":
+        needed = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]
+        if slack_socket:
+            needed.append("SLACK_APP_TOKEN")
+        settings.require(*needed)
+        return True, False
+    if only == "teams":
+        problems = credential_problems(settings, dev=teams_dev)
+        if problems:
+            raise ConfigError(problems)
+        return False, True
     slack = bool(settings.slack_bot_token and (settings.slack_signing_secret or slack_socket))
     teams = bool(
         (settings.microsoft_app_id and settings.microsoft_app_password)
@@ -91,10 +108,11 @@ async def create_service(
     slack_socket: bool = False,
     teams_dev: bool = False,
     teams_options: dict[str, Any] | None = None,
+    only: Platform | None = None,
 ) -> Service:
     """Build the web application; the caller runs it (and calls `close`)."""
     slack_on, teams_on = platforms_configured(
-        settings, slack_socket=slack_socket, teams_dev=teams_dev
+        settings, slack_socket=slack_socket, teams_dev=teams_dev, only=only
     )
     metrics = Metrics()
     drainer = Drainer()
@@ -105,7 +123,36 @@ async def create_service(
     service = Service(
         settings=settings, advisor=advisor, metrics=metrics, drainer=drainer, http=http, app=app
     )
-    if slack_on:
+    try:
+        _add_platforms(
+            service,
+            slack=slack_on,
+            slack_socket=slack_socket,
+            teams=teams_on,
+            teams_dev=teams_dev,
+            teams_options=teams_options or {},
+        )
+    except BaseException:
+        await service.close()  # a platform refused its settings: let go of Redis and HTTP
+        raise
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz(service))
+    app.router.add_get("/metrics", _metrics(service))
+    return service
+
+
+def _add_platforms(
+    service: Service,
+    *,
+    slack: bool,
+    slack_socket: bool,
+    teams: bool,
+    teams_dev: bool,
+    teams_options: dict[str, Any],
+) -> None:
+    settings, advisor, http, app = service.settings, service.advisor, service.http, service.app
+    drainer, metrics = service.drainer, service.metrics
+    if slack:
         if settings.slack_signing_secret:
             slack_app = build_slack_app(settings, advisor, http, drainer=drainer, metrics=metrics)
             add_slack_routes(app, slack_app)
@@ -115,21 +162,12 @@ async def create_service(
                 settings, advisor, http, drainer=drainer, metrics=metrics
             )
             service.platforms.append("slack-socket")
-    if teams_on:
+    if teams:
         adapter, bot = create_teams_bot(
-            settings,
-            advisor,
-            dev=teams_dev,
-            drainer=drainer,
-            metrics=metrics,
-            **(teams_options or {}),
+            settings, advisor, dev=teams_dev, drainer=drainer, metrics=metrics, **teams_options
         )
         add_teams_routes(app, adapter, bot)
         service.platforms.append("teams")
-    app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/readyz", _readyz(service))
-    app.router.add_get("/metrics", _metrics(service))
-    return service
 
 
 def _refuse_while_draining(drainer: Drainer) -> Any:
@@ -183,7 +221,13 @@ def _metrics(service: Service) -> Any:
 
 
 async def run_serve(
-    settings: Settings, *, host: str, port: int, slack_socket: bool, teams_dev: bool
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    slack_socket: bool = False,
+    teams_dev: bool = False,
+    only: Platform | None = None,
 ) -> int:
     """Serve until SIGTERM/SIGINT; then stop taking requests, drain turns, close connections."""
     configure_json_logging(
@@ -191,7 +235,9 @@ async def run_serve(
     )
     if settings.log_debug_text:
         log.warning("ADVISOR_LOG_DEBUG_TEXT is on: message text will appear in the logs")
-    service = await create_service(settings, slack_socket=slack_socket, teams_dev=teams_dev)
+    service = await create_service(
+        settings, slack_socket=slack_socket, teams_dev=teams_dev, only=only
+    )
     runner = web.AppRunner(service.app, handle_signals=False, access_log=None)
     await runner.setup()
     settle_heap()

@@ -1,8 +1,8 @@
-"""Serving the Slack app: over HTTP (aiohttp, POST /slack/events) or over Socket Mode."""
+"""Serving the Slack app: its route on the aiohttp application of bot.server (POST
+/slack/events), or over Socket Mode."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -144,22 +144,6 @@ def _well_formed(body: dict[str, Any]) -> bool:
 
 def add_slack_routes(web_app: web.Application, app: AsyncApp) -> None:
     web_app.router.add_post(EVENTS_PATH, events_handler(app))
-
-
-async def run_http(settings: Settings, advisor: Advisor, *, host: str, port: int) -> None:
-    async with create_http_session() as session:
-        app = build_slack_app(settings, advisor, session)
-        web_app = web.Application()
-        add_slack_routes(web_app, app)
-        runner = web.AppRunner(web_app)
-        await runner.setup()
-        settle_heap()
-        await web.TCPSite(runner, host, port).start()
-        log.warning("Slack endpoint listening on http://%s:%d%s", host, port, EVENTS_PATH)
-        try:
-            await asyncio.Event().wait()
-        finally:
-            await runner.cleanup()
 
 
 class SocketConnection:

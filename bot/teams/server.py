@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import sys
@@ -20,7 +19,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
-from bot.lifecycle import Drainer, settle_heap
+from bot.lifecycle import Drainer
 from bot.observe import Metrics
 from bot.render import create_environment
 from bot.settings import Settings
@@ -50,39 +49,39 @@ class AuthConfiguration:
     APP_TENANTID: str | None
 
 
-def check_credentials(settings: Settings, *, dev: bool) -> None:
-    """Refuse to run without credentials unless dev mode says so (loudly)."""
+def credential_problems(settings: Settings, *, dev: bool) -> list[Problem]:
+    """What keeps the Teams endpoint from starting; none with credentials, or in dev mode."""
     if settings.microsoft_app_id and settings.microsoft_app_password:
         if settings.microsoft_app_type == "SingleTenant" and not settings.microsoft_app_tenant_id:
-            raise ConfigError(
-                [
-                    Problem(
-                        file="environment",
-                        where="MICROSOFT_APP_TENANT_ID",
-                        message="is required for SingleTenant apps",
-                    )
-                ]
-            )
-        return
+            return [
+                Problem(
+                    file="environment",
+                    where="MICROSOFT_APP_TENANT_ID",
+                    message="is required for SingleTenant apps",
+                )
+            ]
+        return []
     if dev or settings.teams_dev_mode:
-        print(DEV_MODE_BANNER, file=sys.stderr)
-        log.warning("Teams dev mode: unauthenticated requests are accepted")
-        return
-    missing = [
-        n
+        return []
+    return [
+        Problem(
+            file="environment",
+            where=n,
+            message="is required (or run with --dev for local testing)",
+        )
         for n in ("MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD")
         if not getattr(settings, n.lower())
     ]
-    raise ConfigError(
-        [
-            Problem(
-                file="environment",
-                where=n,
-                message="is required (or run with --dev for local testing)",
-            )
-            for n in missing
-        ]
-    )
+
+
+def check_credentials(settings: Settings, *, dev: bool) -> None:
+    """Refuse to run without credentials unless dev mode says so (loudly)."""
+    problems = credential_problems(settings, dev=dev)
+    if problems:
+        raise ConfigError(problems)
+    if not (settings.microsoft_app_id and settings.microsoft_app_password):
+        print(DEV_MODE_BANNER, file=sys.stderr)
+        log.warning("Teams dev mode: unauthenticated requests are accepted")
 
 
 def create_teams_bot(
@@ -182,20 +181,3 @@ def header_safe(value: str) -> bool:
 
 def add_teams_routes(web_app: web.Application, adapter: CloudAdapter, bot: AdvisorTeamsBot) -> None:
     web_app.router.add_post(MESSAGES_PATH, messages_handler(adapter, bot))
-
-
-async def run_teams(
-    settings: Settings, advisor: Advisor, *, host: str, port: int, dev: bool
-) -> None:
-    adapter, bot = create_teams_bot(settings, advisor, dev=dev)
-    web_app = web.Application()
-    add_teams_routes(web_app, adapter, bot)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    settle_heap()
-    await web.TCPSite(runner, host, port).start()
-    log.warning("Teams endpoint listening on http://%s:%d%s", host, port, MESSAGES_PATH)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()

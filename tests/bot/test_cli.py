@@ -202,3 +202,22 @@ def test_forget_in_the_terminal(tmp_path: Path) -> None:
     result = run(["chat"], stdin="live\nforget\nyes\n", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "cannot be undone" in result.stdout and "Deleted 1 saved assessment" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "missing", "absent"),
+    [
+        (["slack"], "SLACK_SIGNING_SECRET", "MICROSOFT_APP_ID"),
+        (["teams"], "MICROSOFT_APP_ID", "SLACK_"),
+    ],
+    ids=["slack", "teams"],
+)
+def test_serving_one_platform_names_only_what_it_misses(
+    args: list[str], missing: str, absent: str
+) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "TEAMS_DEV_MODE": "false"}
+    env |= {n: "" for n in ("SLACK_SIGNING_SECRET", "MICROSOFT_APP_ID", "MICROSOFT_APP_PASSWORD")}
+    result = run([*args, "--port", str(free_port())], env=env)
+    assert result.returncode == 2, result.stderr
+    assert missing in result.stderr and absent not in result.stderr
+    assert "Traceback" not in result.stderr

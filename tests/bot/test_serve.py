@@ -29,12 +29,12 @@ from bot.slack.delivery import Place
 from dialogs.stores.base import session_key
 from tests.bot.slack.conftest import SECRET, SlackHarness, new_user
 from tests.bot.slack.test_dm import click_through
+from tests.bot.teams.conftest import Person, TeamsHarness
 from tests.support.answers import FULL_ANSWERS
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.slack_signing import event_body, event_payload, message_event, sign
 from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn
 from tests.support.teams_connector import TeamsConnector
-from tests.bot.teams.conftest import Person, TeamsHarness
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -226,10 +226,19 @@ def test_starting_with_no_platform_says_what_is_missing(tmp_path: Path) -> None:
 
 class ServeProcess:
     def __init__(
-        self, *, redis_url: str, standin: SlackStandIn, extra_env: dict[str, str] | None = None
+        self,
+        *,
+        redis_url: str,
+        standin: SlackStandIn,
+        extra_env: dict[str, str] | None = None,
+        command: tuple[str, ...] = ("serve",),
     ) -> None:
         self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if k not in PROXY_ENV_VARS}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in PROXY_ENV_VARS and not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_"))
+        }
         env.update(
             PYTHONPATH=str(ROOT),
             REDIS_URL=redis_url,
@@ -238,14 +247,14 @@ class ServeProcess:
             SLACK_API_URL=standin.base_url,
             TEAMS_DEV_MODE="true",
             ADVISOR_SHUTDOWN_SECONDS="15",
-            **(extra_env or {}),
         )
+        env.update(extra_env or {})
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "bot.cli",
-                "serve",
+                *command,
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -320,6 +329,69 @@ async def test_sigterm_finishes_the_turn_in_flight(
     )
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert any("draining 1 turn" in line["message"] for line in lines)
+    assert lines[-1]["message"] == "stopped"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        # the command line, the platform it serves, the other platform's path
+        (("slack",), "slack", "/api/messages"),
+        (("teams", "--dev"), "teams", "/slack/events"),
+    ],
+    ids=["slack", "teams"],
+)
+async def test_slack_and_teams_commands_serve_the_application_of_serve(
+    standin: SlackStandIn,
+    private_redis: RedisServer,
+    processes: list[ServeProcess],
+    connector: TeamsConnector,
+    case: tuple[tuple[str, ...], str, str],
+) -> None:
+    """`llm-advisor slack` and `llm-advisor teams` are `serve` for one platform: health,
+    readiness, metrics and draining on SIGTERM come with them."""
+    command, serving, absent = case
+    server = ServeProcess(
+        redis_url=private_redis.url,
+        standin=standin,
+        command=command,
+        extra_env={"TEAMS_DEV_MODE": "false"},
+    )
+    processes.append(server)
+    async with aiohttp.ClientSession() as http:
+        await server.ready(http)
+        async with http.get(f"{server.url}/readyz") as r:
+            assert (await r.json())["platforms"] == [serving]
+        async with http.get(f"{server.url}/healthz") as r:
+            assert r.status == 200
+        async with http.post(f"{server.url}{absent}", json={}) as r:
+            assert r.status == 404, "only the one platform is served"
+        if serving == "slack":
+            user = new_user()
+            body = event_body(message_event(user, "hi", "D" + user), "EvSlackCmd")
+            headers = {**sign(body, SECRET), "Content-Type": "application/json"}
+            async with http.post(f"{server.url}/slack/events", data=body, headers=headers) as r:
+                assert r.status == 200
+            posts = await standin.wait_for("chat.postMessage", count=2)
+            assert "Where is the product" in posts[-1].payload["text"]
+        else:
+            teams = TeamsHarness(
+                connector=connector,
+                url=f"{server.url}/api/messages",
+                http=http,
+                advisor=None,  # type: ignore[arg-type]
+            )
+            person = Person()
+            assert await teams.say(person, "hello") in (200, 201)
+            await teams.eventually(lambda: teams.questions(person.conversation))
+        async with http.get(f"{server.url}/metrics") as r:
+            text = await r.text()
+        metrics = parse_metrics(text)
+        key = ("advisor_assessments_started_total", (("platform", serving),))
+        assert metrics[key] == 1.0
+    code, err = await asyncio.to_thread(server.stop)
+    assert code == 0, err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert lines[-1]["message"] == "stopped"
 
 
