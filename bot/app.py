@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bot.settings import Settings
+from dialogs.advisor import Advisor, AdvisorConfig
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow_loader import load_flow
-from dialogs.runner import Advisor, RunnerConfig
 from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisStore
@@ -27,7 +27,7 @@ def create_advisor(settings: Settings, store: SessionStore | None = None) -> Adv
         flow=flow,
         store=store if store is not None else create_store(settings),
         engine=EngineConfig(session_ttl_seconds=settings.session_ttl_seconds, costs=costs),
-        runner=RunnerConfig(
+        runner=AdvisorConfig(
             turn_timeout_seconds=settings.turn_timeout_seconds,
             cached_sessions=settings.session_cache,
         ),

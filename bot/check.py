@@ -16,8 +16,9 @@ from dialogs.engine import EngineConfig, step
 from dialogs.errors import ConfigError, FlowError, Problem, RenderError, StoreUnavailable
 from dialogs.flow import Flow
 from dialogs.flow_loader import load_flow
+from dialogs.replies import Reply
 from dialogs.session import Session
-from dialogs.turn import Reply, SessionKey, Turn
+from dialogs.turn import SessionKey, Turn
 
 SAMPLE_KEY = SessionKey(platform="check", workspace="w", conversation="c", user="u")
 

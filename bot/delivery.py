@@ -2,17 +2,19 @@
 
 `dialogs.screen.plan` decides what to do; a platform's `Surface` knows how (post, update,
 close, tell the clicker privately). After posting a question the loop tells the advisor its
-message id, which the person's next commit records; after a failed post it says so, and the
-next turn shows the question again.
+message id, which the person's next commit records (a question answered by typing has it
+recorded at once, as the message that answers it may reach another process); after a failed
+post it says so, and the next turn shows the question again.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from dialogs.runner import Advisor
+from dialogs.advisor import Advisor
+from dialogs.replies import Ask, Reply, TurnResult
 from dialogs.screen import plan
-from dialogs.turn import Ask, Reply, SessionKey, TurnResult
+from dialogs.turn import SessionKey
 
 
 class Surface(Protocol):
@@ -74,5 +76,7 @@ async def _carry_out(
         elif step.kind == "ask" and isinstance(step.reply, Ask):
             message_id = await surface.post(step.reply)
             advisor.shown(key, step.reply.stamp, message_id)
+            if not step.reply.options:  # answered by typing: see Advisor.record
+                await advisor.record(key, step.reply.stamp, message_id)
         else:
             await surface.post(step.reply)

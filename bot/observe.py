@@ -12,7 +12,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from dialogs.errors import StoreConflict, StoreUnavailable
-from dialogs.turn import Turn, TurnResult
+from dialogs.replies import TurnResult
+from dialogs.turn import Turn
 
 turn_log = logging.getLogger("llm_advisor.turns")
 
@@ -76,7 +77,7 @@ class Metrics:
 
 
 class TurnObserver:
-    """Feeds every turn to the metrics and writes its log line (dialogs.runner.TurnObserver)."""
+    """Feeds every turn to the metrics and writes its log line (dialogs.advisor.TurnObserver)."""
 
     def __init__(self, *, metrics: Metrics, log_text: bool = False) -> None:
         self.metrics = metrics

@@ -28,8 +28,8 @@ from bot.slack.server import (
     create_socket_connection,
 )
 from bot.teams.server import add_teams_routes, create_teams_bot, credential_problems
+from dialogs.advisor import Advisor
 from dialogs.errors import ConfigError, Problem, StoreUnavailable
-from dialogs.runner import Advisor
 
 log = logging.getLogger(__name__)
 

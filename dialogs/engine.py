@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from dialogs import views
+from dialogs import presenter
 from dialogs.commands import (
     MAX_ANSWER_LENGTH,
     YES,
@@ -22,8 +22,9 @@ from dialogs.commands import (
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow, Question
 from dialogs.progress import migrated, new_session, next_question
-from dialogs.session import Session
-from dialogs.turn import Answered, Notice, Reply, Turn, Why
+from dialogs.replies import Answered, Forget, Notice, Reply, Why
+from dialogs.session import Session, State
+from dialogs.turn import Turn
 
 Replies = list[Reply]
 
@@ -54,25 +55,25 @@ class _Step:
 
     def show(self, session: Session, *, updated: bool = False) -> Replies:
         """What the person should see now: the current question, or their summary."""
-        if session.state == "done":
-            return [views.summary(self.flow, session, self.config.costs, updated=updated)]
-        if session.state == "cancelled":
+        if session.state == State.DONE:
+            return [presenter.summary(self.flow, session, self.config.costs, updated=updated)]
+        if session.state == State.CANCELLED:
             return [self.notice("cancelled")]
-        return [views.ask(self.flow, session)]
+        return [presenter.ask(self.flow, session)]
 
     def go_to(
         self, session: Session, question: str | None, *, updated: bool = False
     ) -> tuple[Session, Replies]:
         if question is None:
-            done = replace(session, state="done", current=None, editing=False, pending=None)
+            done = replace(session, state=State.DONE, current=None, editing=False, pending=None)
             return done, self.show(done, updated=updated or session.editing)
-        moved = replace(session, state="asking", current=question, asked=session.asked + 1)
+        moved = replace(session, state=State.ASKING, current=question, asked=session.asked + 1)
         return moved, self.show(moved)
 
     def start(self, session: Session, notes: Replies) -> tuple[Session, Replies]:
         first = next_question(self.flow, session, None)
-        session, shown = self.go_to(replace(session, state="asking"), first)
-        return session, [*notes, views.intro(self.flow), *shown]
+        session, shown = self.go_to(replace(session, state=State.ASKING), first)
+        return session, [*notes, presenter.intro(self.flow), *shown]
 
     # ------------------------------------------------------------------ entry
 
@@ -80,7 +81,7 @@ class _Step:
         notes: Replies = []
         if session is not None:
             session, notes = self.refresh(session)
-        if session is None or session.state == "new":
+        if session is None or session.state == State.NEW:
             return self.start(session or new_session(self.flow, self.turn), notes)
         if notes:
             return session, [*notes, *self.show(session)]
@@ -110,23 +111,23 @@ class _Step:
         moved, kept = migrated(self.flow, session)
         if moved is None:
             return None, [self.notice("flow_restarted")]
-        if moved.state == "new":
+        if moved.state == State.NEW:
             return moved, []
         return moved, [self.notice("flow_migrated", kept=kept)]
 
     def reopen(self, session: Session) -> tuple[Session, Replies]:
-        if session.state == "cancelled":
+        if session.state == State.CANCELLED:
             return self.resume(session, [self.notice("resume_hint")])
-        if session.state == "done":
+        if session.state == State.DONE:
             return session, [self.notice("done_hint"), *self.show(session)]
         return session, [self.notice("welcome_back"), *self.show(session)]
 
     def resume(self, session: Session, notes: Replies) -> tuple[Session, Replies]:
         target = session.current or next_question(self.flow, session, None)
         if target is None:
-            done = replace(session, state="done", current=None)
+            done = replace(session, state=State.DONE, current=None)
             return done, [*notes, *self.show(done)]
-        resumed = replace(session, state="asking", current=target, asked=session.asked + 1)
+        resumed = replace(session, state=State.ASKING, current=target, asked=session.asked + 1)
         return resumed, [*notes, *self.show(resumed)]
 
     # ------------------------------------------------------------------ clicks
@@ -135,14 +136,14 @@ class _Step:
         click = self.turn.click
         assert click is not None
         live = (
-            session.state == "asking"
+            session.state == State.ASKING
             and click.question == session.current
-            and click.stamp == views.stamp(session)
+            and click.stamp == presenter.stamp(session)
         )
         question = self.flow.question(click.question)
         if live and question is not None and question.option(click.option) is not None:
             return self.answer(replace(session, pending=None), question, click.option)
-        if session.state == "cancelled":
+        if session.state == State.CANCELLED:
             return self.resume(session, [self.notice("resume_hint")])
         code = "already_answered" if click.question in session.answers else "stale_click"
         return session, [self.notice(code), *self.show(session)]
@@ -157,15 +158,14 @@ class _Step:
             session = replace(session, pending=None)
             if normalise(text) in YES:
                 if pending == "forget":
-                    # The runner deletes this person's sessions once this turn is committed.
-                    return session, [self.notice("forget_confirmed")]
+                    return session, [Forget()]
                 return self.restart(session)
             notes.append(self.notice("restart_kept" if pending == "restart" else "forget_kept"))
-            if parse_command(text) is None and session.state == "asking":
+            if parse_command(text) is None and session.state == State.ASKING:
                 question = self.current_question(session)
                 if question is None or not self.looks_like_answer(question, text):
                     return session, [*notes, *self.show(session)]
-        if session.state == "cancelled":
+        if session.state == State.CANCELLED:
             command = parse_command(text)
             if command is not None and command.name in (
                 "forget",
@@ -176,7 +176,9 @@ class _Step:
                 "edit",
             ):
                 return self.command(
-                    replace(session, state="asking" if session.current else "done"), command, notes
+                    replace(session, state=State.ASKING if session.current else State.DONE),
+                    command,
+                    notes,
                 )
             return self.resume(session, [*notes, self.notice("resume_hint")])
         if not text:
@@ -184,7 +186,7 @@ class _Step:
         command = parse_command(text)
         if command is not None:
             return self.command(session, command, notes)
-        if session.state == "done":
+        if session.state == State.DONE:
             return session, [*notes, self.notice("done_hint")]
         question = self.current_question(session)
         if question is None:
@@ -205,7 +207,7 @@ class _Step:
         if match.option is None:
             invalid = self.notice("invalid_choice", level="warning", echo=text[:200])
             pool = match.candidates or tuple(o.id for o in question.options)
-            choices = tuple(v for v in views.options(question) if v.id in pool)
+            choices = tuple(v for v in presenter.options(question) if v.id in pool)
             return session, [*notes, replace(invalid, choices=choices), *self.show(session)]
         session, replies = self.answer(session, question, match.option)
         return session, [*notes, *replies]
@@ -219,7 +221,7 @@ class _Step:
         return match_option(question, text).option is not None
 
     def answer(self, session: Session, question: Question, value: str) -> tuple[Session, Replies]:
-        before = views.stamp(session)
+        before = presenter.stamp(session)
         answers = {**session.answers, question.id: value}
         label = f"{int(value):,}" if question.input == "number" else question.label(value)
         answered = Answered(
@@ -241,15 +243,15 @@ class _Step:
         self, session: Session, command: CommandCall, notes: Replies
     ) -> tuple[Session, Replies]:
         name = command.name
-        asking = session.state == "asking"
+        asking = session.state == State.ASKING
         if name == "help":
-            return session, [*notes, views.help_view(self.flow), *self.show(session)]
+            return session, [*notes, presenter.help_view(self.flow), *self.show(session)]
         if name == "status":
-            return session, [*notes, views.status(self.flow, session), *self.show(session)]
+            return session, [*notes, presenter.status(self.flow, session), *self.show(session)]
         if name == "start":
             return session, [*notes, *self.show(session)]
         if name == "cancel":
-            return replace(session, state="cancelled", pending=None), [
+            return replace(session, state=State.CANCELLED, pending=None), [
                 *notes,
                 self.notice("cancelled"),
             ]
@@ -263,7 +265,7 @@ class _Step:
         if name == "forget":
             return replace(session, pending="forget"), [*notes, self.notice("confirm_forget")]
         if name == "results":
-            if session.state == "done":
+            if session.state == State.DONE:
                 return session, [*notes, *self.show(session)]
             return session, [*notes, self.notice("no_results"), *self.show(session)]
         if name == "edit":
@@ -303,11 +305,11 @@ class _Step:
         previous = history.pop()
         moved = replace(
             session,
-            state="asking",
+            state=State.ASKING,
             current=previous,
             asked=session.asked + 1,
             history=tuple(history),
-            editing=session.editing or session.state == "done",
+            editing=session.editing or session.state == State.DONE,
         )
         return moved, [*notes, self.notice("went_back"), *self.show(moved)]
 
@@ -325,10 +327,10 @@ class _Step:
             ]
         moved = replace(
             session,
-            state="asking",
+            state=State.ASKING,
             current=target.id,
             asked=session.asked + 1,
-            editing=session.editing or session.state == "done",
+            editing=session.editing or session.state == State.DONE,
         )
         return moved, [*notes, self.notice("edit_prompt"), *self.show(moved)]
 
@@ -351,7 +353,7 @@ class _Step:
         fresh = new_session(self.flow, self.turn)
         fresh = replace(fresh, asked=session.asked)
         first = next_question(self.flow, fresh, None)
-        fresh, shown = self.go_to(replace(fresh, state="asking"), first)
+        fresh, shown = self.go_to(replace(fresh, state=State.ASKING), first)
         return fresh, [self.notice("restarted"), *shown]
 
 

@@ -46,7 +46,6 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "too_long",
     "confirm_forget",
     "forget_kept",
-    "forget_confirmed",
     "forgotten",
     "headline",
     "effect_pressure_up",

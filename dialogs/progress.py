@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import replace
 
 from dialogs.flow import Flow
-from dialogs.session import Session
+from dialogs.session import Session, State
 from dialogs.turn import Turn
 
 
@@ -54,8 +54,10 @@ def migrated(flow: Flow, session: Session) -> tuple[Session | None, int]:
         editing=False,
         pending=None,
     )
-    if moved.state == "new":
+    if moved.state == State.NEW:
         return moved, len(kept)
     target = next_question(flow, moved, None)
-    state = moved.state if moved.state == "cancelled" else ("asking" if target else "done")
+    state = (
+        moved.state if moved.state == State.CANCELLED else (State.ASKING if target else State.DONE)
+    )
     return replace(moved, state=state, current=target, asked=moved.asked + 1), len(kept)

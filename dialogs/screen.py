@@ -22,10 +22,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from dialogs.turn import Answered, Ask, Notice
+from dialogs.replies import Answered, Ask, Notice
 
 if TYPE_CHECKING:
-    from dialogs.turn import Reply, TurnResult
+    from dialogs.replies import Reply, TurnResult
 
 # An unrecorded claim older than this is taken to be orphaned (its turn died between commit
 # and post) and the question is shown again. Longer than any post takes, retries included.
@@ -96,13 +96,12 @@ class Step:
 
 
 def plan(result: TurnResult, *, clicked: str | None = None) -> list[Step]:
-    """The steps for a turn's replies. A redelivered turn has none: it was shown already.
+    """The steps for a turn's replies. A redelivered turn has none (it was shown already),
+    unless it re-shows a question whose post was lost.
 
     `clicked` is the id of the message whose button was pressed, if any. An `ask` step is
     there only when this turn's commit claimed the question (`result.shows`).
     """
-    if result.duplicate:
-        return []
     before = result.before
     steps: list[Step] = []
     updated: set[str] = set()

@@ -12,7 +12,8 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
 from dialogs.screen import Screen
 
@@ -28,7 +29,13 @@ def event_key(event_id: str) -> str:
     return hashlib.sha256(event_id.encode()).hexdigest()[:EVENT_ID_CHARS]
 
 
-State = Literal["new", "asking", "done", "cancelled"]
+class State(StrEnum):
+    """Where a session is: not started, asking questions, showing its summary, or stopped."""
+
+    NEW = "new"
+    ASKING = "asking"
+    DONE = "done"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +49,7 @@ class Session:
     id: str
     flow: str
     flow_version: int
-    state: State = "new"
+    state: State = State.NEW
     current: str | None = None
     asked: int = 0
     answers: Mapping[str, str] = field(default_factory=dict)
@@ -92,9 +99,10 @@ class Session:
             isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
         ):
             raise ValueError("answers must map strings to strings")
-        state = doc.get("state", "new")
-        if state not in ("new", "asking", "done", "cancelled"):
-            raise ValueError(f"unknown state {state!r}")
+        try:
+            state = State(doc.get("state", "new"))
+        except ValueError:
+            raise ValueError(f"unknown state {doc.get('state')!r}") from None
         return cls(
             id=str(doc["id"]),
             flow=str(doc["flow"]),

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from redis import asyncio as aioredis
 
+from dialogs.advisor import Advisor, AdvisorConfig
 from dialogs.cost import CostAssumptions, load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
 from dialogs.flow_loader import load_flow
-from dialogs.runner import Advisor, RunnerConfig
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import SessionKey
 from tests.support.redis_server import RedisServer
@@ -96,5 +96,5 @@ def make_advisor(flow: Flow, store: object, config: EngineConfig, **runner: floa
         flow=flow,
         store=store,  # type: ignore[arg-type]
         engine=config,
-        runner=RunnerConfig(**runner),  # type: ignore[arg-type]
+        runner=AdvisorConfig(**runner),  # type: ignore[arg-type]
     )

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from dialogs.engine import EngineConfig, step
 from dialogs.flow import Flow
+from dialogs.replies import Ask, Reply
 from dialogs.session import Session
-from dialogs.turn import Ask, Click, Reply, SessionKey, Turn
+from dialogs.turn import Click, SessionKey, Turn
 from tests.conftest import T0
 
 KEY = SessionKey(platform="test", workspace="W", conversation="C", user="U")

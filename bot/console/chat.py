@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 from bot.adapter import Boundary, ErrorTexts
 from bot.render import Renderer
-from dialogs.runner import Advisor
-from dialogs.turn import Reply, SessionKey, Turn, TurnResult
+from dialogs.advisor import Advisor
+from dialogs.replies import Reply, TurnResult
+from dialogs.turn import SessionKey, Turn
 
 ERRORS = ErrorTexts.marked(unavailable="!", failed="!")
 BYE = "Bye. {kept}"

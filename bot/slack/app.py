@@ -20,8 +20,9 @@ from bot.slack.delivery import Delivery, Place
 from bot.slack.listeners import register_listeners
 from bot.slack.render import SlackRenderer
 from bot.slack.texts import ERRORS, FAILED, UNAVAILABLE
-from dialogs.runner import Advisor
-from dialogs.turn import Click, Turn, TurnResult
+from dialogs.advisor import Advisor
+from dialogs.replies import TurnResult
+from dialogs.turn import Click, Turn
 
 # Re-exported: tests and benchmarks recognise the error texts by these names.
 __all__ = ["FAILED", "UNAVAILABLE", "SlackAdvisor", "create_slack_app"]

@@ -11,8 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import deliver
 from bot.slack.render import SlackRenderer
-from dialogs.runner import Advisor
-from dialogs.turn import Reply, SessionKey, TurnResult
+from dialogs.advisor import Advisor
+from dialogs.replies import Reply, TurnResult
+from dialogs.turn import SessionKey
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import jinja2
 
 from bot.render import JsonRenderer, Recent
 from dialogs.flow import Flow
-from dialogs.turn import Answered, Ask, Notice, Reply, Summary
+from dialogs.replies import Answered, Ask, Notice, Reply, Summary
 
 # Button action ids; every one has a handler in bot/slack/app.py (a test keeps them in step).
 ANSWER_PREFIX = "answer_"

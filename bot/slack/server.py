@@ -25,7 +25,7 @@ from bot.render import create_environment
 from bot.settings import Settings
 from bot.slack.app import create_slack_app
 from bot.slack.render import SlackRenderer
-from dialogs.runner import Advisor
+from dialogs.advisor import Advisor
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
 from bot.teams.delivery import CALL_TIMEOUT_SECONDS, Delivery, Place
 from bot.teams.render import TeamsRenderer
-from dialogs.runner import Advisor
+from dialogs.advisor import Advisor
+from dialogs.presenter import intro
 from dialogs.turn import Click, Turn
-from dialogs.views import intro
 
 # Re-exported: tests and benchmarks recognise the error texts by these names.
 __all__ = ["FAILED", "UNAVAILABLE", "AdvisorTeamsBot"]

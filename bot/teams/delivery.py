@@ -18,8 +18,9 @@ from msrest.exceptions import ClientRequestError
 from bot.delivery import deliver
 from bot.observe import hashed
 from bot.teams.render import TeamsRenderer
-from dialogs.runner import Advisor
-from dialogs.turn import Answered, Reply, SessionKey, TurnResult
+from dialogs.advisor import Advisor
+from dialogs.replies import Answered, Reply, TurnResult
+from dialogs.turn import SessionKey
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import jinja2
 from bot.render import JsonRenderer
 from dialogs.errors import RenderError
 from dialogs.flow import Flow
-from dialogs.turn import Answered, Ask, Intro, Notice, Reply, Summary
+from dialogs.replies import Answered, Ask, Intro, Notice, Reply, Summary
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 25_000  # Teams refuses cards over 28 KB; stay well inside it

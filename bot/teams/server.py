@@ -26,8 +26,8 @@ from bot.settings import Settings
 from bot.teams.auth import OffLoopCredentialsFactory, StrictAuthentication
 from bot.teams.bot import AdvisorTeamsBot
 from bot.teams.render import TeamsRenderer
+from dialogs.advisor import Advisor
 from dialogs.errors import ConfigError, Problem
-from dialogs.runner import Advisor
 
 log = logging.getLogger(__name__)
 

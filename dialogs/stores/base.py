@@ -22,10 +22,12 @@ class Commit(StrEnum):
 class CommitOutcome:
     """What a commit did. A commit re-sent after a lost reply answers as the first one did.
     On a conflict, `current` is the stored document (None: no session), so the turn can step
-    again without another read."""
+    again without another read. Applied: `recorded` is the stamp and message id of the question
+    on screen as the stored session had them recorded (see `SessionStore.record`), if any."""
 
     status: Commit
     current: dict[str, Any] | None = None
+    recorded: tuple[str, str] | None = None
 
 
 def _part(value: str) -> str:
@@ -69,7 +71,7 @@ def is_persons_key(name: str, platform: str, workspace: str, user: str) -> bool:
 
 
 class SessionStore(Protocol):
-    """Where sessions live: five methods. `commit` is an atomic compare-and-set in one round
+    """Where sessions live: six methods. `commit` is an atomic compare-and-set in one round
     trip: it applies `document` (whose "version" is `expected_version + 1`) only when the
     stored version is still `expected_version` (0: no session yet), the stored document carries
     the "commit" nonce `expected_commit` (when given: versions start again at 1 after
@@ -92,6 +94,13 @@ class SessionStore(Protocol):
         ttl_seconds: int,
         expected_commit: str = "",
     ) -> CommitOutcome: ...
+
+    async def record(self, key: SessionKey, *, stamp: str, message_id: str) -> bool:
+        """Write `message_id` into the stored session's screen while it names question `stamp`
+        with no message yet (see dialogs.screen); version and TTL unchanged. Whether it did.
+        A later commit whose document names the same question without an id keeps it, and
+        says so in `CommitOutcome.recorded` (its copy may predate the record)."""
+        ...
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:
         """Delete every session of one person in one workspace or tenant; return how many."""

@@ -71,8 +71,26 @@ class MemoryStore:
             stale = expected_commit and nonce != expected_commit
             if version != expected_version or stale:
                 return CommitOutcome(status=Commit.CONFLICT, current=current)
+            recorded = _recorded(stored) if stored is not None else None
+            mine = document.get("screen")
+            same = isinstance(mine, Mapping) and recorded and mine.get("stamp") == recorded[0]
+            if same and isinstance(mine, Mapping) and recorded and mine.get("id") == "":
+                text = json.dumps({**document, "screen": {**mine, "id": recorded[1]}})
             self._data[session_key(key)] = (text, expires)
-            return CommitOutcome(status=Commit.APPLIED)
+            return CommitOutcome(status=Commit.APPLIED, recorded=recorded)
+
+    async def record(self, key: SessionKey, *, stamp: str, message_id: str) -> bool:
+        async with self._lock:
+            name = session_key(key)
+            stored = _parsed(self._get(name))
+            screen = stored.get("screen") if stored is not None else None
+            if stored is None or not isinstance(screen, dict):
+                return False
+            if screen.get("stamp") != stamp or screen.get("id") != "":
+                return False
+            screen["id"] = message_id
+            self._data[name] = (json.dumps(stored), self._data[name][1])
+            return True
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:
         names = [n for n in list(self._data) if is_persons_key(n, platform, workspace, user)]
@@ -91,6 +109,17 @@ class MemoryStore:
         """Seconds left for a key (for tests of the TTL contract)."""
         item = self._data.get(name)
         return None if item is None else item[1] - self._clock()
+
+
+def _recorded(stored: dict[str, Any]) -> tuple[str, str] | None:
+    """The Redis script's `screen_of`: the stored question on screen and its recorded message."""
+    screen = stored.get("screen")
+    if not isinstance(screen, dict):
+        return None
+    stamp, message_id = screen.get("stamp"), screen.get("id")
+    if isinstance(stamp, str) and isinstance(message_id, str) and message_id:
+        return stamp, message_id
+    return None
 
 
 def _number(value: object) -> float:

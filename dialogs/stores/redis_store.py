@@ -38,11 +38,25 @@ __all__ = ["COMMIT_SCRIPT", "RedisStore", "RedisTarget", "create_redis_client", 
 # Version and nonce together: versions start again at 1 after `forget`, so a process holding
 # an older copy must not mistake a new session of the same version for it.
 #
+# A message id recorded (RECORD_SCRIPT) for the question on screen is kept when the new
+# document names the same question with no id yet, and answered: recording changes no version,
+# so a turn stepped from a copy read before the record must neither erase it nor miss it.
+#
 # On an identical re-send (redis-py retries after a lost reply) and on a duplicate event the
 # script writes the same bytes again: that changes nothing, but it puts this connection's
 # replication offset past the first write, so a WAIT that follows covers the write being
 # acknowledged now (a duplicate of a write no replica holds must not pass for a safe one).
 COMMIT_SCRIPT = """
+local function screen_of(doc)
+  return string.match(doc, '"screen":{"stamp":("[^"]*"),"id":"([^"]*)"')
+end
+local function keep_recorded(new, stamp, id)
+  local old = '"screen":{"stamp":' .. stamp .. ',"id":""'
+  local at = string.find(new, old, 1, true)
+  if not at then return new end
+  return string.sub(new, 1, at - 1) .. '"screen":{"stamp":' .. stamp .. ',"id":"' .. id .. '"' ..
+         string.sub(new, at + #old)
+end
 local current = redis.call('GET', KEYS[1])
 local version = 0
 local nonce = ''
@@ -69,8 +83,32 @@ end
 if version ~= tonumber(ARGV[1]) or (ARGV[5] ~= '' and nonce ~= ARGV[5]) then
   return {'conflict', current or ''}
 end
-redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[4])
+local new = ARGV[2]
+local stamp, id = nil, nil
+if current then stamp, id = screen_of(current) end
+if stamp and id ~= '' then
+  new = keep_recorded(new, stamp, id)
+  redis.call('SET', KEYS[1], new, 'EX', ARGV[4])
+  return {'applied', id, stamp}
+end
+redis.call('SET', KEYS[1], new, 'EX', ARGV[4])
 return {'applied', ''}
+"""
+
+# KEYS: the session. ARGV: the question's stamp and the message id, each as a JSON string.
+# The document is written by this store (orjson, compact, the screen's fields in a fixed order),
+# so the screen of a claimed question reads exactly '"screen":{"stamp":<stamp>,"id":""': the
+# id is put in place there, leaving every other byte, the version and the TTL as they are.
+RECORD_SCRIPT = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local old = '"screen":{"stamp":' .. ARGV[1] .. ',"id":""'
+local at = string.find(raw, old, 1, true)
+if not at then return 0 end
+local new = '"screen":{"stamp":' .. ARGV[1] .. ',"id":' .. ARGV[2]
+redis.call('SET', KEYS[1], string.sub(raw, 1, at - 1) .. new .. string.sub(raw, at + #old),
+           'KEEPTTL')
+return 1
 """
 
 _UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -89,9 +127,15 @@ def _text(value: Any) -> str:
 
 
 def _outcome(answer: Sequence[Any]) -> CommitOutcome:
-    """The commit script's answer: {status, the stored document on a conflict}."""
-    status, current = (_text(v) for v in answer)
-    return CommitOutcome(status=Commit(status), current=_document(current) if current else None)
+    """The commit script's answer: {status, the stored document on a conflict, or a recorded
+    message id and its question's stamp}."""
+    status, extra, *stamp = (_text(v) for v in answer)
+    if status == Commit.CONFLICT:
+        return CommitOutcome(status=Commit.CONFLICT, current=_document(extra) if extra else None)
+    if not (extra and stamp):
+        return CommitOutcome(status=Commit(status))
+    recorded = (str(orjson.loads(stamp[0])), extra)
+    return CommitOutcome(status=Commit(status), recorded=recorded)
 
 
 def _document(raw: str | bytes | None) -> dict[str, Any] | None:
@@ -129,6 +173,7 @@ class RedisStore:
             raise ValueError("wait_replicas needs a single server or Sentinel, not a Cluster")
         self._client = client
         self._commit = client.register_script(COMMIT_SCRIPT)
+        self._record = client.register_script(RECORD_SCRIPT)
         self._wait_replicas = wait_replicas
         self._wait_ms = max(1, int(wait_timeout_seconds * 1000))
 
@@ -217,6 +262,15 @@ class RedisStore:
                 )
             return list(result)
         raise StoreUnavailable("redis lost the commit script twice")
+
+    async def record(self, key: SessionKey, *, stamp: str, message_id: str) -> bool:
+        args = [orjson.dumps(stamp), orjson.dumps(message_id)]
+        try:
+            await self._ready()
+            done = await self._record(keys=[session_key(key)], args=args)
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
+        return bool(int(done))
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:
         """SCAN for the person's keys (a rare, operator-scale action) and delete them.

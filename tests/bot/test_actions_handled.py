@@ -12,8 +12,8 @@ from bot.teams.bot import COMMANDS
 from bot.teams.render import TeamsRenderer
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow
-from dialogs.turn import Notice, Summary
-from dialogs.views import intro
+from dialogs.presenter import intro
+from dialogs.replies import Notice, Summary
 from tests.support.payloads import walk
 
 

@@ -14,14 +14,15 @@ from typing import Literal
 
 import pytest
 
+from dialogs.advisor import Advisor
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
-from dialogs.runner import Advisor
+from dialogs.replies import Answered, Ask, TurnResult
 from dialogs.session import Session, event_key
 from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
-from dialogs.turn import Answered, Ask, Click, SessionKey, Turn, TurnResult
+from dialogs.turn import Click, SessionKey, Turn
 from tests.conftest import T0, make_advisor, unique_key
 
 DELIVERIES = 8
@@ -182,7 +183,7 @@ async def test_a_burst_beyond_the_connection_pool_queues_instead_of_failing(
     redis_url: str, flow: Flow, engine_config: EngineConfig
 ) -> None:
     """More people at once than the Redis client has connections (100): turns wait their turn
-    (RunnerConfig.max_concurrent_turns) rather than failing with 'too many connections'."""
+    (AdvisorConfig.max_concurrent_turns) rather than failing with 'too many connections'."""
     store = RedisStore(client=create_redis_client(redis_url, timeout_seconds=2.0))
     advisor = make_advisor(flow, store, engine_config, turn_timeout_seconds=30.0)
     try:

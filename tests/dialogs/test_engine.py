@@ -10,7 +10,8 @@ import pytest
 from dialogs.engine import EngineConfig, step
 from dialogs.flow import Flow
 from dialogs.ids import QUESTION_IDS
-from dialogs.turn import Answered, Ask, Click, Help, Intro, Notice, Status, Summary, Turn, Why
+from dialogs.replies import Answered, Ask, Help, Intro, Notice, Status, Summary, Why
+from dialogs.turn import Click, Turn
 from tests.helpers import KEY, Conversation, codes, kinds
 from tests.support.answers import FULL_ANSWERS
 

@@ -10,14 +10,15 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from dialogs.advisor import Advisor
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
-from dialogs.runner import Advisor
+from dialogs.replies import Ask, TurnResult
 from dialogs.screen import CLAIM_TAKEOVER_SECONDS, Screen, plan
 from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
-from dialogs.turn import Ask, Click, SessionKey, Turn, TurnResult
+from dialogs.turn import Click, SessionKey, Turn
 from tests.conftest import T0, make_advisor, unique_key
 
 

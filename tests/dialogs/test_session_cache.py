@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from dialogs.advisor import Advisor
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
-from dialogs.runner import Advisor
+from dialogs.replies import Answered, Notice, TurnResult
 from dialogs.session import Session
 from dialogs.session_cache import SessionCache
 from dialogs.stores.redis_store import RedisStore, create_redis_client
-from dialogs.turn import Answered, Notice, SessionKey, Turn, TurnResult
+from dialogs.turn import SessionKey, Turn
 from tests.conftest import T0, make_advisor, unique_key
 
 

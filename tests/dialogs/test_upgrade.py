@@ -15,11 +15,12 @@ from redis import asyncio as aioredis
 
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
+from dialogs.replies import Ask, Summary
 from dialogs.screen import plan
 from dialogs.session import Session
 from dialogs.stores.base import KEY_PREFIX, session_key
 from dialogs.stores.redis_store import RedisStore
-from dialogs.turn import Ask, Click, SessionKey, Summary, Turn
+from dialogs.turn import Click, SessionKey, Turn
 from tests.conftest import T0, make_advisor
 
 FIXTURES = json.loads(

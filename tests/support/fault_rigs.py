@@ -22,10 +22,11 @@ import aiohttp
 from bot.server import Service
 from bot.slack.delivery import Place as SlackPlace
 from bot.teams.delivery import Place as TeamsPlace
-from dialogs.runner import TurnObserver
+from dialogs.advisor import TurnObserver
+from dialogs.replies import TurnResult
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
-from dialogs.turn import SessionKey, Turn, TurnResult
+from dialogs.turn import SessionKey, Turn
 from tests.bot.slack.conftest import SlackHarness
 from tests.bot.teams.conftest import Person, TeamsHarness, card_text
 from tests.support.fault_proxy import FaultProxy

@@ -11,9 +11,12 @@ from bot.check import sample_replies
 from bot.render import Renderer, create_environment, plain
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow
-from dialogs.turn import Notice, Reply, reply_from_dict, reply_to_dict
+from dialogs.replies import Forget, Notice, Reply
 
-ALL_KINDS = {cls.__dataclass_fields__["kind"].default for cls in typing.get_args(Reply)}
+# Every reply a person can see (Forget is an effect the advisor replaces by a notice).
+ALL_KINDS = {
+    cls.__dataclass_fields__["kind"].default for cls in typing.get_args(Reply) if cls is not Forget
+}
 
 
 def test_sample_conversation_has_every_reply_kind(flow: Flow, costs: CostAssumptions) -> None:
@@ -21,12 +24,11 @@ def test_sample_conversation_has_every_reply_kind(flow: Flow, costs: CostAssumpt
     assert kinds == ALL_KINDS
 
 
-def test_every_reply_renders_and_round_trips(flow: Flow, costs: CostAssumptions) -> None:
+def test_every_reply_renders(flow: Flow, costs: CostAssumptions) -> None:
     renderer = Renderer(env=create_environment(), flow=flow, folder="console")
     for reply in sample_replies(flow, costs):
         text = renderer.render(f"{reply.kind}.txt.j2", r=reply)
         assert text.strip(), reply.kind
-        assert reply_from_dict(reply_to_dict(reply)) == reply
 
 
 def test_templates_are_strict(flow: Flow) -> None:

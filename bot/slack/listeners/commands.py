@@ -23,7 +23,8 @@ from bot.slack.texts import (
     USAGE,
     WORKING_HERE,
 )
-from dialogs.turn import Status, Turn
+from dialogs.replies import Status
+from dialogs.turn import Turn
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackAdvisor

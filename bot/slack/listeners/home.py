@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.payloads import team_id
 from dialogs.errors import StoreUnavailable
-from dialogs.turn import Summary
+from dialogs.replies import Summary
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackAdvisor

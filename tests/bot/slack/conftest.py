@@ -17,7 +17,7 @@ from aiohttp import web
 from bot.app import create_advisor
 from bot.settings import Settings
 from bot.slack.server import add_slack_routes, build_slack_app
-from dialogs.runner import Advisor
+from dialogs.advisor import Advisor
 from dialogs.stores.base import SessionStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from tests.support.slack_signing import (

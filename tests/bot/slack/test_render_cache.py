@@ -16,7 +16,7 @@ from bot.slack import render
 from bot.slack.render import SlackRenderer
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow
-from dialogs.turn import Answered, Ask
+from dialogs.replies import Answered, Ask
 from tests.support.payloads import walk
 
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from bot.app import create_advisor
 from bot.settings import Settings
 from bot.teams.server import add_teams_routes, create_teams_bot
-from dialogs.runner import Advisor
+from dialogs.advisor import Advisor
 from dialogs.stores.base import SessionStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from tests.support.payloads import walk

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.teams.delivery import Place
 from dialogs.turn import SessionKey
+from tests.bot.teams.conftest import TeamsHarness, card_text, option_data
 from tests.support.teams_activities import (
     card_submit,
     channel_conversation_id,
@@ -16,7 +17,6 @@ from tests.support.teams_activities import (
     new_user_id,
 )
 from tests.support.teams_connector import ConnectorCall
-from tests.bot.teams.conftest import TeamsHarness, card_text, option_data
 
 TEAM = "19:team-general@thread.tacv2"
 

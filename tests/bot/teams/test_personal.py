@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from tests.bot.teams.conftest import Person, TeamsHarness, card_text, option_data, submit_data
 from tests.support.answers import FULL_ANSWERS, TYPED_ANSWERS
 from tests.support.schemas import validate_adaptive_card
 from tests.support.teams_activities import conversation_update_members_added
-from tests.bot.teams.conftest import Person, TeamsHarness, card_text, option_data, submit_data
 
 
 async def click_through(teams: TeamsHarness, person: Person) -> None:

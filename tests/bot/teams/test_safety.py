@@ -14,11 +14,11 @@ from bot.settings import Settings
 from bot.teams.delivery import Place
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import SessionKey
+from tests.bot.teams.conftest import Person, TeamsHarness, card_text, option_data, start_teams
 from tests.support.redis_server import RedisServer
 from tests.support.teams_activities import personal_message
 from tests.support.teams_auth import TeamsIssuer
 from tests.support.teams_connector import TeamsConnector
-from tests.bot.teams.conftest import Person, TeamsHarness, card_text, option_data, start_teams
 
 APP_ID = str(uuid.UUID(int=0x1234))
 

@@ -17,10 +17,11 @@ from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
 from dialogs.flow_loader import load_flow
+from dialogs.replies import Notice
 from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
-from dialogs.turn import Notice, SessionKey, Turn
+from dialogs.turn import SessionKey, Turn
 from tests.conftest import make_advisor
 
 ROOT = Path(__file__).resolve().parents[3]

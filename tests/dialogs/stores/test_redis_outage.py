@@ -13,13 +13,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from dialogs.advisor import Advisor
 from dialogs.engine import EngineConfig
 from dialogs.errors import StoreUnavailable
 from dialogs.flow import Flow
-from dialogs.runner import Advisor
+from dialogs.replies import Answered, Ask, TurnResult
 from dialogs.session import Session
 from dialogs.stores.redis_store import RedisStore, create_redis_client
-from dialogs.turn import Answered, Ask, SessionKey, Turn, TurnResult
+from dialogs.turn import SessionKey, Turn
 from tests.conftest import T0, make_advisor, unique_key
 from tests.support.redis_server import RedisServer
 

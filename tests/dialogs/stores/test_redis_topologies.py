@@ -34,14 +34,15 @@ from redis.crc import key_slot
 
 from bot.app import create_store
 from bot.settings import Settings
+from dialogs.advisor import Advisor
 from dialogs.engine import EngineConfig
 from dialogs.errors import StoreUnavailable
 from dialogs.flow import Flow
-from dialogs.runner import Advisor
+from dialogs.replies import Answered, Ask
 from dialogs.session import Session
 from dialogs.stores.base import Commit, CommitOutcome, session_key
 from dialogs.stores.redis_store import RedisStore, create_redis_client, parse_redis_url
-from dialogs.turn import Answered, SessionKey, Turn
+from dialogs.turn import SessionKey, Turn
 from tests.conftest import T0, make_advisor
 from tests.support.redis_server import free_port
 
@@ -371,6 +372,7 @@ class Person:
     lost: int = 0
     down_since: float | None = None
     longest_outage: float = 0.0
+    showing: str | None = None  # the question in front of the person
 
     def __post_init__(self) -> None:
         self.start_assessment()
@@ -378,10 +380,12 @@ class Person:
     def start_assessment(self) -> None:
         self.key = new_key(self.workspace, self.name)
         self.acked = 0
+        self.showing = None
         self.pending = Turn(key=self.key, event_id=uuid.uuid4().hex, at=T0, text=None)
 
     async def take_turn(self) -> bool:
         """One turn; the one that failed is sent again next time (a retry or a second click)."""
+        retried = self.pending is not None and self.pending.text is not None
         turn = self.pending or Turn(key=self.key, event_id=uuid.uuid4().hex, at=T0, text="1")
         reads = len(self.watched.loaded[self.key])
         writes = len(self.watched.applied[self.key])
@@ -403,7 +407,14 @@ class Person:
         written = self.watched.applied[self.key][writes:]
         if written:
             self.acked = written[-1]
-        self.told[self.key] += [r.question for r in result.replies if isinstance(r, Answered)]
+        answered = [r.question for r in result.replies if isinstance(r, Answered)]
+        asked = [r.question for r in result.replies if isinstance(r, Ask)]
+        if retried and not answered and self.showing is not None and (result.duplicate or asked):
+            # The answer sent again had applied (the first reply was lost): the retry says
+            # so, showing the next question if it never reached the person.
+            answered = [self.showing]
+        self.told[self.key] += answered
+        self.showing = asked[-1] if asked else self.showing
         if result.state == "done":
             self.start_assessment()
         return True

@@ -400,3 +400,44 @@ async def test_redis_document_is_plain_json(redis_subject: RedisUnderTest) -> No
     assert stored["schema"] == 1
     assert stored["answers"] == {"q1": "a"}
     assert stored["version"] == 1
+
+
+def with_screen(doc: dict[str, Any], stamp: str, message_id: str = "") -> dict[str, Any]:
+    return {**doc, "screen": {"stamp": stamp, "id": message_id, "prompt": "Where?", "at": 1.5}}
+
+
+async def test_record_writes_the_message_id_of_the_claimed_question(
+    subject: StoreUnderTest,
+) -> None:
+    """Only into a screen that names that question with no message yet; version unchanged."""
+    key = unique_key()
+    doc = with_screen(document(1, seen=("e1",)), "s.1")
+    await commit(subject.store, key, expected=0, doc=doc, event_id="e1")
+    assert not await subject.store.record(key, stamp="s.2", message_id="m2")
+    assert await subject.store.record(key, stamp="s.1", message_id="m1")
+    assert not await subject.store.record(key, stamp="s.1", message_id="m9")
+    stored = await subject.store.load(key)
+    assert stored is not None and stored["screen"]["id"] == "m1" and stored["version"] == 1
+    assert not await subject.store.record(unique_key(), stamp="s.1", message_id="m1")
+
+
+async def test_a_commit_from_a_copy_read_before_the_record_keeps_the_message_id(
+    subject: StoreUnderTest,
+) -> None:
+    key = unique_key()
+    await commit(
+        subject.store,
+        key,
+        expected=0,
+        doc=with_screen(document(1, seen=("e1",)), "s.1"),
+        event_id="e1",
+    )
+    await subject.store.record(key, stamp="s.1", message_id="m1")
+    same = with_screen(document(2, seen=("e1", "e2")), "s.1")
+    assert await commit(subject.store, key, expected=1, doc=same, event_id="e2") is Commit.APPLIED
+    stored = await subject.store.load(key)
+    assert stored is not None and stored["screen"]["id"] == "m1" and stored["version"] == 2
+    moved = with_screen(document(3, seen=("e1", "e2", "e3")), "s.2")
+    assert await commit(subject.store, key, expected=2, doc=moved, event_id="e3") is Commit.APPLIED
+    stored = await subject.store.load(key)
+    assert stored is not None and stored["screen"] == moved["screen"]

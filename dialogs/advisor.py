@@ -13,15 +13,16 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from dialogs import screen, views
+from dialogs import presenter, screen
 from dialogs.engine import EngineConfig, step
 from dialogs.errors import StoreConflict, StoreUnavailable
 from dialogs.flow import Flow
+from dialogs.replies import Ask, Forget, Notice, Reply, Summary, TurnResult
 from dialogs.screen import Screen
-from dialogs.session import Session, event_key
+from dialogs.session import Session, State, event_key
 from dialogs.session_cache import SessionCache
 from dialogs.stores.base import Commit, SessionStore
-from dialogs.turn import Ask, Notice, Reply, SessionKey, Summary, Turn, TurnResult
+from dialogs.turn import SessionKey, Turn
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class TurnObserver(Protocol):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunnerConfig:
+class AdvisorConfig:
     max_attempts: int = 8
     turn_timeout_seconds: float = 1.5
     # Turns talking to the store at once, per process; the rest wait (within the turn timeout).
@@ -62,13 +63,13 @@ class Advisor:
         flow: Flow,
         store: SessionStore,
         engine: EngineConfig,
-        runner: RunnerConfig | None = None,
+        runner: AdvisorConfig | None = None,
         observer: TurnObserver | None = None,
     ) -> None:
         self.flow = flow
         self.store = store
         self.engine = engine
-        self.runner = runner or RunnerConfig()
+        self.runner = runner or AdvisorConfig()
         self.observer = observer
         self._gate = asyncio.Semaphore(self.runner.max_concurrent_turns)
         # key -> the question this process posted for it (with its message id), or failed to
@@ -111,7 +112,7 @@ class Advisor:
             (session, expected, notes), since = self._read(doc), _nonce(doc)
         for attempt in range(self.runner.max_attempts):
             if session is not None and event_key(turn.event_id) in session.seen:
-                return self._duplicate(session)
+                return self._duplicate(turn.key, session)
             before = self._on_screen(turn.key, session)
             new, replies = step(self.flow, session, turn, self.engine)
             replies = [*notes, *replies]
@@ -144,15 +145,23 @@ class Advisor:
             if outcome.status is Commit.APPLIED:
                 # A recorded message id is in the document now; a failed post is kept in mind
                 # until a turn claims the question again.
-                recorded = shown is not None and (shown[1] is not None or claimed is not None)
-                if recorded and self._shown.get(turn.key) == shown:
+                carried = shown is not None and (shown[1] is not None or claimed is not None)
+                if carried and self._shown.get(turn.key) == shown:
                     self._shown.pop(turn.key, None)
+                if outcome.recorded is not None and before is not None:
+                    # Another process recorded the question's message after our copy was read.
+                    stamp, message_id = outcome.recorded
+                    before = before.recorded(replace(before, stamp=stamp, message_id=message_id))
+                    new = replace(new, screen=claimed or before)
                 self._sessions.put(turn.key, new, nonce)
                 shows = claimed.stamp if claimed is not None else None
                 return await self._applied(turn, session, new, replies, before=before, shows=shows)
             self._sessions.drop(turn.key)
             if outcome.status is Commit.DUPLICATE:
-                return self._duplicate(session)
+                if self.posted(turn.key) is None and turn.key in self._shown:
+                    # A question of ours may be stranded: see where the session really is.
+                    session = self._read(await self.store.load(turn.key))[0]
+                return self._duplicate(turn.key, session)
             (session, expected, notes), since = self._read(outcome.current), _nonce(outcome.current)
             if attempt:
                 await asyncio.sleep(0.002 * attempt)
@@ -174,6 +183,17 @@ class Advisor:
         """The adapter posted question `stamp` as message `message_id` (its next commit here
         records it)."""
         self._remember(key, (stamp, message_id))
+
+    async def record(self, key: SessionKey, stamp: str, message_id: str) -> None:
+        """Write the message id of question `stamp` into the stored session now, for a question
+        whose answer is typed: the message event that answers it carries no message id, and
+        may reach another process. A store that does not answer only costs the in-place update
+        of that message (the id is still carried by this process's next commit)."""
+        try:
+            async with asyncio.timeout(self.runner.turn_timeout_seconds):
+                await self.store.record(key, stamp=stamp, message_id=message_id)
+        except (TimeoutError, StoreUnavailable) as exc:
+            log.warning("could not record the message of question %s: %s", stamp, exc)
 
     def posted(self, key: SessionKey) -> str | None:
         """The stamp of the question this process last posted for `key` since its last commit
@@ -202,9 +222,9 @@ class Advisor:
         shows: str | None,
     ) -> TurnResult:
         replies = await self._effects(turn, replies)
-        previous = session.state if session is not None else "new"
+        previous = session.state if session is not None else State.NEW
         summary = next((r for r in replies if isinstance(r, Summary)), None)
-        completed = new.state == "done" and previous != "done" and summary is not None
+        completed = new.state == State.DONE and previous != State.DONE and summary is not None
         recommendation = None
         if completed and summary is not None:
             rec = summary.assessment["recommendation"]
@@ -233,17 +253,17 @@ class Advisor:
 
     def summary(self, session: Session) -> Summary | None:
         """The summary card of a finished session (None while questions remain)."""
-        if session.state != "done" or session.flow != self.flow.id:
+        if session.state != State.DONE or session.flow != self.flow.id:
             return None
         if session.flow_version != self.flow.version:
             return None
-        return views.summary(self.flow, session, self.engine.costs, updated=False)
+        return presenter.summary(self.flow, session, self.engine.costs, updated=False)
 
     async def _effects(self, turn: Turn, replies: list[Reply]) -> list[Reply]:
         """Carry out what a pure step can only ask for: deleting the person's sessions."""
         out: list[Reply] = []
         for reply in replies:
-            if isinstance(reply, Notice) and reply.code == "forget_confirmed":
+            if isinstance(reply, Forget):
                 key = turn.key
                 self._sessions.drop_person(
                     platform=key.platform, workspace=key.workspace, user=key.user
@@ -270,8 +290,28 @@ class Advisor:
             text = self.flow.message("unreadable_session")
             return None, expected, [Notice(code="unreadable_session", text=text, level="warning")]
 
-    def _duplicate(self, session: Session | None) -> TurnResult:
-        """A redelivered event: it was applied and shown already, so nothing is shown again."""
+    def _duplicate(self, key: SessionKey, session: Session | None) -> TurnResult:
+        """A redelivered event: it was applied, and shown, already, so nothing is shown again;
+        unless this process knows the question it claimed was never posted (the commit's
+        reply or the post was lost): then the question is shown now."""
+        stamp, message_id = self._shown.get(key, ("", ""))
+        screen = session.screen if session is not None else None
+        if (
+            session is not None
+            and session.state == State.ASKING
+            and message_id is None
+            and screen is not None
+            and screen.stamp == stamp == presenter.stamp(session)
+            and not screen.message_id
+        ):
+            ask = presenter.ask(self.flow, session)
+            return TurnResult(
+                replies=(ask,),
+                duplicate=True,
+                session_id=session.id,
+                state=session.state,
+                shows=ask.stamp,
+            )
         return TurnResult(
             replies=(),
             duplicate=True,

@@ -1,12 +1,12 @@
-"""Build the reply values the engine returns from a flow and a session."""
+"""Build the replies a person sees (question, status, summary, help) from a session."""
 
 from __future__ import annotations
 
 from dialogs.assessment import assess
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow, Question
+from dialogs.replies import AnswerView, Ask, CommandView, Help, Intro, OptionView, Status, Summary
 from dialogs.session import Session
-from dialogs.turn import AnswerView, Ask, CommandView, Help, Intro, OptionView, Status, Summary
 
 
 def stamp(session: Session) -> str:

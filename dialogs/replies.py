@@ -1,0 +1,151 @@
+"""The platform-neutral replies of the engine, and what a turn hands an adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from dialogs.screen import Screen
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptionView:
+    number: int
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswerView:
+    """An answer as the person gave it: question id and prompt, option id and label."""
+
+    question: str
+    short: str
+    option: str
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandView:
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Intro:
+    kind: Literal["intro"] = "intro"
+    title: str
+    text: str
+    commands: tuple[CommandView, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ask:
+    """Present one question. `stamp` ties buttons to this very showing of the question."""
+
+    kind: Literal["ask"] = "ask"
+    question: str
+    prompt: str
+    why: str
+    position: int
+    total: int
+    options: tuple[OptionView, ...]
+    input: Literal["choice", "number"] = "choice"
+    current: str | None = None
+    current_label: str | None = None
+    skippable: bool = False
+    stamp: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Answered:
+    """The question was answered; adapters may update its message in place."""
+
+    kind: Literal["answered"] = "answered"
+    question: str
+    prompt: str
+    option: str
+    label: str
+    stamp: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice:
+    """A short message. `echo` carries user text; renderers must escape it."""
+
+    kind: Literal["notice"] = "notice"
+    code: str
+    text: str
+    level: Literal["info", "warning", "error"] = "info"
+    echo: str | None = None
+    choices: tuple[OptionView, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Why:
+    kind: Literal["why"] = "why"
+    question: str
+    prompt: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Help:
+    kind: Literal["help"] = "help"
+    text: str
+    commands: tuple[CommandView, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Status:
+    kind: Literal["status"] = "status"
+    answered_count: int
+    total: int
+    state: str
+    current_prompt: str | None
+    answers: tuple[AnswerView, ...]
+    skipped: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    """The final card: the assessment (JSON-shaped, as `assess` prints it) and the answers."""
+
+    kind: Literal["summary"] = "summary"
+    assessment: Mapping[str, Any]
+    answers: tuple[AnswerView, ...]
+    skipped: tuple[str, ...]
+    updated: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Forget:
+    """Never shown: asks the advisor to delete the person's sessions once the turn that
+    confirmed it is committed; the advisor puts a notice saying how many in its place."""
+
+    kind: Literal["forget"] = "forget"
+
+
+Reply = Intro | Ask | Answered | Notice | Why | Help | Status | Summary | Forget
+
+
+@dataclass(frozen=True, kw_only=True)
+class TurnResult:
+    """What the engine hands an adapter: the replies, and whether this was a redelivery."""
+
+    replies: tuple[Reply, ...]
+    duplicate: bool = False
+    session_id: str = ""
+    state: str = ""
+    # The question on screen before this turn (see dialogs.screen), and the stamp of the
+    # question this turn's commit claimed, which the adapter posts (None: nothing to post,
+    # because it is on screen already, another turn is posting it, or none is shown).
+    before: Screen | None = None
+    shows: str | None = None
+    started: bool = False
+    completed: bool = False
+    question: str | None = None
+    recommendation: tuple[str, str] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
