@@ -228,22 +228,34 @@ def pip_commands(instructions: list[Instruction]) -> list[tuple[str, list[str]]]
 
 
 def test_installs_exactly_what_the_readme_installs(instructions: list[Instruction]) -> None:
+    """`pip install .` = build the wheel of `.` + install it with its dependencies; the image
+    takes the dependencies from the lock (hash-checked), then the wheel alone."""
     target = readme_install_target()
     assert target == ".", f"README installs {target!r}: update the Dockerfile and this test"
     commands = pip_commands(instructions)
-    assert [verb for verb, _ in commands] == ["wheel", "install"], commands
-    (_, wheel), (_, install) = commands
-    # `pip install .` = build the wheel of `.` + install it with its dependencies.
+    assert [verb for verb, _ in commands] == ["wheel", "install", "install"], commands
+    (_, wheel), (_, locked), (_, install) = commands
     assert wheel[-1] == target, wheel
     assert "--no-deps" in wheel, wheel
     wheel_dir = wheel[wheel.index("--wheel-dir") + 1]
-    # Into the venv, and nothing that changes what is resolved: no other package, no
-    # constraint, index or --no-deps.
+    # Into the venv, and nothing that changes what is resolved: only the lock's pins, then the
+    # project's wheel with no resolution of its own.
+    assert locked == [
+        "pip",
+        "--python",
+        "/opt/venv/bin/python",
+        "install",
+        "--require-hashes",
+        "--no-deps",
+        "-r",
+        "deploy/requirements.txt",
+    ], locked
     assert install == [
         "pip",
         "--python",
         "/opt/venv/bin/python",
         "install",
+        "--no-deps",
         f"{wheel_dir}/llm_advisor-*.whl",
     ], install
 
@@ -297,6 +309,7 @@ def test_the_copied_files_build_the_wheel(instructions: list[Instruction], tmp_p
         if origin.is_dir():
             shutil.copytree(origin, context / source, ignore=ignore)
         else:
+            (context / source).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, context / source)
     wheels = tmp_path / "wheels"
     build = subprocess.run(
