@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-
-import pytest
 
 from dialogs.advisor import Advisor
 from dialogs.engine import EngineConfig
@@ -16,20 +13,8 @@ from dialogs.flow import Flow
 from dialogs.replies import Ask, TurnResult
 from dialogs.screen import CLAIM_TAKEOVER_SECONDS, Screen, plan
 from dialogs.stores.base import SessionStore
-from dialogs.stores.memory import MemoryStore
-from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import Click, SessionKey, Turn
 from tests.conftest import T0, make_advisor, unique_key
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[SessionStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    redis = RedisStore(client=create_redis_client(redis_url, timeout_seconds=0.5))
-    yield redis
-    await redis.close()
 
 
 async def say(

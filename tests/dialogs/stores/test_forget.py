@@ -7,11 +7,8 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pytest
 
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
@@ -19,22 +16,11 @@ from dialogs.flow import Flow
 from dialogs.flow_loader import load_flow
 from dialogs.replies import Notice
 from dialogs.stores.base import SessionStore
-from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import SessionKey, Turn
 from tests.conftest import make_advisor
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest, redis_url: str) -> AsyncIterator[SessionStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    redis = RedisStore(client=create_redis_client(redis_url, timeout_seconds=0.5))
-    yield redis
-    await redis.close()
 
 
 def key(workspace: str, conversation: str, user: str, thread: str = "") -> SessionKey:
