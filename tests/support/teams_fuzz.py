@@ -27,8 +27,6 @@ from typing import Any, Final
 
 import pytest
 from aiohttp import web
-from botbuilder.schema import Activity
-from botbuilder.schema.teams import TeamsChannelData
 from hypothesis import reject
 from redis import asyncio as aioredis
 
@@ -45,6 +43,7 @@ from tests.support.teams_activities import (
     personal_message,
 )
 from tests.support.teams_connector import ConnectorCall, Operation, TeamsConnector
+from tests.support.teams_sdk import Activity, TeamsChannelData
 
 TEAM: Final = "19:fuzz-team@thread.tacv2"
 PROXY_ENV_VARS: Final = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
