@@ -32,6 +32,8 @@ from tests.support.slack_fuzz_cases import (
     ACTION_FOCUS,
     COMMAND_TEXTS,
     EVENT_FOCUS,
+    NOTHING,
+    EventCase,
     ShareCase,
     action_cases,
     command_cases,
@@ -92,6 +94,14 @@ def test_forged_block_actions(fuzz: SlackFuzz, focus: str | None, data: st.DataO
 @given(case=share_cases)
 def test_forged_share_targets(fuzz: SlackFuzz, case: ShareCase) -> None:
     run(fuzz, case)
+
+
+@pytest.mark.parametrize("kind", ["dm", "thread_reply", "mention_in_thread"])
+def test_typed_markup_in_an_answer_is_echoed_inertly(fuzz: SlackFuzz, kind: str) -> None:
+    """A fixed case beside the random ones, so that the guard below does not hang on which
+    examples the seed drew: every live fragment typed as an answer in a running assessment."""
+    text = " ".join(SLACK_LIVE)
+    run(fuzz, EventCase(kind=kind, text=text, opened=True, plan=NOTHING))
 
 
 # ------------------------------------------------------------------------------ the guards
