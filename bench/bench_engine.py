@@ -30,11 +30,11 @@ from typing import Any
 from redis import asyncio as aioredis
 
 from bench.common import Timing, bench_store, positive, ratio, redis_url, round_trips
+from dialogs.advisor import Advisor, AdvisorConfig
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
 from dialogs.flow_loader import load_flow
-from dialogs.runner import Advisor, RunnerConfig
 from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
 from dialogs.turn import SessionKey, Turn
@@ -48,7 +48,7 @@ SCRIPT: tuple[str | None, ...] = (
 )  # fmt: skip
 
 # A generous turn timeout: the bench measures latency; a slow turn must not become an error.
-BENCH_RUNNER = RunnerConfig(turn_timeout_seconds=30.0)
+BENCH_RUNNER = AdvisorConfig(turn_timeout_seconds=30.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,7 +147,8 @@ async def measure(
     finally:
         for r in runs:  # one at a time: a gather of every key would exceed the pool's size
             for u in range(users):
-                await store.delete(user_key(r, u))
+                key = user_key(r, u)
+                await store.forget(platform=key.platform, workspace=key.workspace, user=key.user)
     result = StoreResult(store=name, sequential=sequential, concurrent=concurrent)
     counts = (before, after, sends) if before is not None and after is not None else None
     return result, counts

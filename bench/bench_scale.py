@@ -27,10 +27,10 @@ from typing import Any
 from redis import asyncio as aioredis
 
 from bench.common import bench_store, redis_url, round_trips
+from dialogs.advisor import Advisor, AdvisorConfig
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow_loader import load_flow
-from dialogs.runner import Advisor, RunnerConfig
 from dialogs.stores.base import session_key
 from dialogs.stores.redis_store import RedisStore
 from dialogs.turn import SessionKey, Turn
@@ -70,7 +70,7 @@ def make_advisor(url: str) -> tuple[Advisor, RedisStore]:
         flow=load_flow(),
         store=store,
         engine=EngineConfig(session_ttl_seconds=30 * 86400, costs=load_assumptions()),
-        runner=RunnerConfig(turn_timeout_seconds=30.0, max_attempts=16),
+        runner=AdvisorConfig(turn_timeout_seconds=30.0, max_attempts=16),
     )
     return advisor, store
 

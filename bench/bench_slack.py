@@ -78,7 +78,7 @@ from bot.slack.app import FAILED, UNAVAILABLE
 from bot.slack.delivery import Place
 from bot.slack.render import ANSWER_PREFIX
 from bot.slack.server import EVENTS_PATH, add_slack_routes, build_slack_app, create_web_client
-from dialogs.runner import Advisor
+from dialogs.advisor import Advisor
 from tests.support.slack_signing import (
     block_actions_payload,
     event_body,
@@ -355,7 +355,7 @@ async def forget(advisor: Advisor, users: Sequence[str]) -> None:
     """Delete the sessions a pass wrote (one at a time: the pool stays small)."""
     for user in users:
         key = Place(team=TEAM_ID, channel="D" + user, thread_ts="", user=user).key
-        await advisor.store.delete(key)
+        await advisor.store.forget(platform=key.platform, workspace=key.workspace, user=key.user)
 
 
 async def main_async(

@@ -93,7 +93,7 @@ from bot.settings import Settings
 from bot.teams.bot import FAILED, FOREIGN, UNAVAILABLE, UNREADABLE
 from bot.teams.delivery import Place
 from bot.teams.server import MESSAGES_PATH, AuthConfiguration, add_teams_routes, create_teams_bot
-from dialogs.runner import Advisor
+from dialogs.advisor import Advisor
 from tests.support.payloads import walk
 from tests.support.slack_standin import PROXY_ENV_VARS
 from tests.support.teams_activities import (
@@ -475,7 +475,8 @@ NOTE: Final = (
 async def forget(advisor: Advisor, people: Sequence[Person]) -> None:
     """Delete the sessions a pass wrote (one at a time: the pool stays small)."""
     for person in people:
-        await advisor.store.delete(person.place.key)
+        key = person.place.key
+        await advisor.store.forget(platform=key.platform, workspace=key.workspace, user=key.user)
 
 
 def card_of(call: ConnectorCall) -> dict[str, Any]:
