@@ -182,15 +182,14 @@ def test_installed_wheel_runs_from_another_directory(wheel: Path, tmp_path: Path
 
 
 def editable_checkout() -> Path | None:
-    """The checkout the running environment has installed in editable mode (uv sync), if any."""
-    try:
-        direct_url = importlib.metadata.distribution("llm-advisor").read_text("direct_url.json")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    info = json.loads(direct_url or "{}")
-    if not info.get("dir_info", {}).get("editable"):
-        return None
-    return Path(unquote(urlparse(info["url"]).path))
+    """The checkout the running environment has installed in editable mode (uv sync), if any.
+    The build leaves an llm_advisor.egg-info in the checkout, which `importlib.metadata` finds
+    first when the checkout is on sys.path: look at every distribution of the name."""
+    for dist in importlib.metadata.distributions(name="llm-advisor"):
+        info = json.loads(dist.read_text("direct_url.json") or "{}")
+        if info.get("dir_info", {}).get("editable"):
+            return Path(unquote(urlparse(info["url"]).path))
+    return None
 
 
 def test_editable_install_loads_the_checkouts_templates_by_package(tmp_path: Path) -> None:
