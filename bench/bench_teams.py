@@ -64,13 +64,6 @@ from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
-from botbuilder.core.integration import aiohttp_error_middleware
-from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
 
 from bench import common
 from bench.common import (
@@ -106,6 +99,15 @@ from tests.support.teams_activities import (
     personal_message,
 )
 from tests.support.teams_connector import ConnectorCall, Operation, TeamsConnector
+from tests.support.teams_sdk import (
+    CardFactory,
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    MessageFactory,
+    TeamsActivityHandler,
+    TurnContext,
+    aiohttp_error_middleware,
+)
 
 QUESTION_HEADING: Final = re.compile(r"Question \d+ of \d+$")
 POSTS: Final = (Operation.SEND, Operation.REPLY)
