@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Hashable, Iterable
 from json.encoder import encode_basestring_ascii
 from typing import Any, Generic, TypeVar
@@ -74,6 +75,61 @@ def pairs(left: Iterable[object], right: Iterable[object]) -> str:
     return " · ".join(f"{a}: {b}" for a, b in zip(left, right, strict=False))
 
 
+def plural(count: int, singular: str, plural: str | None = None) -> str:
+    """`{{ n | plural("question") }}`: "1 question", "3 questions"."""
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+_COUNTED = re.compile(r"\b(\d[\d,]*)\b([^\d.;:!?]*?)\b(\w+)\(s\)")
+
+
+def plurals(value: object) -> str:
+    """Resolve "3 item(s)" in prose (flow messages formatted with a count) to "3 items" and
+    "1 item(s)" to "1 item"; an "(s)" with no number before it reads as a plural."""
+
+    def one(match: re.Match[str]) -> str:
+        number, between, word = match.groups()
+        return f"{number}{between}{word}{'' if number == '1' else 's'}"
+
+    return _COUNTED.sub(one, str(value)).replace("(s)", "s")
+
+
+# Where a wrapped line's continuation starts: under the text after a list marker ("1) ", "• ",
+# "! "), a "[3/17] " counter, an aligned "label : " column or a help "name   " column; else two
+# columns in from an indented line's own indent.
+_HANG = re.compile(
+    r" *(?:(?:\d+[.)]|[•!+-]|->|\[\d+/\d+\]) +|\S[^:]{0,40}? +: +|\S.{0,30}? {2,}(?=\S))"
+)
+_SPAN = re.compile(r"`[^`\n]*`")
+_GLUE = "\ue000"  # a private-use character: a space inside a `command` that must not break
+_ROOM = 24  # the least text a continuation line keeps beside a hanging indent
+
+
+def wrap(text: str, width: int) -> str:
+    """Fold each line to `width` columns at spaces, never inside a word or a `command`; a line's
+    continuation is indented under its text. A single word longer than `width` stays whole."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        glued = _SPAN.sub(lambda m: m.group().replace(" ", _GLUE), line)
+        indent = len(glued) - len(glued.lstrip(" "))
+        marker = _HANG.match(glued)
+        hang = len(marker.group()) if marker else indent + 2 if indent else 0
+        if width - hang < _ROOM:
+            hang = indent
+        folded = textwrap.fill(
+            glued,
+            width,
+            subsequent_indent=" " * hang,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        out.append(folded.replace(_GLUE, " "))
+    return "\n".join(out)
+
+
 def json_value(value: object) -> str:
     """`tojson` for JSON templates: the value as JSON text (strings through the C encoder).
     Jinja2's own filter also HTML-escapes and wraps in Markup, which JSON has no use for."""
@@ -107,6 +163,8 @@ def create_environment() -> jinja2.Environment:
     env.filters["numbered"] = numbered
     env.filters["zip_lines"] = zip_lines
     env.filters["pairs"] = pairs
+    env.filters["plural"] = plural
+    env.filters["plurals"] = plurals
     return env
 
 

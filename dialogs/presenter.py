@@ -32,12 +32,30 @@ def help_view(flow: Flow) -> Help:
     return Help(text=flow.title, commands=commands(flow))
 
 
+def counted(flow: Flow, session: Session) -> tuple[Question, ...]:
+    """The questions the counter counts: those asked, and those that may still be asked because
+    their `ask_if` waits on a question not answered yet. Answers only ever rule questions out of
+    this, so a follow-up appearing never raises the total under the person's feet."""
+    possible: set[str] = set()
+    out: list[Question] = []
+    for q in flow.questions:
+        # `ask_if` names earlier questions only (flow_reader checks), so `possible` has them.
+        if all(
+            session.answers.get(dep) in allowed
+            or (dep not in session.answers and dep not in session.skipped and dep in possible)
+            for dep, allowed in q.ask_if.require.items()
+        ):
+            possible.add(q.id)
+            out.append(q)
+    return tuple(out)
+
+
 def ask(flow: Flow, session: Session) -> Ask:
     assert session.current is not None
     question = flow.question(session.current)
     assert question is not None
-    applicable = flow.applicable(session.answers)
-    position = next((i for i, q in enumerate(applicable, 1) if q.id == question.id), 1)
+    questions = counted(flow, session)
+    position = next((i for i, q in enumerate(questions, 1) if q.id == question.id), 1)
     current = session.answers.get(question.id)
     if question.input == "number":
         current_label = f"{int(current):,}" if current is not None and current.isdigit() else None
@@ -48,7 +66,7 @@ def ask(flow: Flow, session: Session) -> Ask:
         prompt=question.prompt,
         why=question.why,
         position=position,
-        total=len(applicable),
+        total=len(questions),
         options=options(question),
         input=question.input,
         current=current,
@@ -75,12 +93,12 @@ def skipped_shorts(flow: Flow, session: Session) -> tuple[str, ...]:
 
 
 def status(flow: Flow, session: Session) -> Status:
-    applicable = flow.applicable(session.answers)
-    done = sum(1 for q in applicable if q.id in session.answers or q.id in session.skipped)
+    questions = counted(flow, session)
+    done = sum(1 for q in questions if q.id in session.answers or q.id in session.skipped)
     current = flow.question(session.current) if session.current else None
     return Status(
         answered_count=done,
-        total=len(applicable),
+        total=len(questions),
         state=session.state,
         current_prompt=current.prompt if current else None,
         answers=answer_views(flow, session),

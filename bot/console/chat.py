@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import shutil
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.adapter import Boundary, ErrorTexts
-from bot.render import Renderer
+from bot.render import Renderer, wrap
 from dialogs.advisor import Advisor
-from dialogs.replies import Reply, TurnResult
+from dialogs.replies import Notice, Reply, TurnResult
 from dialogs.turn import SessionKey, Turn
 
 ERRORS = ErrorTexts.marked(unavailable="!", failed="!")
 BYE = "Bye. {kept}"
+# The shared "cancelled" text promises the answers are kept; without REDIS_URL they end with
+# the process, which a stopped terminal chat is about to do.
+STOPPED_IN_MEMORY = (
+    "Stopped. Your answers were kept in memory only, so they end with this program; "
+    "set REDIS_URL to keep them between runs."
+)
+MIN_WIDTH = 20
 
 
 ReadLine = Callable[[], Awaitable[str | None]]
 Write = Callable[[str], None]
+Width = Callable[[], int]
+
+
+def terminal_width() -> int:
+    """COLUMNS if set, else the terminal's width, else 80 (stdout is a file or a pipe)."""
+    return max(shutil.get_terminal_size((80, 24)).columns, MIN_WIDTH)
 
 
 async def read_stdin_line() -> str | None:
@@ -51,6 +66,7 @@ class ConsoleChat:
         read_line: ReadLine,
         write: Write,
         persistent: bool,
+        width: Width = terminal_width,
     ) -> None:
         self.advisor = advisor
         self.renderer = renderer
@@ -58,12 +74,25 @@ class ConsoleChat:
         self.read_line = read_line
         self.write = write
         self.persistent = persistent
+        self.width = width
+
+    def say(self, text: str, width: int | None = None) -> None:
+        """Write text folded to the terminal's width (read afresh: terminals get resized)."""
+        self.write(wrap(text, width or self.width()))
 
     def show(self, replies: tuple[Reply, ...]) -> None:
+        width = self.width()
         for reply in replies:
             if reply.kind in ("ask", "summary"):
                 self.write("")
-            self.write(self.renderer.render(f"{reply.kind}.txt.j2", r=reply))
+            shown = self.truthful(reply)
+            self.say(self.renderer.render(f"{shown.kind}.txt.j2", r=shown, width=width), width)
+
+    def truthful(self, reply: Reply) -> Reply:
+        """The reply, with the shared "answers are kept" promise corrected on a memory store."""
+        if isinstance(reply, Notice) and reply.code == "cancelled" and not self.persistent:
+            return replace(reply, text=STOPPED_IN_MEMORY)
+        return reply
 
     async def turn(self, text: str | None) -> TurnResult | None:
         """One turn, shown; None when it failed (the person was told why)."""
@@ -77,7 +106,7 @@ class ConsoleChat:
         return None
 
     async def _say(self, text: str) -> None:
-        self.write(text)
+        self.say(text)
 
     async def run(self) -> int:
         await self.turn(None)
@@ -91,7 +120,7 @@ class ConsoleChat:
                     if self.persistent
                     else "(Answers were kept in memory only; set REDIS_URL to keep them.)"
                 )
-                self.write(BYE.format(kept=kept))
+                self.say(BYE.format(kept=kept))
                 return 0
             result = await self.turn(line)
             if result is not None and result.state == "cancelled":

@@ -8,10 +8,10 @@ import jinja2
 import pytest
 
 from bot.check import sample_replies
-from bot.render import Renderer, create_environment, plain
+from bot.render import Renderer, create_environment, plain, plural, plurals
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow
-from dialogs.replies import Forget, Notice, Reply
+from dialogs.replies import Forget, Notice, Reply, Status
 
 # Every reply a person can see (Forget is an effect the advisor replaces by a notice).
 ALL_KINDS = {
@@ -46,3 +46,37 @@ def test_echoed_text_cannot_drive_the_terminal(flow: Flow) -> None:
     out = renderer.render("notice.txt.j2", r=notice)
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert plain("line one\nline\ttwo\x00\x9b") == "line one\nline\ttwo"
+
+
+def test_plural_counts_its_noun() -> None:
+    assert plural(1, "question") == "1 question"
+    assert plural(0, "question") == "0 questions"
+    assert plural(2, "child", "children") == "2 children"
+    assert plurals("Deleted 1 saved assessment(s); 12 file(s) and some note(s).") == (
+        "Deleted 1 saved assessment; 12 files and some notes."
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"), [(1, "1 saved assessment "), (3, "3 saved assessments ")]
+)
+def test_counted_messages_read_as_plurals(flow: Flow, count: int, expected: str) -> None:
+    renderer = Renderer(env=create_environment(), flow=flow, folder="console")
+    notice = Notice(code="forgotten", text=flow.message("forgotten", count=count))
+    out = renderer.render("notice.txt.j2", r=notice)
+    assert f"Deleted {expected}of yours" in out and "(s)" not in out
+
+
+def test_status_counts_in_words(flow: Flow) -> None:
+    renderer = Renderer(env=create_environment(), flow=flow, folder="console")
+    one = Status(
+        answered_count=0, total=1, state="asking", current_prompt=None, answers=(), skipped=()
+    )
+    assert renderer.render("status.txt.j2", r=one).startswith("Progress: 0 of 1 question done.")
+
+
+def test_restart_confirmation_reads_right_for_one_answer(flow: Flow) -> None:
+    renderer = Renderer(env=create_environment(), flow=flow, folder="console")
+    text = flow.message("confirm_restart", count=1)
+    out = renderer.render("notice.txt.j2", r=Notice(code="confirm_restart", text=text))
+    assert "1 answers" not in out and "(1 so far)" in out
