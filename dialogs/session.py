@@ -26,7 +26,8 @@ EVENT_ID_CHARS = 12
 def event_key(event_id: str) -> str:
     """A short, fixed-size stand-in for a platform event id (they run to 40+ characters);
     sessions keep the recent ones, so this keeps each document small."""
-    return hashlib.sha256(event_id.encode()).hexdigest()[:EVENT_ID_CHARS]
+    # surrogatepass: a forged id with a lone surrogate still gets a key, not an exception.
+    return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()[:EVENT_ID_CHARS]
 
 
 class State(StrEnum):

@@ -15,6 +15,12 @@ CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,30}$")
 MAX_BUTTON_VALUE = 2000  # Slack's own limit on a button's value
 
 
+def mentions(text: str, user: str) -> bool:
+    """Whether the text mentions `user` (the bot's own user id; no id: any mention counts)."""
+    found = MENTION.finditer(text)
+    return any(not user or m.group(0)[2:-1].split("|")[0] == user for m in found)
+
+
 def as_obj(value: object) -> dict[str, Any]:
     """A payload field as an object; anything else (a forged string, a list) counts as empty."""
     return value if isinstance(value, dict) else {}

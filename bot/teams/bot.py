@@ -18,6 +18,7 @@ from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
 from bot.teams.delivery import CALL_TIMEOUT_SECONDS, Delivery, Place
 from bot.teams.render import TeamsRenderer
+from bot.text import clean
 from dialogs.advisor import Advisor
 from dialogs.presenter import intro
 from dialogs.turn import Click, Turn
@@ -73,8 +74,8 @@ def teams_channel_data_ok(value: object) -> bool:
 
 
 def typed_text(context: TurnContext) -> str:
-    """The message text without @mentions (Teams wraps them in <at> tags)."""
-    return MENTION.sub("", str(context.activity.text or "")).strip()
+    """The message text without @mentions (Teams wraps them in <at> tags), made storable."""
+    return clean(MENTION.sub("", str(context.activity.text or "")).strip())
 
 
 def _describe(error: Exception) -> tuple[int | None, str]:

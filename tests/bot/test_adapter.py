@@ -195,6 +195,7 @@ async def test_the_console_tells_the_person_in_the_terminal(
         read_line=lambda: asyncio.sleep(0, result=None),
         write=written.append,
         persistent=True,
+        width=lambda: 1000,  # the message whole, whatever terminal runs the test
     )
     try:
         assert await chat.turn("hello") is None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.delivery import Place
-from bot.slack.payloads import MENTION, as_text, team_id
+from bot.slack.payloads import MENTION, as_text, mentions, team_id
+from bot.text import clean
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackAdvisor
@@ -18,15 +19,21 @@ log = logging.getLogger(__name__)
 
 
 async def on_message(
-    slack: SlackAdvisor, body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    slack: SlackAdvisor,
+    body: dict[str, Any],
+    event: dict[str, Any],
+    client: AsyncWebClient,
+    bot_user: str,
 ) -> None:
-    """A typed answer or command: any DM, or a reply in a thread that holds an assessment."""
+    """A typed answer or command: any DM, or a reply in a thread that holds an assessment.
+    A reply that mentions this bot is app_mention's; mentions of other people are ordinary
+    text (taken out of the answer)."""
     if event.get("subtype") or event.get("bot_id"):
         return  # edits, joins, bot posts: not a person typing an answer
     if not (as_text(event.get("user")) and as_text(event.get("channel"))):
         log.warning("message event without a user or channel: ignored")
         return
-    text = str(event.get("text") or "")
+    text = clean(str(event.get("text") or ""))
     team = team_id(body) or str(event.get("team", ""))
     channel = str(event.get("channel", ""))
     user = str(event["user"])
@@ -36,8 +43,9 @@ async def on_message(
         await slack.safely(client, place, lambda: _typed(slack, client, place, event_id, text))
         return
     thread = event.get("thread_ts")
-    if not thread or MENTION.search(text):
-        return  # top-level channel chatter, or a mention that app_mention handles
+    if not thread or mentions(text, bot_user):
+        return  # top-level channel chatter, or a mention of this bot that app_mention handles
+    text = MENTION.sub("", text).strip()
     place = Place(team=team, channel=channel, thread_ts=str(thread), user=user)
 
     async def work() -> None:
@@ -65,7 +73,7 @@ async def on_mention(
     place = Place(
         team=team_id(body), channel=str(event.get("channel", "")), thread_ts=thread, user=user
     )
-    text = MENTION.sub("", str(event.get("text") or "")).strip()
+    text = MENTION.sub("", clean(str(event.get("text") or ""))).strip()
     event_id = str(body.get("event_id") or event.get("ts"))
 
     async def work() -> None:
@@ -78,8 +86,13 @@ async def on_mention(
 def register(app: AsyncApp, slack: SlackAdvisor) -> None:
     # Bolt passes listener arguments by name, so each listener declares the ones it uses.
     @app.event("message")
-    async def message(body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient) -> None:
-        await on_message(slack, body, event, client)
+    async def message(
+        body: dict[str, Any],
+        event: dict[str, Any],
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await on_message(slack, body, event, client, as_text(context.bot_user_id))
 
     @app.event("app_mention")
     async def app_mention(

@@ -49,7 +49,7 @@ async def test_status_and_results(slack: SlackHarness) -> None:
     await slack.command(user, "status")
     status = await slack.eventually(slack.responses)
     assert (
-        "1 of 16" in status[0].payload["text"] and status[0].payload["response_type"] == "ephemeral"
+        "1 of 17" in status[0].payload["text"] and status[0].payload["response_type"] == "ephemeral"
     )
     await slack.command(user, "results")
     results = await slack.eventually(lambda: slack.responses()[1:])
