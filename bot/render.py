@@ -80,20 +80,6 @@ def plural(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
-_COUNTED = re.compile(r"\b(\d[\d,]*)\b([^\d.;:!?]*?)\b(\w+)\(s\)")
-
-
-def plurals(value: object) -> str:
-    """Resolve "3 item(s)" in prose (flow messages formatted with a count) to "3 items" and
-    "1 item(s)" to "1 item"; an "(s)" with no number before it reads as a plural."""
-
-    def one(match: re.Match[str]) -> str:
-        number, between, word = match.groups()
-        return f"{number}{between}{word}{'' if number == '1' else 's'}"
-
-    return _COUNTED.sub(one, str(value)).replace("(s)", "s")
-
-
 # Where a wrapped line's continuation starts: under the text after a list marker ("1) ", "• ",
 # "! "), a "[3/17] " counter, an aligned "label : " column or a help "name   " column; else two
 # columns in from an indented line's own indent.
@@ -164,7 +150,6 @@ def create_environment() -> jinja2.Environment:
     env.filters["zip_lines"] = zip_lines
     env.filters["pairs"] = pairs
     env.filters["plural"] = plural
-    env.filters["plurals"] = plurals
     return env
 
 

@@ -1,12 +1,11 @@
-"""Reading what a person typed: a global command, an option, or a number of tokens."""
+"""Reading what a person typed: a global command, or an amount (of tokens or dollars)."""
 
 from __future__ import annotations
 
 import math
 import re
 from dataclasses import dataclass
-
-from dialogs.flow import Question
+from typing import Literal
 
 MAX_ANSWER_LENGTH = 1000
 
@@ -63,6 +62,12 @@ _UNITS = {
     "trillion": 10**12,
 }
 MAX_TOKENS = 10**16
+# "over 10b", "more than $1M", "under 50k": a bound rather than a figure.
+_BOUND = re.compile(
+    r"^(?:(?P<over>more than|greater than|at least|over|above|>=?)"
+    r"|(?P<under>less than|fewer than|at most|up to|under|below|<=?))\s*"
+)
+_CURRENCY = re.compile(r"\$|\b(?:usd|dollars?)\b")
 
 
 def normalise(text: str) -> str:
@@ -86,44 +91,6 @@ def parse_command(text: str) -> CommandCall | None:
     return None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Match:
-    """`option` when exactly one option fits; `candidates` when several do."""
-
-    option: str | None
-    candidates: tuple[str, ...] = ()
-
-
-def match_option(question: Question, text: str) -> Match:
-    """Match typed text to an option by number, id, label, or an unambiguous prefix of either."""
-    norm = normalise(text)
-    if not norm:
-        return Match(option=None)
-    digits = norm.rstrip(")")
-    if digits.isdigit():
-        index = int(digits)
-        if 1 <= index <= len(question.options):
-            return Match(option=question.options[index - 1].id)
-        # Not an option number; it may still start a label ("100" for "100 to 10,000").
-    for option in question.options:
-        if norm in (option.id.lower(), normalise(option.label)):
-            return Match(option=option.id)
-    prefixed = tuple(
-        o.id
-        for o in question.options
-        if normalise(o.label).startswith(norm) or o.id.lower().startswith(norm)
-    )
-    if len(prefixed) == 1:
-        return Match(option=prefixed[0])
-    if prefixed:
-        return Match(option=None, candidates=prefixed)
-    # Last resort: the text starts a word somewhere in the label ("switch" for "...switch vendors").
-    worded = tuple(o.id for o in question.options if f" {norm}" in f" {normalise(o.label)}")
-    if len(worded) == 1:
-        return Match(option=worded[0])
-    return Match(option=None, candidates=worded)
-
-
 def parse_tokens(text: str) -> int | None:
     """Read a monthly token count: 350M, 2B, 1.5e9, 2,000,000, '3 billion tokens a month'."""
     norm = normalise(text).replace(",", "").replace("_", "").replace(" ", "", 1)
@@ -138,3 +105,28 @@ def parse_tokens(text: str) -> int | None:
     if not math.isfinite(value) or value < 1 or value > MAX_TOKENS:
         return None
     return round(value)
+
+
+def scaled(number: int, unit: str | None) -> int:
+    """`number` times a unit such as k, m, b or t (None: one)."""
+    return number * _UNITS[unit]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Figure:
+    """A typed amount: exactly `value`, or just over or under it ("over 10b")."""
+
+    value: int
+    qualifier: Literal["", "over", "under"] = ""
+
+
+def parse_figure(text: str) -> Figure | None:
+    """Read an amount of tokens or dollars: 5000000, 5M, $50k, 1.5e9, "over 10b"."""
+    norm = normalise(text)
+    bound = _BOUND.match(norm)
+    qualifier: Literal["", "over", "under"] = ""
+    if bound is not None:
+        qualifier = "over" if bound.group("over") else "under"
+        norm = norm[bound.end() :]
+    value = parse_tokens(_CURRENCY.sub("", norm))
+    return None if value is None else Figure(value=value, qualifier=qualifier)

@@ -10,18 +10,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dialogs import presenter
-from dialogs.commands import (
-    MAX_ANSWER_LENGTH,
-    YES,
-    CommandCall,
-    match_option,
-    normalise,
-    parse_command,
-    parse_tokens,
-)
+from dialogs.commands import MAX_ANSWER_LENGTH, YES, CommandCall, normalise, parse_command
 from dialogs.cost import CostAssumptions
-from dialogs.flow import Flow, Question
+from dialogs.flow import Answers, Flow, Question
 from dialogs.progress import migrated, new_session, next_question
+from dialogs.reading import Level, looks_like_answer, notice, read_answer, stale_figures
 from dialogs.replies import Answered, Forget, Notice, Reply, Why
 from dialogs.session import Session, State
 from dialogs.turn import Turn
@@ -48,10 +41,9 @@ class _Step:
     # ------------------------------------------------------------------ helpers
 
     def notice(
-        self, code: str, level: str = "info", echo: str | None = None, **params: object
+        self, code: str, level: Level = "info", echo: str | None = None, **params: object
     ) -> Notice:
-        lvl = level if level in ("info", "warning", "error") else "info"
-        return Notice(code=code, text=self.flow.message(code, **params), level=lvl, echo=echo)  # type: ignore[arg-type]
+        return notice(self.flow, code, level=level, echo=echo, **params)
 
     def show(self, session: Session, *, updated: bool = False) -> Replies:
         """What the person should see now: the current question, or their summary."""
@@ -60,6 +52,11 @@ class _Step:
         if session.state == State.CANCELLED:
             return [self.notice("cancelled")]
         return [presenter.ask(self.flow, session)]
+
+    def after(self, session: Session) -> Replies:
+        """What follows a notice or a view that left the session where it was: the question
+        again, but never the whole summary (it is in the scroll-back; `results` shows it)."""
+        return [] if session.state == State.DONE else self.show(session)
 
     def go_to(
         self, session: Session, question: str | None, *, updated: bool = False
@@ -163,7 +160,7 @@ class _Step:
             notes.append(self.notice("restart_kept" if pending == "restart" else "forget_kept"))
             if parse_command(text) is None and session.state == State.ASKING:
                 question = self.current_question(session)
-                if question is None or not self.looks_like_answer(question, text):
+                if question is None or not looks_like_answer(question, text):
                     return session, [*notes, *self.show(session)]
         if session.state == State.CANCELLED:
             command = parse_command(text)
@@ -182,7 +179,7 @@ class _Step:
                 )
             return self.resume(session, [*notes, self.notice("resume_hint")])
         if not text:
-            return session, [*notes, self.notice("empty_input"), *self.show(session)]
+            return session, [*notes, self.notice("empty_input"), *self.after(session)]
         command = parse_command(text)
         if command is not None:
             return self.command(session, command, notes)
@@ -193,36 +190,25 @@ class _Step:
             return self.resume(session, notes)
         if len(text) > MAX_ANSWER_LENGTH:
             return session, [*notes, self.notice("too_long", level="warning"), *self.show(session)]
-        if question.input == "number":
-            tokens = parse_tokens(text)
-            if tokens is None:
-                return session, [
-                    *notes,
-                    self.notice("invalid_number", level="warning", echo=text[:200]),
-                    *self.show(session),
-                ]
-            session, replies = self.answer(session, question, str(tokens))
-            return session, [*notes, *replies]
-        match = match_option(question, text)
-        if match.option is None:
-            invalid = self.notice("invalid_choice", level="warning", echo=text[:200])
-            pool = match.candidates or tuple(o.id for o in question.options)
-            choices = tuple(v for v in presenter.options(question) if v.id in pool)
-            return session, [*notes, replace(invalid, choices=choices), *self.show(session)]
-        session, replies = self.answer(session, question, match.option)
-        return session, [*notes, *replies]
+        reading = read_answer(self.flow, session.answers, question, text)
+        if reading.value is None:
+            return session, [*notes, *reading.notes, *self.show(session)]
+        session, replies = self.answer(session, question, reading.value, also=reading.also)
+        return session, [*notes, *reading.notes, *replies]
 
     def current_question(self, session: Session) -> Question | None:
         return self.flow.question(session.current) if session.current else None
 
-    def looks_like_answer(self, question: Question, text: str) -> bool:
-        if question.input == "number":
-            return parse_tokens(text) is not None
-        return match_option(question, text).option is not None
-
-    def answer(self, session: Session, question: Question, value: str) -> tuple[Session, Replies]:
+    def answer(
+        self, session: Session, question: Question, value: str, *, also: Answers | None = None
+    ) -> tuple[Session, Replies]:
+        """Record `value` (and the other answers it settles, `also`) and move on."""
         before = presenter.stamp(session)
-        answers = {**session.answers, question.id: value}
+        settled = {**(also or {}), question.id: value}
+        answers = {**session.answers, **settled}
+        # A figure given earlier that the range picked now does not hold is asked again.
+        cleared, notes = stale_figures(self.flow, answers, question, value)
+        answers = {k: v for k, v in answers.items() if k not in cleared}
         label = f"{int(value):,}" if question.input == "number" else question.label(value)
         answered = Answered(
             question=question.id, prompt=question.prompt, option=value, label=label, stamp=before
@@ -230,12 +216,12 @@ class _Step:
         updated = replace(
             session,
             answers=answers,
-            skipped=tuple(q for q in session.skipped if q != question.id),
+            skipped=tuple(q for q in session.skipped if q not in settled),
             history=(*session.history, question.id),
         )
         target = next_question(self.flow, updated, question.id)
         updated, shown = self.go_to(updated, target)
-        return updated, [answered, *shown]
+        return updated, [answered, *notes, *shown]
 
     # ------------------------------------------------------------------ commands
 
@@ -245,9 +231,9 @@ class _Step:
         name = command.name
         asking = session.state == State.ASKING
         if name == "help":
-            return session, [*notes, presenter.help_view(self.flow), *self.show(session)]
+            return session, [*notes, presenter.help_view(self.flow), *self.after(session)]
         if name == "status":
-            return session, [*notes, presenter.status(self.flow, session), *self.show(session)]
+            return session, [*notes, presenter.status(self.flow, session), *self.after(session)]
         if name == "start":
             return session, [*notes, *self.show(session)]
         if name == "cancel":
@@ -317,13 +303,13 @@ class _Step:
         applicable = [q for q in self.flow.applicable(session.answers)]
         names = ", ".join(q.id for q in applicable)
         if not arg:
-            return session, [*notes, self.notice("edit_usage", names=names), *self.show(session)]
+            return session, [*notes, self.notice("edit_usage", names=names), *self.after(session)]
         target = self.find_question(applicable, arg)
         if target is None:
             return session, [
                 *notes,
                 self.notice("edit_unknown", level="warning", names=names, echo=arg[:200]),
-                *self.show(session),
+                *self.after(session),
             ]
         moved = replace(
             session,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dialogs.ids import Component, Depth, Hosting
+from dialogs.wording import plurals
 
 Answers = Mapping[str, str]
 
@@ -172,4 +173,6 @@ class Flow:
         return tuple(q for q in self.questions if q.ask_if.holds(answers))
 
     def message(self, code: str, **params: object) -> str:
-        return self.messages[code].format(**params)
+        """Message `code` with its parameters, counted nouns agreeing ("1 assessment(s)" reads
+        "1 assessment" on every platform)."""
+        return plurals(self.messages[code].format(**params))

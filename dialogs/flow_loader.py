@@ -21,6 +21,12 @@ DEFAULT_FLOW = "build_vs_buy.yaml"
 REQUIRED_MESSAGES: tuple[str, ...] = (
     "welcome_back",
     "invalid_choice",
+    "choice_ambiguous",
+    "choice_taken",
+    "figure_taken",
+    "tokens_taken",
+    "tokens_adjusted",
+    "figure_cleared",
     "invalid_number",
     "not_skippable",
     "skipped",

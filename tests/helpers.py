@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -11,6 +12,7 @@ from dialogs.replies import Ask, Reply
 from dialogs.session import Session
 from dialogs.turn import Click, SessionKey, Turn
 from tests.conftest import T0
+from tests.support.answers import FULL_ANSWERS
 
 KEY = SessionKey(platform="test", workspace="W", conversation="C", user="U")
 
@@ -42,6 +44,17 @@ class Conversation:
 
     def last_ask(self) -> Ask:
         return next(r for r in reversed(self.log) if isinstance(r, Ask))
+
+    def reach(self, question: str, answers: Mapping[str, str] = FULL_ANSWERS) -> Ask:
+        """Start, then answer by option id (or figure) until `question` is asked."""
+        self.say(None)
+        for _ in range(40):
+            assert self.session is not None
+            if self.session.current == question:
+                return self.last_ask()
+            assert self.session.state == "asking", f"{question} was never asked"
+            self.say(answers[self.session.current or ""])
+        raise AssertionError(f"{question} was never asked")
 
 
 def kinds(replies: list[Reply]) -> list[str]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from dialogs.engine import EngineConfig, step
 from dialogs.flow import Flow
+from dialogs.flow_loader import REQUIRED_MESSAGES
 from dialogs.ids import QUESTION_IDS
-from dialogs.replies import Answered, Ask, Help, Intro, Notice, Status, Summary, Why
+from dialogs.replies import Answered, Ask, Help, Intro, Notice, Reply, Status, Summary, Why
 from dialogs.turn import Click, Turn
 from tests.helpers import KEY, Conversation, codes, kinds
 from tests.support.answers import FULL_ANSWERS
@@ -31,6 +34,10 @@ def answer_all(chat: Conversation, answers: dict[str, str] = FULL_ANSWERS) -> Su
         chat.say(answers[chat.session.current or ""])
     summary = next(r for r in reversed(chat.log) if isinstance(r, Summary))
     return summary
+
+
+def notice_texts(replies: list[Reply]) -> list[str]:
+    return [r.text for r in replies if isinstance(r, Notice)]
 
 
 def test_first_turn_shows_intro_and_first_question(chat: Conversation) -> None:
@@ -92,18 +99,182 @@ def test_anything_else_reprompts_with_valid_choices(chat: Conversation) -> None:
     assert chat.session is not None and chat.session.answers == {}
 
 
-def test_ambiguous_prefix_lists_only_the_candidates(chat: Conversation) -> None:
-    chat.say(None)
-    for answer in ("live", "core_feature"):
-        chat.say(answer)
+def test_ambiguous_prefix_says_so_and_lists_only_the_candidates(chat: Conversation) -> None:
+    chat.reach("current_gap")
     replies = chat.say("i")  # "Inconsistent..." and "It lacks..." and "It misreads..."
     notice = replies[0]
-    assert isinstance(notice, Notice) and notice.code == "invalid_choice"
-    assert {c.id for c in notice.choices} == {
-        "missing_facts",
-        "inconsistent_behavior",
-        "domain_language",
-    }
+    assert isinstance(notice, Notice) and notice.code == "choice_ambiguous"
+    assert notice.text.startswith("That fits more than one option: 2) It lacks our facts")
+    assert "3) Inconsistent format" in notice.text and "4) It misreads" in notice.text
+    assert "1)" not in notice.text and "5)" not in notice.text
+    assert notice.echo == "i"
+
+
+def test_ml_at_the_team_question_is_ambiguous_not_unknown(chat: Conversation) -> None:
+    chat.reach("team")
+    replies = chat.say("ml")
+    notice = replies[0]
+    assert isinstance(notice, Notice) and notice.code == "choice_ambiguous"
+    assert notice.text == (
+        "That fits more than one option: 3) ML engineers; 4) ML engineers with MLOps;"
+        " 5) ML researchers. Type more of the name, or its number."
+    )
+    assert isinstance(replies[-1], Ask) and replies[-1].question == "team"
+    assert chat.session is not None and "team" not in chat.session.answers
+
+
+@pytest.mark.parametrize(
+    ("typed", "tokens", "option", "label"),
+    [
+        ("5000000", 5_000_000, "under_10m", "Under 10 million"),
+        ("5M", 5_000_000, "under_10m", "Under 10 million"),
+        ("50k", 50_000, "under_10m", "Under 10 million"),
+        ("2B", 2_000_000_000, "500m_10b", "500 million to 10 billion"),
+        ("1.5e9", 1_500_000_000, "500m_10b", "500 million to 10 billion"),
+        ("10m", 10_000_000, "10m_500m", "10 to 500 million"),
+    ],
+)
+def test_a_figure_at_the_volume_question_picks_its_range_and_is_kept(
+    chat: Conversation, typed: str, tokens: int, option: str, label: str
+) -> None:
+    chat.reach("volume")
+    replies = chat.say(typed)
+    assert codes(replies) == ["tokens_taken", "answered", "ask"]
+    assert notice_texts(replies) == [
+        f'{tokens:,} tokens a month: that is "{label}". The cost comparison will use your figure.'
+    ]
+    assert chat.session is not None
+    assert chat.session.answers["volume"] == option
+    assert chat.session.answers["monthly_tokens"] == str(tokens)
+    # The figure answered the follow-up question, so it is not asked.
+    assert isinstance(replies[-1], Ask) and replies[-1].question == "breadth"
+
+
+def test_a_bound_at_the_volume_question_picks_a_range_and_asks_for_the_figure(
+    chat: Conversation,
+) -> None:
+    chat.reach("volume")
+    replies = chat.say("more than 500m")
+    assert codes(replies) == ["figure_taken", "answered", "ask"]
+    assert notice_texts(replies) == ['Over 500,000,000: that is "500 million to 10 billion".']
+    assert isinstance(replies[-1], Ask) and replies[-1].question == "monthly_tokens"
+    assert codes(chat.say("over 10b"))[0] == "invalid_number"  # a range, not a figure
+    assert chat.session is not None and "monthly_tokens" not in chat.session.answers
+
+
+def test_a_figure_that_disagrees_with_the_range_wins_and_says_so(chat: Conversation) -> None:
+    chat.reach("volume")
+    chat.say("Over 10 billion")
+    assert chat.last_ask().question == "monthly_tokens"
+    replies = chat.say("5B")
+    assert codes(replies) == ["tokens_adjusted", "answered", "ask"]
+    assert notice_texts(replies) == [
+        '5,000,000,000 tokens a month is "500 million to 10 billion", not "Over 10 billion" as'
+        " answered before. Your figure is kept, and Monthly volume now says"
+        ' "500 million to 10 billion".'
+    ]
+    assert chat.session is not None
+    assert chat.session.answers["volume"] == "500m_10b"
+    assert chat.session.answers["monthly_tokens"] == "5000000000"
+
+
+def test_a_figure_within_the_range_is_taken_without_comment(chat: Conversation) -> None:
+    chat.reach("monthly_tokens")
+    assert codes(chat.say("5B")) == ["answered", "ask"]
+    assert chat.session is not None and chat.session.answers["volume"] == "500m_10b"
+
+
+def test_editing_the_volume_with_a_figure_replaces_the_old_figure(chat: Conversation) -> None:
+    answer_all(chat)
+    chat.say("edit volume")
+    replies = chat.say("5M")
+    assert codes(replies) == ["tokens_taken", "answered", "summary"]
+    summary = replies[-1]
+    assert isinstance(summary, Summary) and summary.updated
+    assert summary.assessment["cost"]["monthly_tokens"] == 5_000_000
+    assert chat.session is not None and chat.session.answers["volume"] == "under_10m"
+
+
+def test_a_range_that_contradicts_the_earlier_figure_asks_for_it_again(
+    chat: Conversation,
+) -> None:
+    answer_all(chat)  # 500 million to 10 billion, and 2B
+    chat.say("edit volume")
+    ask = chat.last_ask()
+    replies = chat.turn(click=Click(question="volume", option="over_10b", stamp=ask.stamp))
+    assert codes(replies) == ["answered", "figure_cleared", "ask"]
+    assert notice_texts(replies) == [
+        'Your earlier figure of 2,000,000,000 tokens a month is not "Over 10 billion", so it has'
+        " been cleared. Type a new figure, or skip."
+    ]
+    assert isinstance(replies[-1], Ask) and replies[-1].question == "monthly_tokens"
+    assert chat.session is not None and "monthly_tokens" not in chat.session.answers
+    summary = chat.say("20B")[-1]
+    assert isinstance(summary, Summary) and summary.assessment["cost"]["monthly_tokens"] == 2e10
+    # A range that holds the figure keeps it.
+    chat.say("edit volume")
+    assert codes(chat.say("over 10b")) == ["answered", "summary"]
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "option", "said"),
+    [
+        ("data_sensitivity", "air-gapped", "air_gapped", None),
+        ("evals", "labeled test set", "labelled_set", 'Taking that as "A labelled test set".'),
+        ("team", "app dev", "app_devs", None),
+        ("team", "applic devel", "app_devs", 'Taking that as "Application developers".'),
+        (
+            "value",
+            "a core prodcut feature",
+            "core_feature",
+            'Taking that as "A core product feature".',
+        ),
+        ("budget", "50k", "10k_100k", '50,000: that is "$10k to $100k, one to three months".'),
+        ("volume", "over 10b", "over_10b", None),
+    ],
+)
+def test_names_are_read_generously_and_a_guess_is_said(
+    chat: Conversation, question: str, typed: str, option: str, said: str | None
+) -> None:
+    chat.reach(question)
+    replies = chat.say(typed)
+    answered = next(r for r in replies if isinstance(r, Answered))
+    assert answered.question == question and answered.option == option
+    assert notice_texts(replies) == ([said] if said else [])
+
+
+@pytest.mark.parametrize(
+    ("question", "typed"),
+    [("stage", "banana"), ("stage", "life"), ("team", "engineers"), ("evals", "nope")],
+)
+def test_far_or_ambiguous_names_are_never_taken(
+    chat: Conversation, question: str, typed: str
+) -> None:
+    chat.reach(question)
+    replies = chat.say(typed)
+    assert codes(replies)[0] in ("invalid_choice", "choice_ambiguous")
+    assert chat.session is not None and question not in chat.session.answers
+
+
+def test_after_the_summary_errors_and_status_come_without_the_summary(
+    chat: Conversation,
+) -> None:
+    answer_all(chat)
+    replies = chat.say("edit budgte")
+    assert codes(replies) == ["edit_unknown"]
+    notice = replies[0]
+    assert isinstance(notice, Notice) and notice.echo == "budgte"
+    assert "stage, value, current_gap" in notice.text and "budget" in notice.text
+    assert codes(chat.say("edit")) == ["edit_usage"]
+    status = chat.say("status")
+    assert kinds(status) == ["status"]
+    assert isinstance(status[0], Status) and status[0].answered_count == status[0].total
+    assert kinds(chat.say("help")) == ["help"]
+    assert kinds(chat.say("results")) == ["summary"]  # asked for by name
+    # While asking, the question is still shown again after the notice.
+    chat.say("edit team")
+    assert codes(chat.say("edit budgte")) == ["edit_unknown", "ask"]
+    assert kinds(chat.say("status")) == ["status", "ask"]
 
 
 def test_out_of_range_number_and_empty_and_huge_input(chat: Conversation) -> None:
@@ -328,3 +499,28 @@ def test_other_flow_restarts_with_notice(flow: Flow, engine_config: EngineConfig
         flow=other, config=engine_config, session=old.session, at=old.at, count=old.count
     )
     assert codes(new.say("hi"))[:3] == ["flow_restarted", "intro", "ask"]
+
+
+def codes_in(node: ast.expr) -> set[str]:
+    """The notice codes an argument can be: a string, or either branch of a conditional."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return {node.value}
+    if isinstance(node, ast.IfExp):
+        return codes_in(node.body) | codes_in(node.orelse)
+    return set()
+
+
+def test_every_notice_the_engine_gives_is_required_of_a_flow() -> None:
+    """A flow missing one fails when it is loaded, not in the middle of someone's turn."""
+    used: set[str] = set()
+    for module in ("engine.py", "reading.py"):
+        tree = ast.parse((Path(__file__).parents[2] / "dialogs" / module).read_text())
+        for call in ast.walk(tree):
+            if not isinstance(call, ast.Call):
+                continue
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "notice" and call.args:
+                used |= codes_in(call.args[0])  # self.notice(code, ...)
+            if isinstance(call.func, ast.Name) and call.func.id == "notice" and call.args[1:]:
+                used |= codes_in(call.args[1])  # notice(flow, code, ...)
+    assert {"choice_ambiguous", "tokens_adjusted", "edit_unknown", "restart_kept"} <= used
+    assert used - set(REQUIRED_MESSAGES) == set()

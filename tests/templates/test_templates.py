@@ -8,10 +8,11 @@ import jinja2
 import pytest
 
 from bot.check import sample_replies
-from bot.render import Renderer, create_environment, plain, plural, plurals
+from bot.render import Renderer, create_environment, plain, plural
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow
 from dialogs.replies import Forget, Notice, Reply, Status
+from dialogs.wording import plurals
 
 # Every reply a person can see (Forget is an effect the advisor replaces by a notice).
 ALL_KINDS = {
@@ -61,10 +62,11 @@ def test_plural_counts_its_noun() -> None:
     ("count", "expected"), [(1, "1 saved assessment "), (3, "3 saved assessments ")]
 )
 def test_counted_messages_read_as_plurals(flow: Flow, count: int, expected: str) -> None:
-    renderer = Renderer(env=create_environment(), flow=flow, folder="console")
     notice = Notice(code="forgotten", text=flow.message("forgotten", count=count))
-    out = renderer.render("notice.txt.j2", r=notice)
-    assert f"Deleted {expected}of yours" in out and "(s)" not in out
+    for folder, name in (("console", "notice.txt.j2"), ("slack", "notice.json.j2")):
+        renderer = Renderer(env=create_environment(), flow=flow, folder=folder)
+        out = renderer.render(name, r=notice, owner_prefix="", buttons=[])
+        assert f"Deleted {expected}of yours" in out and "(s)" not in out, folder
 
 
 def test_status_counts_in_words(flow: Flow) -> None:
