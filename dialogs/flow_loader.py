@@ -17,6 +17,16 @@ from dialogs.scoring_loader import read_scoring
 
 DEFAULT_FLOW = "build_vs_buy.yaml"
 
+# The fields each level of a flow file may have; anything else is refused, naming it.
+FLOW_FIELDS = frozenset(
+    {"id", "version", "title", "intro", "questions", "scoring", "messages", "commands"}
+)
+QUESTION_FIELDS = frozenset(
+    {"id", "prompt", "short", "why", "factors", "options", "input", "skippable", "assume"}
+    | {"ask_if"}
+)
+OPTION_FIELDS = frozenset({"id", "label"})
+
 # Every notice the engine can give; a flow that lacks one fails validation, not a user's turn.
 REQUIRED_MESSAGES: tuple[str, ...] = (
     "welcome_back",
@@ -90,6 +100,7 @@ def parse_flow(raw: str, file: str) -> Flow:
     except yaml.YAMLError as exc:
         raise FlowError([Problem(file=file, where="yaml", message=str(exc))]) from exc
     top = r.mapping(data, "flow")
+    r.known(top, FLOW_FIELDS, "flow")
     flow_id = r.text(top, "id", "flow")
     version = top.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -127,6 +138,7 @@ def _questions(r: Reader, raw: Any) -> tuple[Question, ...]:
         q = r.mapping(item, f"questions[{i}]")
         qid = q.get("id")
         where = f"question {qid}" if isinstance(qid, str) else f"questions[{i}]"
+        r.known(q, QUESTION_FIELDS, where)
         if not isinstance(qid, str) or not qid:
             r.fail(where, "needs an id")
             continue
@@ -141,6 +153,7 @@ def _questions(r: Reader, raw: Any) -> tuple[Question, ...]:
         for j, o in enumerate(r.items(q.get("options", []), f"{where}.options")):
             om = r.mapping(o, f"{where}.options[{j}]")
             oid = om.get("id")
+            r.known(om, OPTION_FIELDS, f"{where}.option {oid}")
             if not isinstance(oid, str) or not oid:
                 r.fail(f"{where}.options[{j}].id", "needs an id")
                 continue
@@ -187,7 +200,5 @@ def _messages(r: Reader, m: Mapping[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for code in REQUIRED_MESSAGES:
         out[code] = r.text(m, code, "messages")
-    for code, value in m.items():
-        if code not in out and isinstance(value, str):
-            out[str(code)] = value
+    r.known(m, frozenset(REQUIRED_MESSAGES), "messages")
     return out

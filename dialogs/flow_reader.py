@@ -32,6 +32,14 @@ class Reader:
             return default or ""
         return value.strip()
 
+    def known(self, obj: Mapping[str, Any], allowed: frozenset[str], where: str) -> None:
+        """Fail on every key outside `allowed` (a typo, or a label cut at a comma: in a YAML
+        flow mapping `{id: a, label: 1 to 10,000}` reads as a label and a stray key `000`)."""
+        for key in obj:
+            if str(key) not in allowed:
+                hint = " (quote a text that holds a comma)" if obj[key] is None else ""
+                self.fail(f"{where}.{key}", f"is not a field here{hint}")
+
     def mapping(self, obj: Any, where: str) -> Mapping[str, Any]:
         if not isinstance(obj, Mapping):
             self.fail(where, "must be a mapping")

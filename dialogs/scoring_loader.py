@@ -59,8 +59,16 @@ def _rungs(r: Reader, raw: Any, cls: type[E], where: str) -> dict[E, Rung]:
     return out
 
 
+SCORING_FIELDS = frozenset(
+    {"thresholds", "requirements", "requirement_steps", "red_flags", "red_flag_cap", "signals"}
+    | {"pressure", "readiness", "orders", "rag_triggers", "volume_tokens", "depths", "hostings"}
+    | {"hosting_rules", "hosting_floor", "components", "component_labels"}
+)
+
+
 def read_scoring(r: Reader, s: Mapping[str, Any], by_id: Mapping[str, Question]) -> Scoring:
     w = "scoring"
+    r.known(s, SCORING_FIELDS, w)
     thresholds: dict[Depth, int] = {}
     for name, value in r.mapping(s.get("thresholds"), f"{w}.thresholds").items():
         depth = r.enum(Depth, name, f"{w}.thresholds.{name}")

@@ -86,3 +86,44 @@ def test_ask_if_may_only_look_back() -> None:
         "my-flow.yaml: question stage.ask_if: depends on budget, which is asked later"
         in problems_of(broken(edit))
     )
+
+
+def test_a_label_cut_at_an_unquoted_comma_is_refused_naming_the_field() -> None:
+    """In a YAML flow mapping `{id: x, label: 100 to 10,000}` is the label "100 to 10" and a
+    stray key: the loader refuses it (before, the chat showed "100 to 10" and `check` said
+    "all sound")."""
+    raw = PACKAGED.read_text().replace('label: "100 to 10,000"}', "label: 100 to 10,000}")
+    assert problems_of(raw) == [
+        "my-flow.yaml: question examples.option 100_10k.0: is not a field here "
+        "(quote a text that holds a comma)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("where", "edit"),
+    [
+        ("flow.titel", lambda d: d.update(titel="x")),
+        ("question stage.promt", lambda d: d["questions"][0].update(promt="x")),
+        (
+            "question stage.option idea.labell",
+            lambda d: d["questions"][0]["options"][0].update(labell="x"),
+        ),
+        ("scoring.tresholds", lambda d: d["scoring"].update(tresholds={})),
+        ("messages.welcome_bak", lambda d: d["messages"].update(welcome_bak="x")),
+    ],
+)
+def test_unknown_fields_are_refused_with_file_question_and_field(where: str, edit: object) -> None:
+    assert problems_of(broken(edit)) == [f"my-flow.yaml: {where}: is not a field here"]
+
+
+def test_every_label_the_chat_shows_is_the_whole_label_written() -> None:
+    """Each option's label, as loaded, is the text between `label:` and the closing brace of
+    its line in the file (quotes aside): nothing cut off at a comma or a colon."""
+    written = [
+        text.split("label:", 1)[1].rsplit("}", 1)[0].strip().strip('"')
+        for text in (raw.strip() for raw in PACKAGED.read_text().splitlines())
+        if text.startswith("- {id:") and "label:" in text
+    ]
+    shown = [o.label for q in load_flow().questions for o in q.options]
+    assert written == shown
+    assert {"At scale, growing usage", "100 to 10,000", "More than 10,000"} <= set(shown)
