@@ -10,9 +10,11 @@ baseline) and on the RedisStore, in two passes per store:
 - concurrent: all conversations at once on one event loop, as in one app process; latency then
   includes waiting for the loop, and turns per second is the throughput.
 
-It prints turns per second, median and p99 per-turn latency, the Redis/memory ratios, and the
-Redis commands per turn, counted from INFO stats / INFO commandstats before and after the
-measured passes, minus the bench's own INFO call.
+It prints turns per second, median and p99 per-turn latency, the Redis/memory ratios, the
+Redis round trips per turn counted on the client (the store's redis-py client is built with a
+counting connection class, bench/redis_counting.py), and the commands per turn Redis ran,
+counted on the server from INFO commandstats before and after the measured passes (those
+include the commands inside the commit script).
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from redis import asyncio as aioredis
 
-from bench.common import Timing, bench_store, positive, ratio, redis_url, round_trips
+from bench.common import Timing, bench_store, positive, ratio, redis_url
+from bench.redis_counting import SENDS, CommandSnapshot, Sends, commands_between, snapshot
 from dialogs.advisor import Advisor, AdvisorConfig
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
@@ -56,23 +58,6 @@ class StoreResult:
     store: str
     sequential: Timing
     concurrent: Timing
-
-
-@dataclass(frozen=True, kw_only=True)
-class CommandSnapshot:
-    total: int
-    by_command: dict[str, int]
-
-
-async def snapshot(client: aioredis.Redis) -> CommandSnapshot:
-    """One INFO call: the server's command counters (this INFO is counted by the next one)."""
-    info: dict[str, Any] = await client.info("stats", "commandstats")
-    by_command = {
-        name.removeprefix("cmdstat_"): int(value["calls"])
-        for name, value in info.items()
-        if name.startswith("cmdstat_") and isinstance(value, dict)
-    }
-    return CommandSnapshot(total=int(info["total_commands_processed"]), by_command=by_command)
 
 
 def user_key(run: str, user: int) -> SessionKey:
@@ -124,7 +109,7 @@ async def measure(
     users: int,
     turns: int,
     counter: aioredis.Redis | None = None,
-) -> tuple[StoreResult, tuple[CommandSnapshot, CommandSnapshot, int] | None]:
+) -> tuple[StoreResult, tuple[CommandSnapshot, CommandSnapshot, Sends] | None]:
     """A short concurrent warm-up with as many users (it opens the pool's connections and loads
     the Lua script, so set-up commands are not counted), then the two measured passes, between
     two INFO snapshots when `counter` is given. Deletes every session it wrote."""
@@ -135,14 +120,14 @@ async def measure(
             advisor=advisor, run=runs[0], users=users, turns=min(turns, 3), concurrent=True
         )
         before = await snapshot(counter) if counter is not None else None
-        sends = round_trips()
+        sent = replace(SENDS)
         sequential = await run_pass(
             advisor=advisor, run=runs[1], users=users, turns=turns, concurrent=False
         )
         concurrent = await run_pass(
             advisor=advisor, run=runs[2], users=users, turns=turns, concurrent=True
         )
-        sends = round_trips() - sends
+        sends = SENDS.since(sent)
         after = await snapshot(counter) if counter is not None else None
     finally:
         for r in runs:  # one at a time: a gather of every key would exceed the pool's size
@@ -178,26 +163,22 @@ def table(memory: StoreResult, redis: StoreResult) -> list[str]:
 
 
 def commands(
-    redis: StoreResult, before: CommandSnapshot, after: CommandSnapshot, sends: int
+    redis: StoreResult, before: CommandSnapshot, after: CommandSnapshot, sends: Sends
 ) -> list[str]:
     """Commands Redis ran per turn (those inside the commit script included, from INFO), and
     the round trips the store's client made (counted on its connections)."""
-    # The "before" INFO is counted in the "after" snapshot; the "after" INFO is not yet counted.
-    own_info_calls = 1
     turns = redis.sequential.turns + redis.concurrent.turns
-    total = after.total - before.total - own_info_calls
-    calls = {
-        name: count - before.by_command.get(name, 0)
-        for name, count in after.by_command.items()
-        if name != "info" and count - before.by_command.get(name, 0) > 0
-    }
+    calls = commands_between(before, after)
+    total = sum(calls.values())
     breakdown = ", ".join(
         f"{name} {count / turns:.2f}" for name, count in sorted(calls.items(), key=lambda i: -i[1])
     )
     return [
-        f"redis commands per turn: {total / turns:.2f} ({total} over {turns} turns: {breakdown})",
-        f"  round trips per turn, counted by the client: {sends / turns:.2f} (the rest ran "
-        "inside the commit script)",
+        f"redis round trips per turn, counted on the client's connections: "
+        f"{sends.round_trips / turns:.2f} ({sends.round_trips} over {turns} turns; "
+        f"{sends.connections} connections opened, {sends.handshakes} handshake writes apart)",
+        f"redis commands per turn, counted on the server: {total / turns:.2f} ({breakdown}; "
+        "most run inside the commit script)",
     ]
 
 
@@ -232,6 +213,8 @@ async def main_async(*, users: int, turns: int, out: Callable[[str], None]) -> N
     if counts is not None:
         for line in commands(redis, *counts):
             out(line)
+    else:
+        out("redis round trips and commands: not counted (REDIS_URL is not a single server)")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -1,463 +1,373 @@
-"""Slack benchmark: simulated users completing assessments over HTTP, against a bare Bolt app.
+"""Slack benchmark: `llm-advisor serve` in its own process against a bare Bolt app in its own.
 
     python -m bench.bench_slack [--users N] [--concurrency N] [--rounds N] [--profile]
+                                [--quiet-wait SECONDS] [--no-pin]
 
-Everything runs on 127.0.0.1 in this process (one event loop), plus a private redis-server on a
-free port (or the Redis at REDIS_URL): the stand-in Slack Web API (tests/support/slack_standin),
-and two Bolt apps served by aiohttp exactly as `bot.slack.server.run_http` serves them:
+Three kinds of process on 127.0.0.1, plus a private redis-server on a free port (or the Redis
+at REDIS_URL; never the shared 6379):
 
-- advisor: the real app from `build_slack_app` on a RedisStore. Each simulated user opens a DM
-  ("hello"), clicks the button of every question (signed block_actions POSTs) and types only the
-  number question (a DM message event), until the summary is posted.
-- bare: an AsyncApp with the same signing secret and the same AsyncWebClient settings on the
-  same stand-in, and one action listener that acks, updates the clicked message and posts the
-  next one, and does nothing else. It posts the advisor's own question and answered payloads
-  (captured during the warm-up), so both sides send the same bytes per call. Its users click as
-  many times as an advisor user takes turns.
+- advisor: `llm-advisor serve --host 127.0.0.1 --port N`, the console script of this venv,
+  started as users start it, with SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_API_URL (the
+  stand-in) and REDIS_URL in its environment (and ADVISOR_TURN_TIMEOUT_SECONDS=30: the bench
+  measures latency, and a queued turn must not become an error). Its output (the JSON turn
+  log) goes to a file, as to a log collector; lines saying something went wrong are shown.
+- bare: `python -m bench.bare_slack` (see there), a minimal AsyncApp that acks the button and
+  makes the advisor's two Web API calls per click, chat.update and chat.postMessage.
+- this driver: the load generator and the stand-in Slack Web API (tests/support/slack_standin)
+  on one event loop. Each simulated user opens a DM with the advisor ("hello"), clicks the
+  button of every question (signed block_actions POSTs carrying the clicked message, as Slack
+  sends them) and types only the number question, until the summary is posted; on the bare app
+  it clicks as many times as an advisor user takes turns.
 
-A turn is one request and the Web API calls it causes: it ends when the update of the question
-being answered and the post of the next question (or of the summary) have reached the stand-in.
-Bolt acknowledges first and works after, so the HTTP response alone is not the turn; latency is
-measured from sending the request to the arrival of the later of those calls.
+A turn is one request and the Web API calls it causes. p50/p99 run from sending the request to
+the next question's (or the summary's) chat.postMessage arriving at the stand-in; "done" runs
+to the later of that post and the chat.update of the answered message, and the user's next
+request waits for it (not for the HTTP answer: Bolt answers once the listener has acked,
+polling every 10 ms, which "ack" shows).
 
-Both apps are warmed up, then measured alternately (bare, advisor, bare, advisor, ...); the best
-pass of each is reported, so machine noise affects both alike. The stand-in validates every card
-against Block Kit during the warm-up only: that check is the test's work, not the app's, and it
-shares the event loop. The load generator and the stand-in share the loop too, so their cost per
-turn is in both sides' numbers; the ratio is that of the whole loop's throughput.
+The advisor is warmed up first with the Block Kit check on; its typical question and answered
+messages become the bare app's payloads, so both post the same bytes. Then the sides run
+alternately (bare, advisor, ...). Per pass: turns per second, latencies, each server's CPU per
+turn from /proc/<pid>/stat (utime + stime, all threads) and how busy it was, the driver's,
+redis-server's and other processes' CPU, Web API calls per turn, and Redis commands per turn
+counted on the server (INFO commandstats; the advisor process's client cannot be counted from
+here: bench_engine and bench_teams count round trips on the client).
 
-It prints, per side, assessments and turns per second, median and p99 turn latency, this
-process's CPU time per turn, and the Web API calls per turn (2 on both: the sides do the same
-Slack work), then the advisor/bare ratio of turns per second; the aim is at least 0.7.
+On a machine shared with other work: the servers are pinned to the last CPU and the driver,
+redis-server and py-spy to the others (--no-pin leaves it to the scheduler), and each pass
+first waits up to --quiet-wait seconds (90 in all) for other processes to use under 15% of a
+CPU. The report gives the ratio of the best pass of each side, every round's ratio, the rounds
+in which other processes stayed under 25% of a CPU, and the ratio of the servers' CPU per turn.
 
---profile adds one cProfile'd pass of each side after the measured rounds and prints CPU time per
-turn by area and by function, bare next to advisor: the difference is the advisor's own cost.
+--profile then runs a pass of each side three times as long with py-spy sampling the server
+(install it in the venv with `.venv/bin/python -m pip install py-spy`; it is not a dependency)
+and prints where each process's CPU time goes, the issue's suspects first.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import json
 import os
-import re
 import sys
+import tempfile
 import time
-import uuid
-from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
-from urllib.parse import urlencode
+from pathlib import Path
+from typing import Final
 
 import aiohttp
-from aiohttp import web
-from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
+from redis import asyncio as aioredis
 
-from bench import common
-from bench.common import (
-    ANSWERS,
-    TURN_TIMEOUT_SECONDS,
-    TYPED_ANSWER,
-    Areas,
-    BenchError,
-    Duel,
-    Pass,
-    Profiled,
-    ProfileText,
-    bench_store,
-    duel,
-    redis_url,
-    tally,
+from bench import common, stacks
+from bench.common import SIDES, BenchError, BenchRedis, redis_server
+from bench.processes import Sampler, ServerProcess, pin, quiet, venv_tool
+from bench.slack_duel import ProcessPass, log_findings, report, round_line, run_pass
+from bench.slack_standin import BenchStandIn, answer_buttons, message_of
+from bench.slack_users import (
+    BOT_TOKEN,
+    SECRET,
+    Assessment,
+    BareClicks,
+    Client,
+    advisor_assessment,
+    bare_assessment,
+    new_user,
 )
-from bot.app import create_advisor
-from bot.settings import Settings
-from bot.slack.app import FAILED, UNAVAILABLE
-from bot.slack.delivery import Place
-from bot.slack.render import ANSWER_PREFIX
-from bot.slack.server import EVENTS_PATH, add_slack_routes, build_slack_app, create_web_client
-from dialogs.advisor import Advisor
-from tests.support.slack_signing import (
-    block_actions_payload,
-    event_body,
-    message_event,
-    next_ts,
-    sign,
-)
-from tests.support.slack_standin import (
-    PROXY_ENV_VARS,
-    TEAM_ID,
-    Call,
-    SlackStandIn,
-    card_problems_of,
-)
+from bot.slack.server import EVENTS_PATH
+from tests.support.redis_server import free_port
+from tests.support.slack_standin import PROXY_ENV_VARS, TEAM_ID
 
-SECRET: Final = "bench-signing-secret"
-BOT_TOKEN: Final = "xoxb-bench"
+RATE: Final = 500  # py-spy samples per second
+PROFILED: Final = 3  # a profiled pass is this many times as long as a measured one
+QUIET_SHARE: Final = 0.15  # of a CPU: what other processes may use when a pass starts
+# Variables of the advisor a developer's shell may carry; the servers get only the bench's.
+ADVISOR_PREFIXES: Final = ("SLACK_", "ADVISOR_", "MICROSOFT_", "TEAMS_", "REDIS_URL")
 
 
-# ---------------------------------------------------------------------------- the stand-in
+def server_env(api_url: str, redis: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PROXY_ENV_VARS and not k.startswith(ADVISOR_PREFIXES)
+    }
+    env.update(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api_url,
+        REDIS_URL=redis,
+        ADVISOR_TURN_TIMEOUT_SECONDS="30",
+    )
+    return env
 
 
-class Inbox(common.Inbox[Call]):
-    """The Web API calls one simulated user's channel received, each with its arrival time."""
-
-    def check(self, call: Call) -> None:
-        text = call.payload.get("text")
-        if call.method == "chat.postEphemeral" or text in (FAILED, UNAVAILABLE):
-            raise BenchError(f"the app answered with {call.method}: {text!r}")
-
-    def is_update(self, call: Call, updated: str | None) -> bool:
-        return call.method == "chat.update" and call.payload.get("ts") == updated
-
-    def is_post(self, call: Call) -> bool:
-        return call.method == "chat.postMessage" and (is_question(call) or is_summary(call))
-
-    def glimpse(self, call: Call) -> object:
-        return (call.method, str(call.payload.get("text", ""))[:50])
+def advisor_process(folder: Path, env: dict[str, str]) -> ServerProcess:
+    binary = venv_tool("llm-advisor")
+    if binary is None:
+        raise BenchError("llm-advisor is not installed in this environment (uv sync)")
+    port = free_port()
+    argv = [binary, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return ServerProcess("advisor", argv, env, port, folder / "advisor.log")
 
 
-class BenchStandIn(SlackStandIn):
-    """The test stand-in, routing calls to per-channel inboxes instead of one growing list."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.check_cards = True
-        self.inboxes: dict[str, Inbox] = {}
-        self.methods: Counter[str] = Counter()
-
-    def watch(self, channel: str) -> Inbox:
-        inbox = self.inboxes[channel] = Inbox()
-        return inbox
-
-    def _record(self, call: Call) -> None:
-        arrived = time.perf_counter()
-        if self.check_cards:
-            self.card_problems.extend(card_problems_of(call.method, call.payload))
-        self.methods[call.method] += 1
-        inbox = self.inboxes.get(str(call.payload.get("channel", "")))
-        if inbox is not None:
-            inbox.add(arrived, call)
-        else:
-            self.calls.append(call)  # auth.test and anything unexpected: few, kept for errors
-
-
-def is_question(call: Call) -> bool:
-    return any(b.get("block_id") == "answers" for b in call.payload.get("blocks", []))
-
-
-def is_summary(call: Call) -> bool:
-    return any(b.get("block_id") == "summary_actions" for b in call.payload.get("blocks", []))
-
-
-def answer_buttons(call: Call) -> dict[str, tuple[str, str, str]]:
-    """Option id -> (question id, action_id, value) of a question message's answer buttons."""
-    out: dict[str, tuple[str, str, str]] = {}
-    for block in call.payload.get("blocks", []):
-        if block.get("type") == "actions" and block.get("block_id") == "answers":
-            for element in block["elements"]:
-                if str(element.get("action_id", "")).startswith(ANSWER_PREFIX):
-                    data = json.loads(element["value"])
-                    out[data["o"]] = (data["q"], element["action_id"], element["value"])
-    return out
-
-
-# ---------------------------------------------------------------------------- simulated users
-
-
-@dataclass
-class Client:
-    """Signed requests to one app, as Slack sends them."""
-
-    http: aiohttp.ClientSession
-    url: str
-    standin: SlackStandIn
-
-    async def post(self, body: str, content_type: str) -> None:
-        headers = {**sign(body, SECRET), "Content-Type": content_type}
-        async with self.http.post(self.url, data=body.encode(), headers=headers) as response:
-            if response.status != 200:
-                raise BenchError(f"{self.url} answered {response.status}: {await response.text()}")
-            await response.read()
-
-    async def click(self, user: str, channel: str, action_id: str, value: str, ts: str) -> None:
-        payload = block_actions_payload(
-            user_id=user,
-            action_id=action_id,
-            value=value,
-            channel_id=channel,
-            message_ts=ts,
-            trigger_id=f"trig-{uuid.uuid4().hex}",
-            response_url=self.standin.response_url(uuid.uuid4().hex[:8]),
-        )
-        body = urlencode({"payload": json.dumps(payload)})
-        await self.post(body, "application/x-www-form-urlencoded")
-
-    async def dm(self, user: str, channel: str, text: str) -> None:
-        body = event_body(message_event(user, text, channel), f"Ev{uuid.uuid4().hex[:12]}")
-        await self.post(body, "application/json")
-
-
-def new_user() -> str:
-    return "U" + uuid.uuid4().hex[:10].upper()
-
-
-Assessment = common.Assessment[Call]
-
-
-async def advisor_assessment(client: Client, standin: BenchStandIn, user: str) -> Assessment:
-    """Open a DM, answer every question (clicks; the number question typed) up to the summary."""
-    channel = "D" + user
-    inbox = standin.watch(channel)
-    done = Assessment()
-    try:
-        began = time.perf_counter()
-        await client.dm(user, channel, "hello")
-        arrived, post = await inbox.turn(None)
-        done.latencies.append(arrived - began)
-        while not is_summary(post):
-            done.posts.append(post)
-            ts = str(post.result["ts"])
-            buttons = answer_buttons(post)
-            began = time.perf_counter()
-            if buttons:
-                first = next(iter(buttons.values()))  # its question id is the question's
-                _, action_id, value = buttons.get(ANSWERS.get(first[0], ""), first)
-                await client.click(user, channel, action_id, value, ts)
-            else:
-                await client.dm(user, channel, TYPED_ANSWER)
-            arrived, post = await inbox.turn(ts)
-            done.latencies.append(arrived - began)
-        done.updates = [c for _, c in inbox.received if c.method == "chat.update"]
-    finally:
-        standin.inboxes.pop(channel, None)
-    return done
-
-
-async def bare_assessment(
-    client: Client, standin: BenchStandIn, user: str, turns: int, button: tuple[str, str]
-) -> Assessment:
-    """As many clicks as an advisor assessment has turns, each on the message posted last."""
-    channel = "D" + user
-    inbox = standin.watch(channel)
-    done = Assessment()
-    ts = next_ts()  # the first click is on a message the stand-in never posted; it does not mind
-    try:
-        for _ in range(turns):
-            began = time.perf_counter()
-            await client.click(user, channel, *button, ts)
-            arrived, post = await inbox.turn(ts)
-            done.latencies.append(arrived - began)
-            ts = str(post.result["ts"])
-    finally:
-        standin.inboxes.pop(channel, None)
-    return done
-
-
-# ---------------------------------------------------------------------------- the bare app
-
-
-@dataclass
-class BarePayloads:
-    """What the bare app sends: the advisor's own question and answered messages."""
-
-    question: dict[str, Any] = field(default_factory=dict)
-    answered: dict[str, Any] = field(default_factory=dict)
-    # The action_id and value of one of the question's buttons, so clicks are the same size too.
-    button: tuple[str, str] = (f"{ANSWER_PREFIX}0", "{}")
-
-
-def build_bare_app(
-    settings: Settings, session: aiohttp.ClientSession, payloads: BarePayloads
-) -> AsyncApp:
-    """The least a Bolt app can do per click with the advisor's Web API calls."""
-    assert settings.slack_bot_token is not None
-    app = AsyncApp(
-        client=create_web_client(settings, session, token=settings.slack_bot_token),
-        signing_secret=settings.slack_signing_secret,
-        process_before_response=False,
+def bare_process(folder: Path, env: dict[str, str], clicks: Mapping[str, object]) -> ServerProcess:
+    payloads = folder / "bare-payloads.json"
+    payloads.write_text(json.dumps(clicks))
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.bare_slack", "--port", str(port)]
+    return ServerProcess(
+        "bare", [*argv, "--payloads", str(payloads)], env, port, folder / "bare.log"
     )
 
-    @app.action(re.compile(f"^{ANSWER_PREFIX}[0-9]+$"))
-    async def on_click(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        container = body["container"]
-        channel = container["channel_id"]
-        await client.chat_update(channel=channel, ts=container["message_ts"], **payloads.answered)
-        await client.chat_postMessage(channel=channel, **payloads.question)
 
-    return app
+@dataclass(frozen=True)
+class Placement:
+    """Which CPUs the servers run on, and which the driver, redis-server and py-spy share."""
 
+    servers: set[int]
+    others: set[int]
 
-# ---------------------------------------------------------------------------- profiling
+    @classmethod
+    def choose(cls, enabled: bool) -> Placement | None:
+        cpus = sorted(os.sched_getaffinity(0))
+        return cls({cpus[-1]}, set(cpus[:-1])) if enabled and len(cpus) > 1 else None
 
-
-AREAS: Final = Areas(
-    files=(
-        ("bot/slack", "bot.slack (adapter)"),
-        ("/bot/", "bot (rendering)"),
-        ("/dialogs/", "dialogs (engine)"),
-        ("/jinja2/", "jinja2"),
-        ("/templates/", "jinja2"),
-        ("/slack_bolt/", "slack_bolt"),
-        ("/slack_sdk/", "slack_sdk"),
-        ("/redis/", "redis-py"),
-        ("/aiohttp/", "aiohttp"),
-        ("/multidict/", "aiohttp"),
-        ("/yarl/", "aiohttp"),
-        ("/tests/support/", "stand-in and signing"),
-        ("/bench/", "bench driver"),
-        ("asyncio", "asyncio and selectors"),
-        ("selectors", "asyncio and selectors"),
-        ("/json/", "json"),
-    ),
-    builtins=(  # "<built-in method ...>" / "<method ... of ... objects>"
-        (("json",), "json"),
-        (("select", "socket", "_asyncio"), "asyncio and selectors"),
-        (("hmac", "_hashlib", "openssl"), "hashing (signatures)"),
-    ),
-)
-PROFILE_TEXT: Final = ProfileText(
-    area_heading=(
-        "CPU time per turn by area, under cProfile (which inflates small calls), microseconds:",
-    ),
-    area_width=26,
-    own_heading="own time per turn (us) by function, largest advisor-minus-bare first:",
-    own_rows=25,
-    own_difference=False,
-    cumulative_heading="advisor pass, cumulative time per turn (us) in bot/ and dialogs/, top 15:",
-)
+    def describe(self) -> str:
+        return f"servers pinned to CPU {sorted(self.servers)}, the rest to {sorted(self.others)}"
 
 
-async def profiled(run: Callable[[], Awaitable[Pass]]) -> Profiled:
-    profile = cProfile.Profile()
-    profile.enable()
-    try:
-        result = await run()
-    finally:
-        profile.disable()
-    return tally([profile], turns=result.turns, areas=AREAS, combine=max)
+@dataclass
+class Options:
+    users: int
+    concurrency: int
+    rounds: int
+    profile: bool = False
+    pinned: bool = True
+    quiet_seconds: float = 15.0  # before each pass, wait up to this for other processes to idle
+    quiet_budget: float = 90.0  # and at most this long in all
 
 
-# ---------------------------------------------------------------------------- wiring
+@dataclass
+class Bench:
+    """One run: the stand-in, the driver's HTTP session, the Redis and the two servers."""
+
+    options: Options
+    standin: BenchStandIn
+    http: aiohttp.ClientSession
+    redis: BenchRedis
+    info: aioredis.Redis  # for INFO commandstats
+    folder: Path
+    place: Placement | None
+    out: Callable[[str], None]
+    servers: dict[str, ServerProcess] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
+    runs: dict[str, Callable[[str], Awaitable[Assessment]]] = field(default_factory=dict)
+    quiet_left: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.quiet_left = self.options.quiet_budget
+
+    async def launch(self, server: ServerProcess, ready_path: str) -> Client:
+        self.servers[server.name] = server
+        server.start()
+        if self.place is not None:
+            pin(server.pid, self.place.servers)
+        await server.ready(ready_path)
+        if self.place is not None:  # and the threads it started meanwhile
+            pin(server.pid, self.place.servers)
+        client = Client(http=self.http, url=server.url(EVENTS_PATH), standin=self.standin)
+        self.clients[server.name] = client
+        return client
+
+    async def quiet(self) -> None:
+        """Wait (a little) for other people's processes on this machine to finish."""
+        pids = [s.pid for s in self.servers.values()]
+        if self.redis.pid is not None:
+            pids.append(self.redis.pid)
+        limit = min(self.options.quiet_seconds, self.quiet_left)
+        began = time.monotonic()
+        await quiet(pids, share=QUIET_SHARE, timeout_seconds=limit)
+        self.quiet_left = max(0.0, self.quiet_left - (time.monotonic() - began))
+
+    async def one_pass(self, side: str, users: int, *, wait: bool = True) -> ProcessPass:
+        if wait:
+            await self.quiet()
+        return await run_pass(
+            side=side,
+            run=self.runs[side],
+            new_user=new_user,
+            client=self.clients[side],
+            server=self.servers[side],
+            redis=self.info,
+            redis_pid=self.redis.pid,
+            users=users,
+            concurrency=self.options.concurrency,
+        )
+
+    async def warm_up(self) -> int:
+        """Start both servers and warm them up (the advisor's cards checked); the bare app
+        gets the advisor's typical messages. Returns the turns of an assessment."""
+        env = server_env(self.standin.base_url, self.redis.url)
+        advisor = await self.launch(advisor_process(self.folder, env), "/readyz")
+        self.runs["advisor"] = lambda user: advisor_assessment(advisor, user)
+        typical = await self.runs["advisor"](new_user())
+        warm = await self.one_pass("advisor", self.options.concurrency, wait=False)
+        turns = len(typical.latencies)
+        question = typical.posts[len(typical.posts) // 2]
+        clicks = BareClicks(
+            button=next(iter(answer_buttons(question).values()))[1:],
+            message=message_of(question),
+        )
+        payloads = {
+            "question": message_of(question),
+            "answered": message_of(typical.updates[len(typical.updates) // 2]),
+            "action_id": clicks.button[0],
+        }
+        bare = await self.launch(bare_process(self.folder, env, payloads), "/healthz")
+        self.runs["bare"] = lambda user: bare_assessment(bare, user, turns, clicks)
+        await self.one_pass("bare", self.options.concurrency, wait=False)
+        problems = list(self.standin.card_problems)
+        self.standin.check_cards = False
+        out = self.out
+        out(
+            f"{self.options.users} simulated users per pass, {self.options.concurrency} at a "
+            f"time, {turns} turns per assessment ({turns - 1} answers after the opening DM)"
+        )
+        for name, server in self.servers.items():
+            out(f"{name + ':':<9}{' '.join(server.argv[1:6])} (pid {server.pid})")
+        out(f"redis:   {self.redis.label}")
+        out(
+            f"machine: {os.cpu_count()} CPUs; driver (load generator and stand-in) pid "
+            f"{os.getpid()}; "
+            + (self.place.describe() if self.place is not None else "nothing pinned")
+        )
+        out(
+            f"warm-up: {warm.turns} advisor turns; Block Kit problems in its cards: "
+            f"{len(problems)}" + "".join(f"\n  {p}" for p in problems[:5])
+        )
+        return turns
+
+    async def rounds(self) -> float:
+        passes: dict[str, list[ProcessPass]] = {side: [] for side in SIDES}
+        for number in range(1, self.options.rounds + 1):
+            for side in SIDES:
+                result = await self.one_pass(side, self.options.users)
+                passes[side].append(result)
+                self.out(round_line(number, result))
+        share = report(passes, self.out)
+        for side in SIDES:
+            self.out(f"{side} process resident memory: {self.servers[side].rss_megabytes():.0f} MB")
+        return share
+
+    async def profile(self, spy: str) -> None:
+        """One more pass of each side, PROFILED times as long, with py-spy sampling the server."""
+        sampled = {}
+        for side in SIDES:
+            await self.quiet()
+            sampler = Sampler(spy, self.servers[side].pid, self.folder / f"{side}.stacks", RATE)
+            sampler.start()
+            if self.place is not None and sampler.process is not None:
+                pin(sampler.process.pid, self.place.others)
+            await sampler.attached()
+            result = await self.one_pass(side, PROFILED * self.options.users, wait=False)
+            path = await sampler.stop()
+            cpu = result.server_cpu / result.turns
+            sampled[side] = stacks.read_samples(
+                path, rate=RATE, turns=result.turns, cpu_per_turn=cpu
+            )
+            self.out(round_line(0, result).replace("round 0", "profiled"))
+        for line in stacks.report(sampled["bare"], sampled["advisor"]):
+            self.out(line)
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            code = server.stop()
+            lines = server.log_lines()
+            problems = log_findings(lines)
+            self.out(
+                f"{server.name} process: exit code {code}, {len(lines)} lines of output, "
+                f"{len(problems)} saying something went wrong"
+                + "".join(f"\n  {line[:300]}" for line in problems[:5])
+            )
 
 
-async def serve(app: AsyncApp) -> tuple[web.AppRunner, str]:
-    """The app behind aiohttp on a free loopback port, as run_http serves it."""
-    web_app = web.Application()
-    add_slack_routes(web_app, app)
-    return await common.serve(web_app, EVENTS_PATH)
-
-
-async def forget(advisor: Advisor, users: Sequence[str]) -> None:
-    """Delete the sessions a pass wrote (one at a time: the pool stays small)."""
-    for user in users:
-        key = Place(team=TEAM_ID, channel="D" + user, thread_ts="", user=user).key
-        await advisor.store.forget(platform=key.platform, workspace=key.workspace, user=key.user)
-
-
-async def main_async(
-    *, users: int, concurrency: int, rounds: int, profile: bool, out: Callable[[str], None]
-) -> float:
+async def main_async(options: Options, out: Callable[[str], None]) -> float:
     for name in PROXY_ENV_VARS:  # slack_sdk would route loopback traffic through a proxy
         os.environ.pop(name, None)
-    with redis_url() as (url, label):
-        store = bench_store(url, timeout_seconds=2.0)
+    spy = venv_tool("py-spy") if options.profile else None
+    if options.profile and spy is None:
+        raise BenchError("--profile needs py-spy: .venv/bin/python -m pip install py-spy")
+    with (
+        redis_server() as redis,
+        tempfile.TemporaryDirectory(prefix="bench-slack-") as directory,
+    ):
+        place = Placement.choose(options.pinned)
+        if place is not None:
+            pin(os.getpid(), place.others)
+            if redis.pid is not None:
+                pin(redis.pid, place.others)
+        info = aioredis.Redis.from_url(redis.url, decode_responses=True)
         async with (
             BenchStandIn() as standin,
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http,
-            aiohttp.ClientSession() as advisor_web,
-            aiohttp.ClientSession() as bare_web,
         ):
-            settings = Settings(
-                redis_url=url,
-                slack_bot_token=BOT_TOKEN,
-                slack_signing_secret=SECRET,
-                slack_api_url=standin.base_url,
-                # Generous: the bench measures latency; a queued turn must not become an error.
-                turn_timeout_seconds=TURN_TIMEOUT_SECONDS,
-            )
-            advisor = create_advisor(settings, store=store)
-            payloads = BarePayloads()
-            advisor_runner, advisor_url = await serve(
-                build_slack_app(settings, advisor, advisor_web)
-            )
-            bare_runner, bare_url = await serve(build_bare_app(settings, bare_web, payloads))
-            advisor_client = Client(http=http, url=advisor_url, standin=standin)
-            bare_client = Client(http=http, url=bare_url, standin=standin)
-
-            async def bare_run(user: str, turns: int) -> Assessment:
-                return await bare_assessment(bare_client, standin, user, turns, payloads.button)
-
-            def calibrate(typical: Assessment) -> None:
-                question = typical.posts[len(typical.posts) // 2]
-                payloads.question = message_of(question)
-                payloads.button = next(iter(answer_buttons(question).values()))[1:]
-                payloads.answered = message_of(typical.updates[len(typical.updates) // 2])
-
-            async def forget_users(users: Sequence[str]) -> None:
-                await forget(advisor, users)
-
-            sides = Duel[str, Call](
-                advisor=lambda user: advisor_assessment(advisor_client, standin, user),
-                bare=bare_run,
-                new_user=new_user,
-                calls=standin.methods,
-                forget=forget_users,
-                calibrate=calibrate,
-                stand_in=standin,
-                profiled=profiled,
-                profile_text=PROFILE_TEXT,
-                opening="DM",
-                cards="Block Kit",
-                calls_name="Web API calls",
-            )
+            bench = Bench(options, standin, http, redis, info, Path(directory), place, out)
             try:
-                return await duel(
-                    sides,
-                    users=users,
-                    concurrency=concurrency,
-                    rounds=rounds,
-                    profile=profile,
-                    label=label,
-                    out=out,
-                )
+                await bench.warm_up()
+                share = await bench.rounds()
+                if spy is not None:
+                    out("")
+                    await bench.profile(spy)
+                return share
             finally:
-                for runner in (advisor_runner, bare_runner):
-                    await runner.cleanup()
-                await store.close()
-
-
-def message_of(call: Call) -> dict[str, Any]:
-    """The message part of a recorded call (text and blocks), without its channel or ts."""
-    return {k: call.payload[k] for k in ("text", "blocks") if k in call.payload}
+                bench.stop()
+                if redis.pid is None:
+                    out(f"the sessions written to REDIS_URL stay until their TTL (team {TEAM_ID})")
+                await info.aclose()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    return common.side_by_side_args(
-        argv,
+    parser = common.side_by_side_parser(
         prog="python -m bench.bench_slack",
-        description="Simulated Slack users completing assessments: the advisor against a bare "
-        "Bolt app making the same Web API calls per click, on a local stand-in Web API.",
-        users=80,
-        profile_help="then profile one pass of each side with cProfile and print where the time "
-        "goes",
+        description="`llm-advisor serve` in its own process against a bare Bolt app in its own, "
+        "making the same Web API calls per click on a local stand-in Web API.",
+        users=100,
+        rounds=6,
+        concurrency=20,
+        profile_help="then sample one more pass of each server with py-spy and print where "
+        "their CPU time goes",
     )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="before each pass, wait up to this long for other processes on the machine to "
+        "use under 15%% of a CPU (15; 90 in all)",
+    )
+    parser.add_argument(
+        "--no-pin",
+        dest="pinned",
+        action="store_false",
+        help="leave CPU placement to the scheduler (by default the servers get the last CPU "
+        "and the driver, redis-server and py-spy the others)",
+    )
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    asyncio.run(
-        main_async(
-            users=args.users,
-            concurrency=args.concurrency,
-            rounds=args.rounds,
-            profile=args.profile,
-            out=print,
-        )
+    options = Options(
+        users=args.users,
+        concurrency=args.concurrency,
+        rounds=args.rounds,
+        profile=args.profile,
+        pinned=args.pinned,
+        quiet_seconds=args.quiet_wait,
     )
+    asyncio.run(main_async(options, print))
     return 0
 
 
