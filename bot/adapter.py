@@ -131,9 +131,20 @@ class Boundary:
             status, reason = self.api.describe(error)
             if self.api.count is not None:
                 self.api.count(status)
-            log.error(
-                "%s: api error %s (%s) in conversation %s", self.platform, status, reason, where
-            )
+            done = _noted(error)
+            if done:  # the platform's call said what failed (bot.teams.delivery.with_retries)
+                log.error(
+                    "%s: %s in conversation %s: %s (%s)", self.platform, done, where, status, reason
+                )
+            else:
+                log.error(
+                    "%s: api error %s (%s) in conversation %s", self.platform, status, reason, where
+                )
             return self.texts.failed
         log.error("%s: turn failed in conversation %s", self.platform, where, exc_info=error)
         return self.texts.failed
+
+
+def _noted(error: BaseException) -> str:
+    """The notes (PEP 678) a platform's call added to its error, such as "send failed"."""
+    return "; ".join(str(n) for n in getattr(error, "__notes__", ()))

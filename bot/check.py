@@ -99,18 +99,19 @@ async def run_checks(env: Mapping[str, str] | None = None) -> tuple[list[Problem
     problems.extend(template_problems)
     if flow is not None and costs is not None and not template_problems:
         problems.extend(_render_problems(jinja_env, flow, costs))
-    notes.append(f"session retention: {settings.session_ttl_days} days without activity")
+    # Notes say only what is in force: a malformed variable is a problem, not its default.
+    malformed = {p.where for p in setting_problems}
+    if "ADVISOR_SESSION_TTL_DAYS" not in malformed:
+        notes.append(f"session retention: {settings.session_ttl_days} days without activity")
     if settings.redis_url:
         notes.append(f"session store: redis at {_redacted(settings.redis_url)}")
         store = create_store(settings)
         try:
             await store.ping()
-        except StoreUnavailable as exc:
-            problems.append(
-                Problem(file="environment", where="REDIS_URL", message=f"no answer: {exc}")
-            )
+        except StoreUnavailable as exc:  # its message says what happened ("redis did not answer")
+            problems.append(Problem(file="environment", where="REDIS_URL", message=str(exc)))
         finally:
             await store.close()
-    else:
+    elif "REDIS_URL" not in malformed:
         notes.append("session store: in memory (set REDIS_URL to keep sessions)")
     return problems, notes

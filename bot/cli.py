@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -19,48 +20,76 @@ from bot.server import run_serve
 from bot.settings import Settings
 from bot.slack.server import run_socket
 from bot.teams.package import build_package
-from dialogs.answers import read_answers
+from dialogs.answers import AnswerSet, read_answers
 from dialogs.assessment import assess
 from dialogs.cost import load_assumptions
 from dialogs.errors import AdvisorError, ConfigError, FlowError, StoreUnavailable
+from dialogs.flow import Flow, Question
 from dialogs.flow_loader import load_flow
 
 EXIT_USAGE = 2
 
 
+def _version() -> str:
+    try:
+        return version("llm-advisor")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A sub-command whose one-line summary shows in the list and heads its own --help."""
+    return sub.add_parser(name, help=summary, description=summary[:1].upper() + summary[1:] + ".")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-advisor",
-        description="Should you build your own LLM, or use a hosted one? A guided assessment.",
+        description="Should you build your own LLM, or use a hosted one? A guided assessment. "
+        "With no command, chat in the terminal.",
+        epilog="Run llm-advisor COMMAND --help for a command's options.",
     )
-    sub = parser.add_subparsers(dest="command")
-    chat = sub.add_parser("chat", help="walk through the assessment in the terminal")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {_version()}", help="print the version"
+    )
+    sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    chat = _command(sub, "chat", "walk through the assessment in the terminal")
     chat.add_argument("--session", default="default", help="session name; resume it later by name")
-    assess_p = sub.add_parser("assess", help="assess an answers file without a conversation")
+    assess_p = _command(sub, "assess", "assess an answers file without a conversation")
     assess_p.add_argument(
-        "--answers", required=True, help="JSON file of question id -> option id, or - for stdin"
+        "--answers",
+        required=True,
+        metavar="FILE",
+        help="JSON object of question id to option id (ids in dialogs/flows/build_vs_buy.yaml), "
+        "or - for stdin",
     )
-    assess_p.add_argument("--format", choices=("json", "markdown"), default="json")
+    assess_p.add_argument(
+        "--format",
+        choices=("json", "markdown"),
+        default="json",
+        help="json for programs (default) or markdown for people",
+    )
     assess_p.add_argument("--partial", action="store_true", help="treat missing answers as skipped")
-    sub.add_parser("check", help="validate the flow, templates and settings")
-    admin = sub.add_parser("admin", help="operator commands")
-    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
-    forget = admin_sub.add_parser("forget", help="delete one person's sessions in a workspace")
+    _command(sub, "check", "validate the flow, templates and settings, and ping Redis")
+    admin = _command(sub, "admin", "operator commands")
+    admin_sub = admin.add_subparsers(
+        dest="admin_command", required=True, title="commands", metavar="COMMAND"
+    )
+    forget = _command(admin_sub, "forget", "delete one person's sessions in a workspace")
     forget.add_argument("--user", required=True, help="the person's id on the platform")
     forget.add_argument("--workspace", required=True, help="Slack team id or Teams tenant id")
     forget.add_argument(
         "--platform", choices=("slack", "teams", "console"), default="slack", help="default: slack"
     )
-    slack = sub.add_parser(
-        "slack",
-        help="serve only the Slack app, as serve does (or over Socket Mode with --socket)",
+    slack = _command(
+        sub, "slack", "serve only the Slack app, as serve does (or over Socket Mode with --socket)"
     )
     slack.add_argument("--port", type=int, default=3000, help="HTTP port for POST /slack/events")
     slack.add_argument("--host", default="0.0.0.0", help="address to listen on")
     slack.add_argument("--socket", action="store_true", help="connect over Socket Mode instead")
-    serve = sub.add_parser(
-        "serve", help="serve Slack and Teams on one port, with health and metrics"
-    )
+    serve = _command(sub, "serve", "serve Slack and Teams on one port, with health and metrics")
     serve.add_argument("--port", type=int, default=8080, help="HTTP port")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
     serve.add_argument(
@@ -69,15 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--teams-dev", action="store_true", help="accept unauthenticated Teams requests (testing)"
     )
-    teams = sub.add_parser(
-        "teams", help="serve only the Teams bot (POST /api/messages), as serve does"
-    )
+    teams = _command(sub, "teams", "serve only the Teams bot (POST /api/messages), as serve does")
     teams.add_argument("--port", type=int, default=3978, help="HTTP port")
     teams.add_argument("--host", default="0.0.0.0", help="address to listen on")
     teams.add_argument(
         "--dev", action="store_true", help="accept unauthenticated requests (local testing only)"
     )
-    package = sub.add_parser("teams-package", help="build the Teams app package (zip)")
+    package = _command(sub, "teams-package", "build the Teams app package (zip)")
     package.add_argument("--app-id", required=True, help="the bot's Microsoft app id")
     package.add_argument("--out", required=True, help="where to write the .zip")
     package.add_argument(
@@ -132,20 +159,64 @@ async def _admin_forget(settings: Settings, platform: str, workspace: str, user:
     return 0
 
 
+ANSWERS_SHAPE = 'expected a JSON object of question id to option id, such as {"stage": "live"}'
+
+
+def _load_answers(path: str) -> tuple[Any, list[str]]:
+    """The answers file's JSON, or what keeps it from being read, said so a person can fix it."""
+    name = "stdin" if path == "-" else path
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None, [f"{name} is not UTF-8 text: {ANSWERS_SHAPE}"]
+    except OSError as exc:
+        return None, [f"cannot read {path}: {exc.strerror or exc}"]
+    if not text.strip():
+        return None, [f"{name} is empty: {ANSWERS_SHAPE}"]
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        return None, [f"{name} is not valid JSON ({exc.msg} at {where}): {ANSWERS_SHAPE}"]
+
+
+def _remedy(question: Question) -> str:
+    ids = ", ".join(o.id for o in question.options)
+    return f"use an option id ({ids}) or leave it out with --partial"
+
+
+def _read_answer_set(flow: Flow, data: Any, *, partial: bool) -> AnswerSet:
+    """`read_answers`, saying what to do about a null or a missing answer: which option ids
+    would do, or --partial to leave the question unanswered (where a null counts as left out)."""
+    if not isinstance(data, dict):
+        return read_answers(flow, data, partial=partial)  # its problem says what shape to use
+    nulls = [q for k, v in data.items() if v is None and (q := flow.question(str(k))) is not None]
+    null_ids = {q.id for q in nulls}
+    given = {k: v for k, v in data.items() if str(k) not in null_ids}
+    lenient = read_answers(flow, given, partial=True)  # missing answers come back as skipped
+    if partial:
+        return lenient
+    problems = list(lenient.problems)
+    # A null typed figure is no figure, which is allowed: only choices need an answer.
+    problems += [
+        f"{q.id}: no answer given (null); {_remedy(q)}" for q in nulls if q.input == "choice"
+    ]
+    for qid in lenient.skipped:
+        question = flow.question(qid)
+        if question is not None and question.input == "choice" and qid not in null_ids:
+            problems.append(f"{qid}: missing answer ({question.prompt}); {_remedy(question)}")
+    if problems:
+        return AnswerSet(answers=lenient.answers, skipped=lenient.skipped, problems=tuple(problems))
+    return read_answers(flow, given, partial=False)
+
+
 def _assess(settings: Settings, path: str, fmt: str, partial: bool) -> int:
     flow = load_flow(settings.flow_file)
     costs = load_assumptions(settings.cost_assumptions_file)
-    try:
-        if path == "-":
-            data: Any = json.load(sys.stdin)
-        else:
-            with open(path, encoding="utf-8") as handle:
-                data = json.load(handle)
-    except OSError as exc:
-        return _fail([f"cannot read {path}: {exc.strerror or exc}"])
-    except ValueError as exc:
-        return _fail([f"{path} is not valid JSON: {exc}"])
-    answer_set = read_answers(flow, data, partial=partial)
+    data, unreadable = _load_answers(path)
+    if unreadable:
+        return _fail(unreadable)
+    answer_set = _read_answer_set(flow, data, partial=partial)
     if answer_set.problems:
         return _fail(answer_set.problems)
     result = assess(flow, answer_set.answers, skipped=answer_set.skipped, costs=costs)

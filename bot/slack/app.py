@@ -119,7 +119,7 @@ def create_slack_app(
     *,
     advisor: Advisor,
     renderer: SlackRenderer,
-    client: AsyncWebClient,
+    token: str,
     signing_secret: str | None,
     drainer: Drainer | None = None,
     metrics: Metrics | None = None,
@@ -127,10 +127,14 @@ def create_slack_app(
     """A Bolt AsyncApp wired to the advisor. No globals: several can live in one process.
 
     `signing_secret` None means Socket Mode, where requests arrive over the authenticated socket.
+    Bolt is given the token and builds its own client, which bot.slack.server configures. Given
+    a client instead, Bolt would still read SLACK_BOT_TOKEN from the environment and warn that
+    this token goes unused. The secret is never None for the same reason (Bolt would read
+    SLACK_SIGNING_SECRET): bot.settings is the one reader of the environment.
     """
     app = AsyncApp(
-        client=client,
-        signing_secret=signing_secret,
+        token=token,
+        signing_secret=signing_secret or "",
         request_verification_enabled=signing_secret is not None,
         process_before_response=False,
     )

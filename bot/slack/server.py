@@ -39,29 +39,34 @@ def create_http_session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS))
 
 
-def create_web_client(
-    settings: Settings, session: aiohttp.ClientSession, *, token: str
+def configure_web_client(
+    client: AsyncWebClient, settings: Settings, session: aiohttp.ClientSession
 ) -> AsyncWebClient:
     """One shared HTTP session, a timeout, and retries for 429, 5xx and dropped connections.
 
     Listeners run after the acknowledgement, so a retry that waits out a Retry-After never
     delays Slack's 3-second deadline.
     """
-    return AsyncWebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        timeout=WEB_API_TIMEOUT_SECONDS,
-        session=session,
-        retry_handlers=[
-            # Only a connection that never opened is safe to retry: after a reset mid-request,
-            # Slack may already have posted the message, and a resend would post it twice.
-            AsyncConnectionErrorRetryHandler(
-                max_retry_count=2, error_types=[aiohttp.ClientConnectorError]
-            ),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    client.base_url = settings.slack_api_url
+    client.timeout = WEB_API_TIMEOUT_SECONDS
+    client.session = session
+    client.retry_handlers = [
+        # Only a connection that never opened is safe to retry: after a reset mid-request,
+        # Slack may already have posted the message, and a resend would post it twice.
+        AsyncConnectionErrorRetryHandler(
+            max_retry_count=2, error_types=[aiohttp.ClientConnectorError]
+        ),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return client
+
+
+def create_web_client(
+    settings: Settings, session: aiohttp.ClientSession, *, token: str
+) -> AsyncWebClient:
+    """A Web API client on its own, configured as the app's (`configure_web_client`)."""
+    return configure_web_client(AsyncWebClient(token=token), settings, session)
 
 
 def build_slack_app(
@@ -77,15 +82,19 @@ def build_slack_app(
     settings.require("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN" if socket else "SLACK_SIGNING_SECRET")
     assert settings.slack_bot_token is not None
     renderer = SlackRenderer(env=create_environment(), flow=advisor.flow)
-    client = create_web_client(settings, session, token=settings.slack_bot_token)
-    return create_slack_app(
+    app = create_slack_app(
         advisor=advisor,
         renderer=renderer,
-        client=client,
+        token=settings.slack_bot_token,
         signing_secret=None if socket else settings.slack_signing_secret,
         drainer=drainer,
         metrics=metrics,
     )
+    # Bolt gives each request a client copied from the app's (its session, base URL, timeout
+    # and retry handlers), and Socket Mode uses the app's: so the app's own client is the one
+    # to configure.
+    configure_web_client(app.client, settings, session)
+    return app
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

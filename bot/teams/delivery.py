@@ -100,18 +100,24 @@ async def with_retries(
     conversation: str,
     on_error: Callable[[int | None], None] | None = None,
 ) -> T:
-    """The SDK does not retry 429 or 5xx from the connector; this does, with backoff."""
+    """The SDK does not retry 429 or 5xx from the connector; this does, with backoff.
+
+    Each retry is one log line. The final failure is raised with a note of what failed (PEP
+    678), for the one line of whoever catches it (bot.adapter.Boundary); its traceback is
+    logged at DEBUG only.
+    """
     delay = 0.2
     where = hashed("teams", conversation)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             async with asyncio.timeout(CALL_TIMEOUT_SECONDS):
                 return await call()
-        except TimeoutError:
+        except TimeoutError as exc:
             if on_error is not None:
                 on_error(None)
             # The connector may have acted on it: never resend, let the error boundary speak.
-            log.error("%s timed out in conversation %s", what, where)
+            exc.add_note(f"{what} timed out")
+            log.debug("%s timed out in conversation %s", what, where, exc_info=True)
             raise
         except (ErrorResponseException, ClientRequestError) as exc:
             status = _status(exc)
@@ -120,7 +126,10 @@ async def with_retries(
             unsent = isinstance(exc, ClientRequestError) and never_sent(exc)
             retryable = status in RETRY_STATUSES or unsent
             if not retryable or attempt == ATTEMPTS:
-                log.error("%s failed in conversation %s (status %s)", what, where, status)
+                exc.add_note(f"{what} failed")
+                log.debug(
+                    "%s failed in conversation %s (status %s)", what, where, status, exc_info=True
+                )
                 raise
             wait = min(_retry_after(exc) or delay, MAX_WAIT_SECONDS)
             log.warning("%s got %s in %s; retrying in %.1fs", what, status, where, wait)
@@ -221,5 +230,5 @@ class _TeamsSurface:
         card = self.delivery.renderer.closed(prompt)
         try:
             await self.delivery.update_card(self.context, self.place, target, card)
-        except (ErrorResponseException, ClientRequestError):
-            log.warning("could not close question card %s", target)
+        except (ErrorResponseException, ClientRequestError) as exc:
+            log.warning("could not close question card %s (status %s)", target, _status(exc))

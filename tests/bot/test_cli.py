@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
+from bot.cli import build_parser
+from dialogs.flow import Flow
 from tests.support.answers import FULL_ANSWERS, TYPED_ANSWERS
 from tests.support.redis_server import free_port
 
@@ -32,6 +37,45 @@ def run(
         timeout=120,
         check=False,
     )
+
+
+def commands(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """The parser and, depth first, every sub-command's, each with the words that reach it."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from commands(sub, (*path, name))
+
+
+def test_every_command_and_option_says_what_it_does() -> None:
+    found = dict(commands(build_parser()))
+    assert ("assess",) in found and ("admin", "forget") in found
+    for path, parser in found.items():
+        assert parser.description, f"llm-advisor {' '.join(path)} --help has no description"
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                listed = {a.dest: a.help for a in action._choices_actions}
+                assert listed.keys() == action.choices.keys(), path
+                assert all(listed.values()), f"a sub-command of {path} has no one-line summary"
+            elif action.option_strings:
+                described = action.help not in (None, "", argparse.SUPPRESS)
+                assert described, f"{' '.join(path)} {'/'.join(action.option_strings)}: no help"
+
+
+def test_help_lists_each_command_with_its_summary_and_version_prints_it() -> None:
+    result = run(["--help"])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for path, _ in commands(build_parser()):
+        if len(path) == 1:  # a top-level command: its name, then its summary
+            [at] = [i for i, line in enumerate(lines) if line.split()[:1] == [path[0]]]
+            summary = " ".join(lines[at].split()[1:]) or lines[at + 1].strip()
+            assert summary, f"{path[0]} has no summary in llm-advisor --help"
+    result = run(["--version"])
+    assert result.returncode == 0 and result.stdout == f"llm-advisor {version('llm-advisor')}\n"
 
 
 def typed_answers(order: list[str]) -> str:
@@ -160,6 +204,58 @@ def test_assess_bad_json_and_missing_file(tmp_path: Path) -> None:
         assert result.returncode == 2 and result.stdout == "" and "error:" in result.stderr
 
 
+def test_assess_says_what_to_do_about_a_null_answer(tmp_path: Path, flow: Flow) -> None:
+    answers: dict[str, object] = {**FULL_ANSWERS, "budget": None}
+    result = run(["assess", "--answers", str(write_answers(tmp_path, answers))])
+    assert result.returncode == 2 and result.stdout == ""
+    budget = flow.question("budget")
+    assert budget is not None
+    ids = ", ".join(o.id for o in budget.options)
+    assert result.stderr == (
+        f"error: budget: no answer given (null); use an option id ({ids}) "
+        "or leave it out with --partial\n"
+    )
+    # With --partial a null is an answer left out.
+    result = run(["assess", "--partial", "--answers", str(write_answers(tmp_path, answers))])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["skipped"] == ["budget"]
+
+
+def test_assess_says_how_to_go_on_without_an_answer(tmp_path: Path) -> None:
+    answers = {k: v for k, v in FULL_ANSWERS.items() if k != "gpus"}
+    result = run(["assess", "--answers", str(write_answers(tmp_path, answers))])
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: gpus: missing answer (")
+    assert line.endswith(
+        "use an option id (none, serverless, reserved, on_prem) or leave it out with --partial"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("", "is empty: expected a JSON object of question id to option id"),
+        ("  \n", "is empty: expected a JSON object of question id to option id"),
+        (
+            '{"stage": "live",}',
+            "is not valid JSON (Expecting property name enclosed in double "
+            "quotes at line 1 column 18): expected a JSON object of question id to option id",
+        ),
+    ],
+    ids=["empty", "blank", "trailing-comma"],
+)
+def test_assess_says_what_an_unreadable_file_should_hold(
+    tmp_path: Path, content: str, problem: str
+) -> None:
+    path = tmp_path / "answers.json"
+    path.write_text(content)
+    result = run(["assess", "--answers", str(path)])
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: {path} {problem}")
+    assert "Expecting value" not in result.stderr
+
+
 def test_check_passes_on_defaults() -> None:
     result = run(["check"])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -180,6 +276,30 @@ def test_check_reports_every_problem_with_file_and_field(tmp_path: Path) -> None
     assert "environment: ADVISOR_SESSION_TTL_DAYS: must be a whole number" in out
     assert f"{broken}: flow.version: must be a whole number" in out
     assert f"{broken}: question team.assume: must name one of the question's options" in out
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "note"),
+    [
+        ("ADVISOR_SESSION_TTL_DAYS", "abc", "session retention:"),
+        ("REDIS_URL", "http://nope", "session store:"),
+    ],
+)
+def test_check_notes_only_what_is_in_force(name: str, value: str, note: str) -> None:
+    result = run(["check"], env={name: value})
+    assert result.returncode == 1
+    assert note not in result.stdout, "the default of a malformed variable is not in force"
+    assert f"problem: environment: {name}: " in result.stdout
+
+
+def test_check_says_once_that_redis_did_not_answer() -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    result = run(["check"], env={"REDIS_URL": url})
+    assert result.returncode == 1
+    assert f"session store: redis at {url}" in result.stdout
+    [problem] = [line for line in result.stdout.splitlines() if line.startswith("problem:")]
+    assert problem.startswith("problem: environment: REDIS_URL: redis did not answer: ")
+    assert problem.count("answer") == 1
 
 
 @pytest.mark.parametrize(
