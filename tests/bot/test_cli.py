@@ -27,6 +27,7 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ADVISOR_", "REDIS_URL"))}
     base["PYTHONPATH"] = str(ROOT)
+    base["COLUMNS"] = "1000"  # the transcript unwrapped (tests/bot/console test the wrapping)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin,
@@ -91,7 +92,7 @@ def test_chat_walks_the_whole_framework_on_embedded_defaults(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "ladder" in out and "Commands you can type" in out  # the intro
-    assert "[1/16] Where is the product" in out
+    assert "[1/17] Where is the product" in out
     assert "YOUR SUMMARY" in out
     assert "Fine-tune an open model" in out
     assert "Cost parity only counts if the cheaper model matches quality on your own evals" in out
@@ -129,7 +130,7 @@ def test_chat_resumes_a_named_session_from_redis(redis_url: str, tmp_path: Path)
     second = run(["chat", "--session", name], stdin="status\n", env=env, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "Welcome back" in second.stdout
-    assert "[3/16] With a good prompt" in second.stdout
+    assert "[3/17] With a good prompt" in second.stdout
     assert "Value of a better answer: A core product feature" in second.stdout
 
 
