@@ -7,9 +7,11 @@ loses a race reloads and steps again, a bounded number of times.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -30,6 +32,19 @@ log = logging.getLogger(__name__)
 # People whose question this process posted (or failed to post) since their last commit here:
 # at most this many are remembered; the rest post their question again on their next turn.
 SHOWN_KEPT = 10_000
+# Sessions with turns queued in this process at once, at most; a turn of one more session
+# goes unqueued (the compare-and-set and its bounded retries still keep it correct).
+QUEUES_KEPT = 10_000
+
+
+class _Queue:
+    """The turns of one session in this process, taken one at a time."""
+
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
 
 
 class TurnObserver(Protocol):
@@ -52,6 +67,9 @@ class AdvisorConfig:
     # about 4 KB of memory each; checked by the commit's version, so never stale).
     cached_sessions: int = 10_000
     cached_session_seconds: float = 900.0
+    # How long a turn may wait behind the earlier turns of its own session in this process
+    # (each of which has its own turn timeout) before it gives up as unavailable.
+    queue_timeout_seconds: float = 10.0
 
 
 class Advisor:
@@ -79,6 +97,7 @@ class Advisor:
             capacity=self.runner.cached_sessions,
             max_age_seconds=self.runner.cached_session_seconds,
         )
+        self._queues: dict[SessionKey, _Queue] = {}
 
     async def handle(self, turn: Turn) -> TurnResult:
         """Raise StoreUnavailable within the turn timeout when the store does not answer."""
@@ -86,7 +105,11 @@ class Advisor:
         result: TurnResult | None = None
         error: BaseException | None = None
         try:
-            async with asyncio.timeout(self.runner.turn_timeout_seconds), self._gate:
+            async with (
+                self._queued(turn.key),
+                asyncio.timeout(self.runner.turn_timeout_seconds),
+                self._gate,
+            ):
                 result = await self._handle(turn)
                 return result
         except TimeoutError as exc:
@@ -98,6 +121,30 @@ class Advisor:
         finally:
             if self.observer is not None:
                 self.observer.turn_done(turn, result, error, time.perf_counter() - started)
+
+    @contextlib.asynccontextmanager
+    async def _queued(self, key: SessionKey) -> AsyncIterator[None]:
+        """Take the turns of one session one at a time in this process, so a burst of them
+        does not race itself through the compare-and-set (across processes, its bounded
+        retries remain). A queue lives only while turns of its session are in flight."""
+        queue = self._queues.get(key)
+        if queue is None:
+            if len(self._queues) >= QUEUES_KEPT:
+                yield
+                return
+            queue = self._queues[key] = _Queue()
+        queue.users += 1
+        try:
+            async with asyncio.timeout(self.runner.queue_timeout_seconds):
+                await queue.lock.acquire()
+            try:
+                yield
+            finally:
+                queue.lock.release()
+        finally:
+            queue.users -= 1
+            if queue.users == 0 and self._queues.get(key) is queue:
+                del self._queues[key]
 
     async def _handle(self, turn: Turn) -> TurnResult:
         """One read (none when this process holds the session) and one commit, which also
