@@ -4,7 +4,12 @@ retry; a malformed one is refused at start-up with a message that names the prob
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +21,15 @@ from redis.asyncio.sentinel import SentinelConnectionPool
 from bot.app import create_store
 from bot.settings import Settings
 from dialogs.errors import StoreUnavailable
-from dialogs.stores.redis_store import create_redis_client, parse_redis_url
+from dialogs.stores.base import Commit
+from dialogs.stores.redis_store import RedisStore, create_redis_client, parse_redis_url
 from tests.conftest import unique_key
-from tests.support.redis_server import free_port
+from tests.support.redis_server import RedisServer, free_port
 
 # ------------------------------------------------------------------------------ REDIS_URL
 
+
+ROOT = Path(__file__).resolve().parents[3]
 
 S1, S2, V6 = ("s1", 26379), ("s2", 26380), ("::1", 26379)
 N1, N2, N3 = ("n1", 7000), ("n2", 7001), ("n3", 6379)
@@ -159,3 +167,42 @@ async def test_unreachable_sentinel_and_cluster_are_store_unavailable() -> None:
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+async def test_a_unix_socket_url_works_in_the_store_and_in_check(tmp_path: Path) -> None:
+    """The documented `unix:///path/redis.sock?db=N` (it was rebuilt as `unix:/path`, which
+    redis-py refuses): a turn's commit and read through the store, and `llm-advisor check`
+    run as a person runs it."""
+    sock = tmp_path / "redis.sock"
+    server = RedisServer(
+        directory=tmp_path / "redis", extra=("--unixsocket", str(sock), "--unixsocketperm", "700")
+    ).start()
+    try:
+        url = f"unix://{sock}?db=2"
+        store = RedisStore.from_url(url, timeout_seconds=2.0)
+        try:
+            key = unique_key()
+            doc = {"version": 1, "seen": ["e1"], "commit": "n1"}
+            outcome = await store.commit(
+                key, expected_version=0, document=doc, event_id="e1", ttl_seconds=60
+            )
+            assert outcome.status is Commit.APPLIED
+            assert await store.load(key) == doc
+            await store.ping()
+        finally:
+            await store.close()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ADVISOR_")}
+        checked = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot.cli", "check"],
+            env={**env, "REDIS_URL": url, "PYTHONPATH": str(ROOT)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "all sound" in checked.stdout
+    finally:
+        server.stop()
