@@ -13,7 +13,8 @@ from typing import Any
 
 from bench import common
 from bench.common import BenchError
-from tests.support.slack_standin import Call, SlackStandIn, card_problems_of
+from tests.support.block_kit import card_problems_of
+from tests.support.slack_standin import Call, SlackStandIn
 
 
 class Inbox(common.Inbox[Call]):

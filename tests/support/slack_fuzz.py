@@ -35,6 +35,7 @@ from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.turn import SessionKey
 from tests.bot.slack.conftest import SlackHarness, slack_settings, start_harness
 from tests.support.answers import FULL_ANSWERS
+from tests.support.block_kit import MESSAGE_METHODS, RESPONSE_URL_METHOD, VIEW_METHODS
 from tests.support.fuzz_strategies import (
     SLACK_LIVE,
     ErrorRecords,
@@ -47,13 +48,7 @@ from tests.support.fuzz_strategies import (
 )
 from tests.support.payloads import walk
 from tests.support.slack_signing import event_payload, message_event
-from tests.support.slack_standin import (
-    MESSAGE_METHODS,
-    PROXY_ENV_VARS,
-    RESPONSE_URL_METHOD,
-    VIEW_METHODS,
-    SlackStandIn,
-)
+from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn
 
 FORM: Final = "application/x-www-form-urlencoded"
 #: A `<…>` token Slack turns into something live. The bot itself only mentions the person

@@ -29,6 +29,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tests.support.block_kit import RESPONSE_URL_METHOD
 from tests.support.slack_signing import (
     app_home_opened_event,
     app_mention_event,
@@ -40,7 +41,7 @@ from tests.support.slack_signing import (
     slash_command_body,
     slash_command_payload,
 )
-from tests.support.slack_standin import PROXY_ENV_VARS, RESPONSE_URL_METHOD, SlackStandIn
+from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 WAIT = 5.0

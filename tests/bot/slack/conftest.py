@@ -20,6 +20,7 @@ from bot.slack.server import add_slack_routes, build_slack_app
 from dialogs.advisor import Advisor
 from dialogs.stores.base import SessionStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
+from tests.support.block_kit import RESPONSE_URL_METHOD
 from tests.support.slack_signing import (
     app_mention_event,
     block_actions_payload,
@@ -28,7 +29,7 @@ from tests.support.slack_signing import (
     sign,
     slash_command_body,
 )
-from tests.support.slack_standin import PROXY_ENV_VARS, RESPONSE_URL_METHOD, Call, SlackStandIn
+from tests.support.slack_standin import PROXY_ENV_VARS, Call, SlackStandIn
 
 SECRET = "test-signing-secret"
 T = TypeVar("T")

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from dialogs.flow import Flow
 from dialogs.session import Session
+from tests.support.block_kit import RESPONSE_URL_METHOD
 from tests.support.fuzz_strategies import FUZZ, SLACK_LIVE
 from tests.support.slack_fuzz import SlackFuzz, _dm_key, fuzz_environment, run
 from tests.support.slack_fuzz_cases import (
@@ -40,7 +41,6 @@ from tests.support.slack_fuzz_cases import (
     event_cases,
     share_cases,
 )
-from tests.support.slack_standin import RESPONSE_URL_METHOD
 
 #: Examples per property; together they keep this file well under 40 s on two cores.
 #: Event and action tests run once per focus field (19 and 16 of them), command tests once
