@@ -15,8 +15,8 @@ from dialogs.flow_loader import REQUIRED_MESSAGES
 from dialogs.ids import QUESTION_IDS
 from dialogs.replies import Answered, Ask, Help, Intro, Notice, Reply, Status, Summary, Why
 from dialogs.turn import Click, Turn
-from tests.helpers import KEY, Conversation, codes, kinds
 from tests.support.answers import FULL_ANSWERS
+from tests.support.conversation import KEY, Conversation, codes, kinds
 
 
 @pytest.fixture
