@@ -242,6 +242,15 @@ class Advisor:
         except (TimeoutError, StoreUnavailable) as exc:
             log.warning("could not record the message of question %s: %s", stamp, exc)
 
+    async def once(self, key: SessionKey, name: str, *, ttl_seconds: int) -> bool:
+        """Whether this is the first claim of `name` for `key` (see `SessionStore.claim`):
+        an action a platform replays (a slash command's trigger) is carried out once."""
+        try:
+            async with asyncio.timeout(self.runner.turn_timeout_seconds):
+                return await self.store.claim(key, name, ttl_seconds=ttl_seconds)
+        except TimeoutError as exc:
+            raise StoreUnavailable("the session store did not answer in time") from exc
+
     def posted(self, key: SessionKey) -> str | None:
         """The stamp of the question this process last posted for `key` since its last commit
         here (None: none, or its post failed)."""

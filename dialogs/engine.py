@@ -132,6 +132,8 @@ class _Step:
     def click(self, session: Session) -> tuple[Session, Replies]:
         click = self.turn.click
         assert click is not None
+        if click.command:
+            return self.command_click(session, click.command, click.stamp)
         live = (
             session.state == State.ASKING
             and click.question == session.current
@@ -143,7 +145,38 @@ class _Step:
         if session.state == State.CANCELLED:
             return self.resume(session, [self.notice("resume_hint")])
         code = "already_answered" if click.question in session.answers else "stale_click"
-        return session, [self.notice(code), *self.show(session)]
+        return self.stale(session, code)
+
+    def stale(self, session: Session, code: str = "stale_click") -> tuple[Session, Replies]:
+        """A button from an earlier showing: it acts on nothing. Its notice goes to the clicker
+        only, and the current question is named, not posted again (see dialogs.screen); the
+        summary card is never re-posted (it is in the scroll-back)."""
+        if session.state == State.CANCELLED:
+            return self.resume(session, [self.notice("resume_hint")])
+        return session, [self.notice(code), *self.after(session)]
+
+    def command_click(self, session: Session, command: str, stamp: str) -> tuple[Session, Replies]:
+        """A command button (back, skip, yes, no, restart, edit): it acts once, and only on the
+        state it was shown for: its stamp is the current one and the session is still where
+        that button makes sense (question buttons while asking, summary buttons when done,
+        confirmations while one is pending)."""
+        call = parse_command(command)
+        name = call.name if call is not None else normalise(command)
+        if stamp != presenter.stamp(session) or not self.fits(session, name):
+            return self.stale(session)
+        return self.text(session, command)
+
+    @staticmethod
+    def fits(session: Session, name: str) -> bool:
+        if name in YES or name == "no":
+            return session.pending is not None
+        if name in ("back", "skip"):
+            return session.state in (State.ASKING, State.CANCELLED)
+        if name == "restart":
+            return session.state == State.DONE and session.pending is None
+        if name == "edit":
+            return session.state == State.DONE
+        return False
 
     # ------------------------------------------------------------------ typed text
 
@@ -244,12 +277,12 @@ class _Step:
         if name == "restart":
             if not session.answers:
                 return self.restart(session)
-            return replace(session, pending="restart"), [
-                *notes,
-                self.notice("confirm_restart", count=len(session.answers)),
-            ]
+            confirm = self.notice("confirm_restart", count=len(session.answers))
+            confirm = replace(confirm, stamp=presenter.stamp(session))
+            return replace(session, pending="restart"), [*notes, confirm]
         if name == "forget":
-            return replace(session, pending="forget"), [*notes, self.notice("confirm_forget")]
+            confirm = replace(self.notice("confirm_forget"), stamp=presenter.stamp(session))
+            return replace(session, pending="forget"), [*notes, confirm]
         if name == "results":
             if session.state == State.DONE:
                 return session, [*notes, *self.show(session)]

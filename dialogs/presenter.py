@@ -114,4 +114,5 @@ def summary(flow: Flow, session: Session, costs: CostAssumptions, *, updated: bo
         answers=answer_views(flow, session),
         skipped=skipped_shorts(flow, session),
         updated=updated,
+        stamp=stamp(session),
     )

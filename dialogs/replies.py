@@ -81,6 +81,8 @@ class Notice:
     level: Literal["info", "warning", "error"] = "info"
     echo: str | None = None
     choices: tuple[OptionView, ...] = ()
+    # Confirmations (yes/no buttons): the stamp their buttons carry.
+    stamp: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +120,8 @@ class Summary:
     answers: tuple[AnswerView, ...]
     skipped: tuple[str, ...]
     updated: bool = False
+    # The stamp its buttons (start over, change an answer, share) carry.
+    stamp: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

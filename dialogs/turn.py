@@ -23,11 +23,15 @@ class SessionKey:
 
 @dataclass(frozen=True, kw_only=True)
 class Click:
-    """A button press: the option chosen and the stamp of the question it was shown for."""
+    """A button press, bound by `stamp` to the question (or summary, or confirmation) it was
+    shown for: an answer (`question`, `option`) or a command button (`command`: the words a
+    person could type instead, such as "skip", "yes" or "edit budget"). A click whose stamp is
+    not the session's current one is stale and acts on nothing."""
 
-    question: str
-    option: str
+    question: str = ""
+    option: str = ""
     stamp: str
+    command: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

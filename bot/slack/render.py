@@ -77,15 +77,18 @@ class SlackRenderer(JsonRenderer):
                     text="Yes, delete them"
                     if reply.code == "confirm_forget"
                     else "Yes, start over",
-                    value=value(u=owner),
+                    value=value(u=owner, s=reply.stamp),
                     style="danger",
                 ),
-                Button(action_id="cmd_no", text="Keep my answers", value=value(u=owner)),
+                Button(
+                    action_id="cmd_no", text="Keep my answers", value=value(u=owner, s=reply.stamp)
+                ),
             ]
         elif isinstance(reply, Summary):
-            context["owner_value"] = value(u=owner)
+            context["owner_value"] = value(u=owner, s=reply.stamp)
             context["edit_options"] = [
-                {"text": a.short, "value": value(u=owner, q=a.question)} for a in reply.answers
+                {"text": a.short, "value": value(u=owner, q=a.question, s=reply.stamp)}
+                for a in reply.answers
             ]
             context["shareable"] = True
         return self._render(f"{reply.kind}.json.j2", **context)

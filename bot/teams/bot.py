@@ -184,10 +184,12 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                 await self.delivery.send_text(context, place, UNREADABLE)
             elif command == "start":
                 await self.turn(context, place)
-            elif command == "edit":
-                await self.turn(context, place, text=f"edit {value.get('question', '')}".strip())
             else:
-                await self.turn(context, place, text=command)
+                # Bound to the card it was on: a button without a stamp (or an old one) is stale.
+                if command == "edit":
+                    command = f"edit {value.get('question', '')}".strip()
+                click = Click(command=command, stamp=value.get("s", ""))
+                await self.turn(context, place, click=click, clicked_id=reply_to)
             return
         q, o, s = value.get("q"), value.get("o"), value.get("s")
         if not (q and o and s):

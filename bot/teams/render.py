@@ -49,9 +49,13 @@ class TeamsRenderer(JsonRenderer):
             ]
             nav = []
             if reply.position > 1:
-                nav.append(SubmitButton(title="← Back", data={"cmd": "back", "u": owner}))
+                nav.append(
+                    SubmitButton(title="← Back", data={"cmd": "back", "u": owner, "s": reply.stamp})
+                )
             if reply.skippable:
-                nav.append(SubmitButton(title="Skip", data={"cmd": "skip", "u": owner}))
+                nav.append(
+                    SubmitButton(title="Skip", data={"cmd": "skip", "u": owner, "s": reply.stamp})
+                )
             context["nav_buttons"] = nav
         elif isinstance(reply, Notice) and reply.code in ("confirm_restart", "confirm_forget"):
             context["buttons"] = [
@@ -59,10 +63,12 @@ class TeamsRenderer(JsonRenderer):
                     title="Yes, delete them"
                     if reply.code == "confirm_forget"
                     else "Yes, start over",
-                    data={"cmd": "yes", "u": owner},
+                    data={"cmd": "yes", "u": owner, "s": reply.stamp},
                     style="destructive",
                 ),
-                SubmitButton(title="Keep my answers", data={"cmd": "no", "u": owner}),
+                SubmitButton(
+                    title="Keep my answers", data={"cmd": "no", "u": owner, "s": reply.stamp}
+                ),
             ]
         elif isinstance(reply, Intro):
             context["start_button"] = None
@@ -70,8 +76,8 @@ class TeamsRenderer(JsonRenderer):
             context["edit_choices"] = [
                 {"title": a.short, "value": a.question} for a in reply.answers
             ]
-            context["edit_data"] = {"cmd": "edit", "u": owner}
-            context["restart_data"] = {"cmd": "restart", "u": owner}
+            context["edit_data"] = {"cmd": "edit", "u": owner, "s": reply.stamp}
+            context["restart_data"] = {"cmd": "restart", "u": owner, "s": reply.stamp}
         return self._render(f"{reply.kind}.json.j2", **context)
 
     def welcome(self, intro: Intro, *, owner: str) -> dict[str, Any]:

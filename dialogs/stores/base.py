@@ -48,6 +48,12 @@ def session_key(key: SessionKey) -> str:
     return f"{KEY_PREFIX}:s:{_tail(key)}"
 
 
+def claim_key(key: SessionKey, name: str) -> str:
+    """The key of a one-time claim `name` (see `SessionStore.claim`) in `key`'s conversation:
+    the same hash tag, and the person's kind of key, so `forget` takes it with the rest."""
+    return f"{KEY_PREFIX}:o:{hash_tag(key)}:{_part(key.thread + '/' + name)}:{_part(key.user)}"
+
+
 _GLOB = str.maketrans({c: f"\\{c}" for c in "*?[]\\"})
 
 
@@ -71,7 +77,7 @@ def is_persons_key(name: str, platform: str, workspace: str, user: str) -> bool:
 
 
 class SessionStore(Protocol):
-    """Where sessions live: six methods. `commit` is an atomic compare-and-set in one round
+    """Where sessions live: seven methods. `commit` is an atomic compare-and-set in one round
     trip: it applies `document` (whose "version" is `expected_version + 1`) only when the
     stored version is still `expected_version` (0: no session yet), the stored document carries
     the "commit" nonce `expected_commit` (when given: versions start again at 1 after
@@ -100,6 +106,12 @@ class SessionStore(Protocol):
         with no message yet (see dialogs.screen); version and TTL unchanged. Whether it did.
         A later commit whose document names the same question without an id keeps it, and
         says so in `CommitOutcome.recorded` (its copy may predate the record)."""
+        ...
+
+    async def claim(self, key: SessionKey, name: str, *, ttl_seconds: int) -> bool:
+        """Claim `name` for `key` once (SET NX with a TTL): True for the first claim, False
+        while an earlier one lives. For actions a platform may replay, such as a slash
+        command opening a thread: one trigger, one action."""
         ...
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:

@@ -12,6 +12,7 @@ from dialogs.stores.base import (
     KEY_PREFIX,
     Commit,
     CommitOutcome,
+    claim_key,
     is_persons_key,
     session_key,
 )
@@ -90,6 +91,14 @@ class MemoryStore:
                 return False
             screen["id"] = message_id
             self._data[name] = (json.dumps(stored), self._data[name][1])
+            return True
+
+    async def claim(self, key: SessionKey, name: str, *, ttl_seconds: int) -> bool:
+        async with self._lock:
+            target = claim_key(key, name)
+            if self._get(target) is not None:
+                return False
+            self._data[target] = ("1", self._clock() + max(1, int(ttl_seconds)))
             return True
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:

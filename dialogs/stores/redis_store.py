@@ -23,7 +23,14 @@ from redis.exceptions import NoScriptError, RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dialogs.errors import StoreUnavailable
-from dialogs.stores.base import KEY_PREFIX, Commit, CommitOutcome, person_pattern, session_key
+from dialogs.stores.base import (
+    KEY_PREFIX,
+    Commit,
+    CommitOutcome,
+    claim_key,
+    person_pattern,
+    session_key,
+)
 from dialogs.stores.redis_client import RedisClient, _client, create_redis_client
 from dialogs.stores.redis_url import RedisTarget, parse_redis_url
 from dialogs.turn import SessionKey
@@ -271,6 +278,16 @@ class RedisStore:
         except _FAILED as exc:
             raise _unavailable(exc) from exc
         return bool(int(done))
+
+    async def claim(self, key: SessionKey, name: str, *, ttl_seconds: int) -> bool:
+        try:
+            await self._ready()
+            done = await self._client.set(
+                claim_key(key, name), "1", nx=True, ex=max(1, int(ttl_seconds))
+            )
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
+        return bool(done)
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:
         """SCAN for the person's keys (a rare, operator-scale action) and delete them.

@@ -74,10 +74,11 @@ async def on_action(slack: SlackAdvisor, body: dict[str, Any], client: AsyncWebC
                 return
             click = Click(question=q, option=o, stamp=s)
             await slack.turn(client, place, event_id, click=click, clicked_ts=ts)
-        elif action_id == SUMMARY_EDIT:
-            await slack.turn(client, place, event_id, text=f"edit {data.get('q', '')}")
-        elif action_id in COMMAND_ACTIONS:
-            await slack.turn(client, place, event_id, text=COMMAND_ACTIONS[action_id])
+        elif action_id in COMMAND_ACTIONS or action_id == SUMMARY_EDIT:
+            # Bound to the message it was on: a button without a stamp (or an old one) is stale.
+            command = COMMAND_ACTIONS.get(action_id) or f"edit {data.get('q', '')}".strip()
+            click = Click(command=command, stamp=data.get("s", ""))
+            await slack.turn(client, place, event_id, click=click, clicked_ts=ts)
 
     await slack.safely(client, place, work, ephemeral=True)
 

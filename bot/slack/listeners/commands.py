@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 
 # Errors of chat.postMessage that mean "not allowed to post here", not "something broke".
 NOT_HERE = ("not_in_channel", "channel_not_found", "is_archived")
+# How long a slash command's trigger is remembered, so a replay of it opens no second thread
+# (Slack's signatures are accepted for five minutes).
+TRIGGER_SECONDS = 3600
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +90,8 @@ async def _results(call: Invocation) -> None:
 async def _here(call: Invocation) -> None:
     """Run the assessment in a thread of this channel, under a message that says whose it is."""
     here = call.here
+    if not await call.slack.advisor.once(here.key, call.event_id, ttl_seconds=TRIGGER_SECONDS):
+        return  # the same command delivered again: its thread is open already
     try:
         root = await call.client.chat_postMessage(
             channel=here.channel, text=WORKING_HERE.format(user=here.user)

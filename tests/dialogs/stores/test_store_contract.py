@@ -10,6 +10,7 @@ forging, and the stored document being plain JSON.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +21,14 @@ import pytest
 from redis.crc import key_slot
 
 from dialogs.session import Session
-from dialogs.stores.base import Commit, CommitOutcome, SessionStore, hash_tag, session_key
+from dialogs.stores.base import (
+    Commit,
+    CommitOutcome,
+    SessionStore,
+    claim_key,
+    hash_tag,
+    session_key,
+)
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisClient, RedisStore, create_redis_client
 from dialogs.turn import SessionKey
@@ -441,3 +449,30 @@ async def test_a_commit_from_a_copy_read_before_the_record_keeps_the_message_id(
     assert await commit(subject.store, key, expected=2, doc=moved, event_id="e3") is Commit.APPLIED
     stored = await subject.store.load(key)
     assert stored is not None and stored["screen"] == moved["screen"]
+
+
+async def test_a_claim_is_granted_once_until_it_expires(subject: StoreUnderTest) -> None:
+    """`claim` is SET NX with a TTL: the first claim of a name wins, the rest (and claims of the
+    same name at once) lose; other names and other people's keys are separate."""
+    key = unique_key()
+    name = "cmd:trig-" + uuid.uuid4().hex
+    results = [await subject.store.claim(key, name, ttl_seconds=60) for _ in range(3)]
+    assert results == [True, False, False]
+    assert await subject.store.claim(key, name + "x", ttl_seconds=60)
+    other = SessionKey(
+        platform=key.platform,
+        workspace=key.workspace,
+        conversation=key.conversation,
+        user="someone-else",
+    )
+    assert await subject.store.claim(other, name, ttl_seconds=60)
+    ttl = await subject.ttl(claim_key(key, name))
+    assert ttl is not None and 0 < ttl <= 60
+
+
+async def test_claims_at_once_grant_one(subject: StoreUnderTest) -> None:
+    key = unique_key()
+    outcomes = await asyncio.gather(
+        *(subject.store.claim(key, "same", ttl_seconds=60) for _ in range(8))
+    )
+    assert outcomes.count(True) == 1
