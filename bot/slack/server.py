@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
 import aiohttp
 from aiohttp import web
@@ -17,8 +22,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.http_limits import BodyRejected, check_depth, read_body
 from bot.lifecycle import Drainer, settle_heap
 from bot.observe import Metrics
 from bot.render import create_environment
@@ -100,13 +107,29 @@ def build_slack_app(
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def events_handler(app: AsyncApp) -> Handler:
-    """POST /slack/events: Bolt checks the signature; malformed timestamps get 401 here, not 500."""
+def events_handler(app: AsyncApp, signing_secret: str | None = None) -> Handler:
+    """POST /slack/events: the signature is checked on the raw bytes before anything parses
+    them (401 otherwise); then size and nesting limits (413, 400); then Bolt."""
+    secret = signing_secret or getattr(app, "_signing_secret", "") or ""
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            raw = await read_body(request)
+        except BodyRejected as rejected:
+            return rejected.response()
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        if not timestamp.isdigit() or not request.headers.get("X-Slack-Signature"):
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not signature_valid(secret, raw, timestamp, signature):
             return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.json_response({"error": "body is not UTF-8"}, status=400)
+        try:
+            json_body = request.content_type == "application/json"
+            check_depth(text if json_body else unquote_plus(text))
+        except BodyRejected as rejected:
+            return rejected.response()
         try:
             # Bolt reads the payload's ids while building the request; odd shapes raise here.
             bolt_request = await to_bolt_request(request)
@@ -124,12 +147,33 @@ def events_handler(app: AsyncApp) -> Handler:
     return handle
 
 
+#: Seconds since the epoch as Slack sends them: ASCII digits, no more than 12 of them.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+def signature_valid(secret: str, raw: bytes, timestamp: str, signature: str) -> bool:
+    """Slack's v0 signature over the raw bytes, with a timestamp of sane shape and age."""
+    if not secret or not signature or not _TIMESTAMP.fullmatch(timestamp):
+        return False
+    verifier = SignatureVerifier(secret)
+    try:
+        return verifier.is_valid(body=raw, timestamp=timestamp, signature=signature)
+    except UnicodeDecodeError:  # slack_sdk decodes the body; compare over the bytes instead
+        if abs(time.time() - int(timestamp)) > 60 * 5:
+            return False
+        base = b"v0:" + timestamp.encode() + b":" + raw
+        digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(f"v0={digest}", signature)
+
+
 _SCALARS = ("user", "channel", "team", "authorizations")
+_OBJECTS = ("view", "container", "message", "state")
 
 
 def _well_formed(body: dict[str, Any]) -> bool:
     """Shapes Bolt's own middleware assumes (it answers 500 otherwise): Slack always sends
-    these fields as strings or objects, and actions as a list of objects with an action_id."""
+    these fields as strings or objects, views and containers as objects, and actions as a
+    list of objects with an action_id."""
     if not isinstance(body, dict):
         return False
     event = body.get("event")
@@ -141,6 +185,12 @@ def _well_formed(body: dict[str, Any]) -> bool:
                 return False
     if "authorizations" in body and not isinstance(body["authorizations"], list):
         return False
+    for name in _OBJECTS:  # Bolt calls .get on these (view_submission's view, for one)
+        if name in body and not isinstance(body[name], dict):
+            return False
+    for name in ("user", "channel", "team", "enterprise"):
+        if body.get(name) is not None and not isinstance(body[name], str | dict):
+            return False
     actions = body.get("actions")
     if actions is not None:
         if not isinstance(actions, list):

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import threading
 import time
 from typing import Any
 
+import jwt
+import requests
 from botbuilder.schema import Activity
 from botframework.connector.auth import (
     AppCredentials,
@@ -16,10 +20,23 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
     UserTokenClient,
 )
+from botframework.connector.auth.jwt_token_extractor import (
+    JwtTokenExtractor,
+    _OpenIdConfig,
+    _OpenIdMetadata,
+)
+from jwt.algorithms import RSAAlgorithm
 
 log = logging.getLogger(__name__)
 
 TOKEN_REFRESH_SECONDS = 30 * 60
+#: Signing keys are fetched at most once in this many seconds, whether the fetch worked or not,
+#: so tokens naming unknown keys (or arriving while the issuer is down) cannot make every
+#: request call out.
+KEY_REFRESH_MIN_SECONDS = 5 * 60
+#: Keys older than this are refreshed (at the rate above), as the SDK does daily.
+KEY_MAX_AGE_SECONDS = 24 * 60 * 60
+KEY_FETCH_TIMEOUT_SECONDS = 10
 
 
 class StrictAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
@@ -32,6 +49,27 @@ class StrictAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     def __init__(self, inner: BotFrameworkAuthentication, *, offload: bool) -> None:
         self.inner = inner
         self.offload = offload
+        install_bounded_key_cache()
+
+    @property
+    def requires_token(self) -> bool:
+        """With credentials every request needs a token; without (dev mode) none does."""
+        return self.offload
+
+    async def authenticate_header(self, auth_header: str) -> None:
+        """Checks the token alone, before the body is read: PermissionError if it is missing
+        (with credentials), malformed or badly signed. The activity's service URL and channel
+        are checked against it again when the activity is processed."""
+        if not auth_header and not self.requires_token:
+            return
+        scheme, _, token = auth_header.partition(" ")
+        if scheme != "Bearer" or not token or " " in token:
+            raise PermissionError("the Authorization header is not a bearer token")
+        try:
+            jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise PermissionError("the bearer token is not a JWT") from exc
+        await self.authenticate_request(Activity(), auth_header)
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
@@ -120,3 +158,71 @@ class OffLoopCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
                     cached = (str(token), time.monotonic())
                     self._tokens[key] = cached
         return _IssuedToken(app_id=app_id, oauth_scope=oauth_scope, token=cached[0])
+
+
+class BoundedOpenIdMetadata(_OpenIdMetadata):  # type: ignore[misc]
+    """The SDK's signing-key cache, fetching at most once per KEY_REFRESH_MIN_SECONDS.
+
+    The SDK's own refetches on every request while fetches fail, never gives up a key that is
+    not found (IndexError), and calls out with no timeout."""
+
+    def __init__(self, url: str, *, min_interval: float = KEY_REFRESH_MIN_SECONDS) -> None:
+        super().__init__(url)
+        self.min_interval = min_interval
+        self.fetched_at: float | None = None  # monotonic, last successful fetch
+        self.attempted_at: float | None = None  # monotonic, last attempt
+        self._refresh_lock = threading.Lock()  # validation runs on worker threads
+
+    async def get(self, key_id: str) -> Any:
+        now = time.monotonic()
+        if self.fetched_at is None or now - self.fetched_at > KEY_MAX_AGE_SECONDS:
+            self._refresh_bounded()
+        key = self._find(key_id)
+        if key is None:
+            self._refresh_bounded()  # a key rotated in since: once per interval at most
+            key = self._find(key_id)
+        return key
+
+    def _refresh_bounded(self) -> None:
+        with self._refresh_lock:
+            now = time.monotonic()
+            if self.attempted_at is not None and now - self.attempted_at < self.min_interval:
+                return
+            self.attempted_at = now
+            try:
+                metadata = requests.get(self.url, timeout=KEY_FETCH_TIMEOUT_SECONDS)
+                metadata.raise_for_status()
+                keys = requests.get(metadata.json()["jwks_uri"], timeout=KEY_FETCH_TIMEOUT_SECONDS)
+                keys.raise_for_status()
+                found = keys.json()["keys"]
+                if not isinstance(found, list):
+                    raise ValueError("keys is not a list")
+            except Exception as exc:
+                log.warning("could not fetch the token signing keys: %s", type(exc).__name__)
+                return
+            self.keys = found
+            self.fetched_at = time.monotonic()
+
+    def _find(self, key_id: str) -> Any:
+        for key in self.keys:
+            if isinstance(key, dict) and key.get("kid") == key_id:
+                try:
+                    public_key = RSAAlgorithm.from_jwk(json.dumps(key))
+                except Exception:
+                    return None
+                return _OpenIdConfig(public_key, key.get("endorsements", []))
+        return None
+
+
+def _bounded_metadata(metadata_url: str) -> BoundedOpenIdMetadata:
+    cache: dict[str, Any] = JwtTokenExtractor.metadataCache
+    metadata = cache.get(metadata_url)
+    if not isinstance(metadata, BoundedOpenIdMetadata):
+        metadata = BoundedOpenIdMetadata(metadata_url)
+        cache[metadata_url] = metadata
+    return metadata
+
+
+def install_bounded_key_cache() -> None:
+    """Makes the SDK's token validators use BoundedOpenIdMetadata (idempotent)."""
+    JwtTokenExtractor.get_open_id_metadata = staticmethod(_bounded_metadata)

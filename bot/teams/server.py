@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -19,6 +20,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity
 from botframework.connector.auth import ServiceClientCredentialsFactory
 
+from bot.http_limits import BodyRejected, check_depth, is_loopback_url, read_body
 from bot.lifecycle import Drainer
 from bot.observe import Metrics
 from bot.render import create_environment
@@ -115,23 +117,44 @@ def create_teams_bot(
 
 
 def messages_handler(adapter: CloudAdapter, bot: AdvisorTeamsBot) -> Handler:
+    """POST /api/messages: the token first (401), then the body: its type (415), size (413),
+    nesting (400), JSON and shape (400); in dev mode replies go only to loopback addresses."""
+    auth = adapter.bot_framework_authentication
+    strict = auth if isinstance(auth, StrictAuthentication) else None
+
     async def handle(request: web.Request) -> web.StreamResponse:
+        header = request.headers.get("Authorization", "")
+        if strict is not None:
+            try:
+                await strict.authenticate_header(header)
+            except PermissionError:
+                return web.json_response({"error": "unauthorized"}, status=401)
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.json_response({"error": "expected application/json"}, status=415)
         try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError):
+            raw = await read_body(request)
+            check_depth(raw)
+        except BodyRejected as rejected:
+            return rejected.response()
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return web.json_response({"error": "body is not JSON"}, status=400)
         if not isinstance(body, dict) or not body.get("type"):
             return web.json_response({"error": "not an activity"}, status=400)
         activity = read_activity(body)
         if isinstance(activity, str):
             return web.json_response({"error": activity}, status=400)
+        if (strict is None or not strict.requires_token) and not is_loopback_url(
+            activity.service_url
+        ):
+            # Without authentication anyone could make the bot post anywhere.
+            return web.json_response(
+                {"error": "dev mode replies only to a loopback serviceUrl"}, status=400
+            )
         try:
             # What CloudAdapter.process does after reading the body, which is read already.
-            answer = await adapter.process_activity(
-                request.headers.get("Authorization", ""), activity, bot.on_turn
-            )
+            answer = await adapter.process_activity(header, activity, bot.on_turn)
         except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
         except Exception:
