@@ -44,6 +44,23 @@ def _command(
     return sub.add_parser(name, help=summary, description=summary[:1].upper() + summary[1:] + ".")
 
 
+def _listen_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every "
+        "interface, as in a container; Teams dev mode refuses anything but loopback)",
+    )
+    command.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="serve GET /metrics on this port (same --host) instead of the main port "
+        "(default: ADVISOR_METRICS_PORT, or the main port)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llm-advisor",
@@ -87,11 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub, "slack", "serve only the Slack app, as serve does (or over Socket Mode with --socket)"
     )
     slack.add_argument("--port", type=int, default=3000, help="HTTP port for POST /slack/events")
-    slack.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    _listen_options(slack)
     slack.add_argument("--socket", action="store_true", help="connect over Socket Mode instead")
     serve = _command(sub, "serve", "serve Slack and Teams on one port, with health and metrics")
     serve.add_argument("--port", type=int, default=8080, help="HTTP port")
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    _listen_options(serve)
     serve.add_argument(
         "--slack-socket", action="store_true", help="also connect Slack over Socket Mode"
     )
@@ -100,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     teams = _command(sub, "teams", "serve only the Teams bot (POST /api/messages), as serve does")
     teams.add_argument("--port", type=int, default=3978, help="HTTP port")
-    teams.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    _listen_options(teams)
     teams.add_argument(
         "--dev", action="store_true", help="accept unauthenticated requests (local testing only)"
     )
@@ -260,6 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     port=args.port,
                     slack_socket=args.slack_socket,
                     teams_dev=args.teams_dev,
+                    metrics_port=args.metrics_port,
                 )
             )
         if args.command == "admin":
@@ -273,13 +291,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "teams":
             return asyncio.run(
                 run_serve(
-                    settings, host=args.host, port=args.port, teams_dev=args.dev, only="teams"
+                    settings,
+                    host=args.host,
+                    port=args.port,
+                    teams_dev=args.dev,
+                    only="teams",
+                    metrics_port=args.metrics_port,
                 )
             )
         if args.command == "slack":
             if args.socket:
                 return asyncio.run(_slack_socket(settings))
-            return asyncio.run(run_serve(settings, host=args.host, port=args.port, only="slack"))
+            return asyncio.run(
+                run_serve(
+                    settings,
+                    host=args.host,
+                    port=args.port,
+                    only="slack",
+                    metrics_port=args.metrics_port,
+                )
+            )
         return asyncio.run(_chat(settings, args.session))
     except (FlowError, ConfigError) as exc:
         return _fail(exc.problems)

@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import create_advisor
+from bot.http_limits import MAX_BODY_BYTES, is_loopback_host
 from bot.lifecycle import Drainer, settle_heap
 from bot.observe import Metrics, TurnObserver, configure_json_logging
 from bot.settings import Settings
@@ -34,6 +35,10 @@ from dialogs.errors import ConfigError, Problem, StoreUnavailable
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 1.0
+MEMORY_STORE_NOTE = (
+    "no REDIS_URL: sessions live in this process's memory, not shared with other "
+    "processes and lost on restart"
+)
 Platform = Literal["slack", "teams"]
 
 
@@ -109,8 +114,10 @@ async def create_service(
     teams_dev: bool = False,
     teams_options: dict[str, Any] | None = None,
     only: Platform | None = None,
+    separate_metrics: bool = False,
 ) -> Service:
-    """Build the web application; the caller runs it (and calls `close`)."""
+    """Build the web application; the caller runs it (and calls `close`). With
+    `separate_metrics`, /metrics is left to `metrics_app` on a port of its own."""
     slack_on, teams_on = platforms_configured(
         settings, slack_socket=slack_socket, teams_dev=teams_dev, only=only
     )
@@ -119,7 +126,9 @@ async def create_service(
     advisor = create_advisor(settings)
     advisor.observer = TurnObserver(metrics=metrics, log_text=settings.log_debug_text)
     http = create_http_session()
-    app = web.Application(middlewares=[_refuse_while_draining(drainer)])
+    app = web.Application(
+        middlewares=[_refuse_while_draining(drainer)], client_max_size=MAX_BODY_BYTES
+    )
     service = Service(
         settings=settings, advisor=advisor, metrics=metrics, drainer=drainer, http=http, app=app
     )
@@ -137,8 +146,16 @@ async def create_service(
         raise
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz(service))
-    app.router.add_get("/metrics", _metrics(service))
+    if not separate_metrics:
+        app.router.add_get("/metrics", _metrics(service))
     return service
+
+
+def metrics_app(service: Service) -> web.Application:
+    """/metrics alone, for ADVISOR_METRICS_PORT (--metrics-port)."""
+    app = web.Application()
+    app.router.add_get("/metrics", _metrics(service))
+    return app
 
 
 def _add_platforms(
@@ -168,6 +185,28 @@ def _add_platforms(
         )
         add_teams_routes(app, adapter, bot)
         service.platforms.append("teams")
+
+
+def check_exposure(
+    settings: Settings, *, host: str, teams_dev: bool, only: Platform | None = None
+) -> None:
+    """Refuse Teams dev mode (unauthenticated requests) on an address others can reach."""
+    dev = teams_dev or settings.teams_dev_mode
+    if only == "slack" or not dev or is_loopback_host(host):
+        return
+    flag = "--dev" if only == "teams" else "--teams-dev"
+    raise ConfigError(
+        [
+            Problem(
+                file="command line",
+                where="--host",
+                message=f"Teams dev mode ({flag} or TEAMS_DEV_MODE) accepts unauthenticated "
+                f"requests, so it listens only on a loopback address (127.0.0.1, ::1, "
+                f"localhost), not {host!r}; drop it, and set MICROSOFT_APP_ID and "
+                "MICROSOFT_APP_PASSWORD, to listen elsewhere",
+            )
+        ]
+    )
 
 
 def _refuse_while_draining(drainer: Drainer) -> Any:
@@ -205,7 +244,11 @@ def _readyz(service: Service) -> Any:
         except (StoreUnavailable, TimeoutError) as exc:
             reason = f"session store unavailable: {type(exc).__name__}"
             return web.json_response({"status": "unavailable", "reason": reason}, status=503)
-        return web.json_response({"status": "ready", "platforms": service.platforms})
+        ready: dict[str, Any] = {"status": "ready", "platforms": service.platforms}
+        if service.settings.redis_url is None:
+            ready["store"] = "memory"
+            ready["warning"] = MEMORY_STORE_NOTE
+        return web.json_response(ready)
 
     return readyz
 
@@ -228,18 +271,33 @@ async def run_serve(
     slack_socket: bool = False,
     teams_dev: bool = False,
     only: Platform | None = None,
+    metrics_port: int | None = None,
 ) -> int:
     """Serve until SIGTERM/SIGINT; then stop taking requests, drain turns, close connections."""
+    check_exposure(settings, host=host, teams_dev=teams_dev, only=only)
     configure_json_logging(
         "INFO" if settings.log_level in ("WARNING", "ERROR") else settings.log_level
     )
     if settings.log_debug_text:
         log.warning("ADVISOR_LOG_DEBUG_TEXT is on: message text will appear in the logs")
+    metrics_port = metrics_port or settings.metrics_port
     service = await create_service(
-        settings, slack_socket=slack_socket, teams_dev=teams_dev, only=only
+        settings,
+        slack_socket=slack_socket,
+        teams_dev=teams_dev,
+        only=only,
+        separate_metrics=metrics_port is not None,
     )
+    if settings.redis_url is None:
+        log.warning("%s; set REDIS_URL for anything but a trial", MEMORY_STORE_NOTE)
+        print(f"warning: {MEMORY_STORE_NOTE}", file=sys.stderr, flush=True)
     runner = web.AppRunner(service.app, handle_signals=False, access_log=None)
     await runner.setup()
+    metrics_runner: web.AppRunner | None = None
+    if metrics_port is not None:
+        metrics_runner = web.AppRunner(metrics_app(service), handle_signals=False, access_log=None)
+        await metrics_runner.setup()
+        await web.TCPSite(metrics_runner, host, metrics_port).start()
     settle_heap()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -263,6 +321,8 @@ async def run_serve(
     if not finished:
         log.error("shutdown deadline passed with %d turn(s) in flight", service.drainer.in_flight)
     await runner.cleanup()
+    if metrics_runner is not None:
+        await metrics_runner.cleanup()
     await service.close()
     log.info("stopped")
     return 0

@@ -36,6 +36,7 @@ class Settings:
     teams_dev_mode: bool = False
     log_debug_text: bool = False
     shutdown_seconds: float = 20.0
+    metrics_port: int | None = None
 
     @property
     def session_ttl_seconds(self) -> int:
@@ -138,6 +139,7 @@ class Settings:
                 bad(name, "must be true or false")
             flags[name] = raw in ("true", "1", "yes")
         shutdown = number("ADVISOR_SHUTDOWN_SECONDS", 20.0, 1, 300)
+        metrics_port = number("ADVISOR_METRICS_PORT", 0, 1, 65535, whole=True)
         level = env.get("ADVISOR_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("ADVISOR_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -162,4 +164,5 @@ class Settings:
             teams_dev_mode=flags["TEAMS_DEV_MODE"],
             log_debug_text=flags["ADVISOR_LOG_DEBUG_TEXT"],
             shutdown_seconds=shutdown,
+            metrics_port=int(metrics_port) or None,
         ), problems

@@ -70,7 +70,14 @@ def test_advisor_is_built_from_the_repository_root(config: dict[str, Any], tmp_p
     build = config["services"]["advisor"]["build"]
     assert Path(build["context"]) == tmp_path / "checkout"
     assert build["dockerfile"] == "deploy/Dockerfile"
-    assert config["services"]["advisor"]["command"] == ["llm-advisor", "serve", "--port", "8080"]
+    assert config["services"]["advisor"]["command"] == [
+        "llm-advisor",
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8080",
+    ]
 
 
 def test_advisor_waits_for_a_healthy_redis(config: dict[str, Any]) -> None:
@@ -156,6 +163,14 @@ def test_socket_mode_override(tmp_path: Path) -> None:
     code, config, stderr = compose_config(tmp_path, COMPOSE, SOCKET)
     assert code == 0, stderr
     advisor = config["services"]["advisor"]
-    assert advisor["command"] == ["llm-advisor", "serve", "--port", "8080", "--slack-socket"]
+    assert advisor["command"] == [
+        "llm-advisor",
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8080",
+        "--slack-socket",
+    ]
     assert not advisor.get("ports"), advisor.get("ports")
     assert advisor["healthcheck"]["test"][1] == "python"

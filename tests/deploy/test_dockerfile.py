@@ -30,7 +30,7 @@ from tests.deploy.support import (
 DOCKERFILE = DEPLOY / "Dockerfile"
 DOCKERIGNORE = DEPLOY / "Dockerfile.dockerignore"
 PORT = 8080
-SERVE = ["llm-advisor", "serve", "--port", str(PORT)]
+SERVE = ["llm-advisor", "serve", "--host", "0.0.0.0", "--port", str(PORT)]
 
 
 @pytest.fixture(scope="module")

@@ -172,7 +172,14 @@ def test_probes_hit_health_endpoints_on_the_container_port(
     objects: dict[tuple[str, str], dict[str, Any]],
 ) -> None:
     container = advisor(objects)
-    assert container["command"] == ["llm-advisor", "serve", "--port", str(PORT)]
+    assert container["command"] == [
+        "llm-advisor",
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(PORT),
+    ]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert list(ports.values()) == [PORT]
     expected = {
