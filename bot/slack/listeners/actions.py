@@ -33,6 +33,7 @@ ACTION_PATTERN = re.compile(
     "^(?:" + "|".join([f"{ANSWER_PREFIX}[0-9]+", *(re.escape(a) for a in ACTIONS)]) + ")$"
 )
 # Errors of chat.postMessage that mean "not allowed to post there", not "something broke".
+ALREADY_SHARED = "This summary is in <#{channel}> already."
 CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
 
 
@@ -99,6 +100,13 @@ async def share(
     summary = slack.advisor.summary(session) if session else None
     if summary is None:
         await slack.delivery.ephemeral(client, place, {"text": NOTHING_TO_SHARE})
+        return
+    # One summary (by its stamp) is posted to one channel once, however often it is picked.
+    if not await slack.advisor.once(
+        place.key, f"share:{summary.stamp}:{target}", ttl_seconds=86400
+    ):
+        text = ALREADY_SHARED.format(channel=target)
+        await slack.delivery.ephemeral(client, place, {"text": text})
         return
     try:
         await client.chat_postMessage(

@@ -164,3 +164,25 @@ async def test_here_replayed_five_times_opens_one_thread(slack: SlackHarness) ->
         c.payload.get("thread_ts") for c in slack.questions("C1") if user in json.dumps(c.payload)
     }
     assert threads == {roots[0].result["ts"]}
+
+
+async def test_a_summary_shared_twice_to_one_channel_is_posted_once(slack: SlackHarness) -> None:
+    user = new_user()
+    dm = "D" + user
+    await reach(slack, user, len(TYPED_ANSWERS) - 1)
+    await slack.dm(user, TYPED_ANSWERS[-1])
+    summary = await slack.eventually(lambda: (slack.summaries(dm) or [None])[0])
+    for _ in range(2):
+        await slack.action(
+            user,
+            "summary_share",
+            None,
+            channel=dm,
+            message_ts=summary.result["ts"],
+            action_type="conversations_select",
+            selected_conversation="CONCE",
+        )
+    await slack.eventually(
+        lambda: [c for c in slack.ephemerals(user) if "already" in json.dumps(c.payload)]
+    )
+    assert len([c for c in slack.posts("CONCE") if user in json.dumps(c.payload)]) == 1
