@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import jwt
@@ -20,11 +21,9 @@ from botframework.connector.auth import (
     ServiceClientCredentialsFactory,
     UserTokenClient,
 )
-from botframework.connector.auth.jwt_token_extractor import (
-    JwtTokenExtractor,
-    _OpenIdConfig,
-    _OpenIdMetadata,
-)
+from botframework.connector.auth.authentication_constants import AuthenticationConstants
+from botframework.connector.auth.government_constants import GovernmentConstants
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from jwt.algorithms import RSAAlgorithm
 
 log = logging.getLogger(__name__)
@@ -46,10 +45,12 @@ class StrictAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     worker thread with its own event loop, so no other conversation waits on it.
     """
 
-    def __init__(self, inner: BotFrameworkAuthentication, *, offload: bool) -> None:
+    def __init__(
+        self, inner: BotFrameworkAuthentication, *, offload: bool, configuration: object = None
+    ) -> None:
         self.inner = inner
         self.offload = offload
-        install_bounded_key_cache()
+        bound_key_fetches(metadata_urls(configuration))
 
     @property
     def requires_token(self) -> bool:
@@ -160,15 +161,19 @@ class OffLoopCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
         return _IssuedToken(app_id=app_id, oauth_scope=oauth_scope, token=cached[0])
 
 
-class BoundedOpenIdMetadata(_OpenIdMetadata):  # type: ignore[misc]
-    """The SDK's signing-key cache, fetching at most once per KEY_REFRESH_MIN_SECONDS.
+class BoundedSigningKeys:
+    """The token signing keys of one OpenID metadata URL, as the SDK's validators look them up
+    (`await keys.get(kid)`, an object with `public_key` and `endorsements`, or None), fetched
+    at most once per KEY_REFRESH_MIN_SECONDS, with a timeout.
 
-    The SDK's own refetches on every request while fetches fail, never gives up a key that is
-    not found (IndexError), and calls out with no timeout."""
+    The SDK's own lookup refetches on every request while fetches fail, raises IndexError for
+    a key it does not know, and calls out with no timeout: a forged token naming an unknown key
+    would make the bot call out on every request."""
 
     def __init__(self, url: str, *, min_interval: float = KEY_REFRESH_MIN_SECONDS) -> None:
-        super().__init__(url)
+        self.url = url
         self.min_interval = min_interval
+        self.keys: list[Any] = []
         self.fetched_at: float | None = None  # monotonic, last successful fetch
         self.attempted_at: float | None = None  # monotonic, last attempt
         self._refresh_lock = threading.Lock()  # validation runs on worker threads
@@ -203,26 +208,50 @@ class BoundedOpenIdMetadata(_OpenIdMetadata):  # type: ignore[misc]
             self.keys = found
             self.fetched_at = time.monotonic()
 
-    def _find(self, key_id: str) -> Any:
+    def _find(self, key_id: str) -> SimpleNamespace | None:
         for key in self.keys:
             if isinstance(key, dict) and key.get("kid") == key_id:
                 try:
                     public_key = RSAAlgorithm.from_jwk(json.dumps(key))
                 except Exception:
                     return None
-                return _OpenIdConfig(public_key, key.get("endorsements", []))
+                return SimpleNamespace(
+                    public_key=public_key, endorsements=key.get("endorsements", [])
+                )
         return None
 
 
-def _bounded_metadata(metadata_url: str) -> BoundedOpenIdMetadata:
+# The configuration attributes botbuilder reads for its own metadata URLs.
+OVERRIDE_NAMES = (
+    "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL",
+    "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
+)
+
+
+def metadata_urls(configuration: object) -> list[str]:
+    """Every OpenID metadata URL the SDK may validate channel tokens against: its public and
+    government defaults, and the configuration's overrides."""
+    urls = [
+        AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+        AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+        GovernmentConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+        GovernmentConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL,
+    ]
+    for name in (
+        "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL",
+        "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL",
+    ):
+        value = getattr(configuration, name, None)
+        if isinstance(value, str) and value:
+            urls.append(value)
+    return urls
+
+
+def bound_key_fetches(urls: list[str]) -> None:
+    """Put BoundedSigningKeys in the SDK's per-URL key cache (`JwtTokenExtractor.metadataCache`,
+    which its validators consult before making a lookup of their own) for each URL. Nothing of
+    the SDK is replaced: its validators find these in the cache it keeps for this purpose."""
     cache: dict[str, Any] = JwtTokenExtractor.metadataCache
-    metadata = cache.get(metadata_url)
-    if not isinstance(metadata, BoundedOpenIdMetadata):
-        metadata = BoundedOpenIdMetadata(metadata_url)
-        cache[metadata_url] = metadata
-    return metadata
-
-
-def install_bounded_key_cache() -> None:
-    """Makes the SDK's token validators use BoundedOpenIdMetadata (idempotent)."""
-    JwtTokenExtractor.get_open_id_metadata = staticmethod(_bounded_metadata)
+    for url in urls:
+        if not isinstance(cache.get(url), BoundedSigningKeys):
+            cache[url] = BoundedSigningKeys(url)

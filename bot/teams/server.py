@@ -110,7 +110,9 @@ def create_teams_bot(
     inner = ConfigurationBotFrameworkAuthentication(
         configuration, credentials_factory=OffLoopCredentialsFactory(factory)
     )
-    adapter = CloudAdapter(StrictAuthentication(inner, offload=credentialed))
+    adapter = CloudAdapter(
+        StrictAuthentication(inner, offload=credentialed, configuration=configuration)
+    )
     renderer = TeamsRenderer(env=create_environment(), flow=advisor.flow)
     bot = AdvisorTeamsBot(advisor=advisor, renderer=renderer, drainer=drainer, metrics=metrics)
     return adapter, bot
