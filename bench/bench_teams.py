@@ -10,7 +10,7 @@ botbuilder's CloudAdapter in dev mode (no app id: unauthenticated requests accep
 by aiohttp at POST /api/messages, with every activity's serviceUrl pointing at the stand-in:
 
 - advisor: the real adapter and bot from `create_teams_bot` on a RedisStore, routed by
-  `add_teams_routes`, as `bot.teams.server.run_teams` serves them. Each simulated user says
+  `add_teams_routes`, as `llm-advisor serve` serves them. Each simulated user says
   "hello" in a personal chat, clicks the option of every question (Action.Submit: a message with
   `value` and `replyToId` = the question card's id) and types only the number question, until the
   summary card is posted.

@@ -294,7 +294,7 @@ def bare_application(cards: BareCards) -> web.Application:
 
 
 def advisor_application(settings: Settings, advisor: Advisor) -> web.Application:
-    """The real adapter and bot, routed as `run_teams` routes them."""
+    """The real adapter and bot, routed as `llm-advisor serve` routes them."""
     adapter, bot = create_teams_bot(settings, advisor)
     web_app = web.Application()
     add_teams_routes(web_app, adapter, bot)

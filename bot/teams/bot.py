@@ -83,8 +83,8 @@ def _describe(error: Exception) -> tuple[int | None, str]:
     return (status if isinstance(status, int) else None), type(error).__name__
 
 
-# The connector's failures, after bot.teams.delivery.with_retries has retried, counted and
-# logged them (TimeoutError is its own limit on one call): one more line, no traceback.
+# The connector's failures, after bot.teams.delivery.with_retries has retried and counted them
+# (adding a note; TimeoutError is its own limit on one call): the one line, no traceback.
 API_ERRORS = ApiErrors(
     types=(ErrorResponseException, ClientRequestError, TimeoutError), describe=_describe
 )
