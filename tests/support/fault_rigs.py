@@ -3,7 +3,7 @@
 
 Everything runs the wiring of `llm-advisor serve` (`bot.server.create_service`): the store
 from `create_store` (0.5 s timeouts, one bounded retry), the Bolt app behind aiohttp with the
-Web API client Bolt builds, set up by `configure_web_client` (its retry handlers), through a proxy by
+Web API client Bolt builds, set up by `configure_web_client` (retry handlers), proxied by
 SLACK_API_URL, and the Teams bot on botbuilder's CloudAdapter, whose replies go to the
 activity's serviceUrl: a proxy in front of the connector stand-in. The fixtures that build
 them live in tests/bot/faults/conftest.py.
