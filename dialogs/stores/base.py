@@ -76,8 +76,26 @@ def is_persons_key(name: str, platform: str, workspace: str, user: str) -> bool:
     )
 
 
+def workspace_pattern(platform: str, workspace: str) -> str:
+    """A SCAN pattern for every key of one workspace or tenant (any conversation, any person)."""
+    tag = "{" + ":".join(_part(p).translate(_GLOB) for p in (platform, workspace)) + ":*}"
+    return f"{KEY_PREFIX}:?:{tag}:*"
+
+
+def is_workspace_key(name: str, platform: str, workspace: str) -> bool:
+    """Exact test of what `workspace_pattern` matches, for stores without glob matching."""
+    tag = "{" + ":".join(_part(p) for p in (platform, workspace)) + ":"
+    head, _, rest = name.partition(":")
+    kind, _, rest = rest.partition(":")
+    return head == KEY_PREFIX and len(kind) == 1 and rest.startswith(tag)
+
+
+def is_session_key(name: str) -> bool:
+    return name.startswith(f"{KEY_PREFIX}:s:")
+
+
 class SessionStore(Protocol):
-    """Where sessions live: seven methods. `commit` is an atomic compare-and-set in one round
+    """Where sessions live: nine methods. `commit` is an atomic compare-and-set in one round
     trip: it applies `document` (whose "version" is `expected_version + 1`) only when the
     stored version is still `expected_version` (0: no session yet), the stored document carries
     the "commit" nonce `expected_commit` (when given: versions start again at 1 after
@@ -116,6 +134,17 @@ class SessionStore(Protocol):
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:
         """Delete every session of one person in one workspace or tenant; return how many."""
+        ...
+
+    async def forget_workspace(self, *, platform: str, workspace: str) -> int:
+        """Delete every session and key of one workspace or tenant (the app was uninstalled
+        or its tokens revoked); return how many sessions."""
+        ...
+
+    async def sessions_of(
+        self, *, platform: str, workspace: str, user: str
+    ) -> list[dict[str, Any]]:
+        """Every stored session document of one person in one workspace or tenant (export)."""
         ...
 
     async def ping(self) -> None: ...

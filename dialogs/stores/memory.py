@@ -9,11 +9,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dialogs.stores.base import (
-    KEY_PREFIX,
     Commit,
     CommitOutcome,
     claim_key,
     is_persons_key,
+    is_session_key,
+    is_workspace_key,
     session_key,
 )
 from dialogs.turn import SessionKey
@@ -103,10 +104,28 @@ class MemoryStore:
 
     async def forget(self, *, platform: str, workspace: str, user: str) -> int:
         names = [n for n in list(self._data) if is_persons_key(n, platform, workspace, user)]
-        sessions = sum(1 for n in names if n.startswith(f"{KEY_PREFIX}:s:"))
+        sessions = sum(1 for n in names if is_session_key(n))
         for name in names:
             del self._data[name]
         return sessions
+
+    async def forget_workspace(self, *, platform: str, workspace: str) -> int:
+        names = [n for n in list(self._data) if is_workspace_key(n, platform, workspace)]
+        sessions = sum(1 for n in names if is_session_key(n))
+        for name in names:
+            del self._data[name]
+        return sessions
+
+    async def sessions_of(
+        self, *, platform: str, workspace: str, user: str
+    ) -> list[dict[str, Any]]:
+        found = []
+        for name in sorted(self._data):
+            if is_session_key(name) and is_persons_key(name, platform, workspace, user):
+                stored = _parsed(self._get(name))
+                if stored is not None:
+                    found.append(stored)
+        return found
 
     async def ping(self) -> None:
         return None

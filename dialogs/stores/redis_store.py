@@ -24,12 +24,13 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dialogs.errors import StoreUnavailable
 from dialogs.stores.base import (
-    KEY_PREFIX,
     Commit,
     CommitOutcome,
     claim_key,
+    is_session_key,
     person_pattern,
     session_key,
+    workspace_pattern,
 )
 from dialogs.stores.redis_client import RedisClient, _client, create_redis_client
 from dialogs.stores.redis_url import RedisTarget, parse_redis_url
@@ -295,29 +296,52 @@ class RedisStore:
         A person's keys spread over many conversations, hence many slots: on a Cluster the
         scan runs on every primary, and DEL is split by slot.
         """
-        pattern = person_pattern(platform, workspace, user)
-        sessions = 0
+        return await self._delete_matching(person_pattern(platform, workspace, user))
+
+    async def forget_workspace(self, *, platform: str, workspace: str) -> int:
+        """Every key of one workspace or tenant, scanned and deleted as `forget` does."""
+        return await self._delete_matching(workspace_pattern(platform, workspace))
+
+    async def sessions_of(
+        self, *, platform: str, workspace: str, user: str
+    ) -> list[dict[str, Any]]:
+        """The person's session documents, found by the same scan as `forget`."""
+        found: list[dict[str, Any]] = []
         try:
-            await self._ready()
-            batch: list[str] = []
-            for node in await self._scan_targets():
-                scan = (
-                    self._client.scan_iter(match=pattern, count=500, target_nodes=node)
-                    if node is not None
-                    else self._client.scan_iter(match=pattern, count=500)
-                )
-                async for name in scan:
-                    batch.append(str(name))
-                    if str(name).startswith(f"{KEY_PREFIX}:s:"):
-                        sessions += 1
-                    if len(batch) >= 200:
-                        await self._client.delete(*batch)
-                        batch = []
-            if batch:
-                await self._client.delete(*batch)
+            names = sorted(
+                n
+                for n in await self._scan(person_pattern(platform, workspace, user))
+                if is_session_key(n)
+            )
+            for name in names:
+                stored = _document(await self._get(name))
+                if stored is not None and "_unreadable" not in stored:
+                    found.append(stored)
         except _FAILED as exc:
             raise _unavailable(exc) from exc
-        return sessions
+        return found
+
+    async def _scan(self, pattern: str) -> list[str]:
+        await self._ready()
+        names: list[str] = []
+        for node in await self._scan_targets():
+            scan = (
+                self._client.scan_iter(match=pattern, count=500, target_nodes=node)
+                if node is not None
+                else self._client.scan_iter(match=pattern, count=500)
+            )
+            async for name in scan:
+                names.append(_text(name))
+        return names
+
+    async def _delete_matching(self, pattern: str) -> int:
+        try:
+            names = await self._scan(pattern)
+            for start in range(0, len(names), 200):
+                await self._client.delete(*names[start : start + 200])
+        except _FAILED as exc:
+            raise _unavailable(exc) from exc
+        return sum(1 for n in names if is_session_key(n))
 
     async def _scan_targets(self) -> list[ClusterNode | None]:
         """Each Cluster primary, named explicitly (None: the one server there is)."""

@@ -476,3 +476,65 @@ async def test_claims_at_once_grant_one(subject: StoreUnderTest) -> None:
         *(subject.store.claim(key, "same", ttl_seconds=60) for _ in range(8))
     )
     assert outcomes.count(True) == 1
+
+
+# ------------------------------------------------------------------------------ data rights
+
+
+def in_conversation(key: SessionKey, conversation: str, user: str) -> SessionKey:
+    return SessionKey(
+        platform=key.platform,
+        workspace=key.workspace,
+        conversation=conversation,
+        thread="",
+        user=user,
+    )
+
+
+async def test_forget_workspace_deletes_every_key_of_that_workspace_only(
+    subject: StoreUnderTest,
+) -> None:
+    """Uninstall: every session and claim of the workspace goes, over many conversations (hence
+    slots); a workspace whose id extends this one's, or with ids a glob would read, stays."""
+    base = unique_key(platform="slack")
+    keys = [in_conversation(base, f"C{i}", f"U{i % 3}") for i in range(12)]
+    for i, k in enumerate(keys):
+        await commit(subject.store, k, expected=0, doc=document(1, seen=(f"e{i}",)), event_id="x")
+    await subject.store.claim(keys[0], "cmd:t", ttl_seconds=60)
+    longer = SessionKey(
+        platform="slack", workspace=base.workspace + "*", conversation="C0", user="U0"
+    )
+    other_platform = SessionKey(
+        platform="teams", workspace=base.workspace, conversation="C0", user="U0"
+    )
+    for k in (longer, other_platform):
+        await commit(subject.store, k, expected=0, doc=document(1, seen=("e",)), event_id="y")
+
+    gone = await subject.store.forget_workspace(platform="slack", workspace=base.workspace)
+
+    assert gone == 12
+    assert all([await subject.store.load(k) is None for k in keys])
+    assert await subject.ttl(claim_key(keys[0], "cmd:t")) is None
+    assert await subject.store.claim(keys[0], "cmd:t", ttl_seconds=60)
+    assert await subject.store.load(longer) is not None
+    assert await subject.store.load(other_platform) is not None
+    assert await subject.store.forget_workspace(platform="slack", workspace="T-none") == 0
+
+
+async def test_sessions_of_returns_that_persons_documents_only(subject: StoreUnderTest) -> None:
+    """Export: each of the person's sessions in the workspace, as stored; nobody else's."""
+    base = unique_key(platform="slack", user="U1")
+    mine = [in_conversation(base, f"C{i}", "U1") for i in range(5)]
+    theirs = in_conversation(base, "C0", "U10")
+    for i, k in enumerate(mine):
+        doc = document(1, seen=(f"e{i}",), answers={"q1": f"answer {i}"})
+        await commit(subject.store, k, expected=0, doc=doc, event_id="x")
+    await commit(subject.store, theirs, expected=0, doc=document(1, seen=("t",)), event_id="x")
+    await subject.store.claim(mine[0], "cmd:t", ttl_seconds=60)
+
+    found = await subject.store.sessions_of(platform="slack", workspace=base.workspace, user="U1")
+
+    assert sorted(d["answers"]["q1"] for d in found) == [f"answer {i}" for i in range(5)]
+    assert all(d["seen"] != ["t"] for d in found)
+    none = await subject.store.sessions_of(platform="slack", workspace=base.workspace, user="U9")
+    assert none == []
