@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import actions, commands, events, home
+from bot.slack.listeners import actions, commands, events, home, lifecycle
 
 if TYPE_CHECKING:  # bot.slack.app imports this package to register the listeners
     from bot.slack.app import SlackAdvisor
@@ -19,3 +19,4 @@ def register_listeners(app: AsyncApp, slack: SlackAdvisor) -> None:
     commands.register(app, slack)
     events.register(app, slack)
     home.register(app, slack)
+    lifecycle.register(app, slack)

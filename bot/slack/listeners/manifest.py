@@ -16,6 +16,8 @@ EVENTS: dict[str, dict[str, str]] = {
     },
     "app_mention": {"app_mention": "app_mentions:read"},
     "app_home_opened": {"app_home_opened": ""},
+    "app_uninstalled": {"app_uninstalled": ""},
+    "tokens_revoked": {"tokens_revoked": ""},
 }
 # Web API methods the adapter calls -> the scope each needs ("" when none).
 WEB_API_SCOPES: dict[str, str] = {
