@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,7 @@ FOREIGN = (
 )
 UNREADABLE = "That card could not be read. Type status to see where you are."
 MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)
+log = logging.getLogger(__name__)
 COMMANDS = {"back", "skip", "yes", "no", "restart", "start", "edit"}
 
 
@@ -221,3 +223,24 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
                 )
         card = self.renderer.welcome(intro(self.advisor.flow), owner=place.user)
         await self.delivery.send_card(turn_context, place, card)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        """The app removed: from a team (or group chat), every session of the tenant is deleted;
+        from one person's personal scope, that person's. ("remove-upgrade" is an upgrade, not a
+        removal: nothing is deleted.) One log line gives the count and names no one."""
+        activity = turn_context.activity
+        if activity.action != "remove":
+            return
+        place = place_of(turn_context)
+        store = self.advisor.store
+        personal = getattr(activity.conversation, "conversation_type", None) == "personal"
+        if personal:
+            count = await store.forget(platform="teams", workspace=place.tenant, user=place.user)
+        else:
+            count = await store.forget_workspace(platform="teams", workspace=place.tenant)
+        log.info(
+            "installationUpdate remove (%s): deleted %d sessions of tenant %s",
+            "personal" if personal else "team",
+            count,
+            hashed("teams", place.tenant),
+        )
