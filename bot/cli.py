@@ -95,11 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
         dest="admin_command", required=True, title="commands", metavar="COMMAND"
     )
     forget = _command(admin_sub, "forget", "delete one person's sessions in a workspace")
-    forget.add_argument("--user", required=True, help="the person's id on the platform")
-    forget.add_argument("--workspace", required=True, help="Slack team id or Teams tenant id")
-    forget.add_argument(
-        "--platform", choices=("slack", "teams", "console"), default="slack", help="default: slack"
-    )
+    export = _command(admin_sub, "export", "print one person's stored sessions as JSON")
+    for person in (forget, export):
+        person.add_argument("--user", required=True, help="the person's id on the platform")
+        person.add_argument("--workspace", required=True, help="Slack team id or Teams tenant id")
+        person.add_argument(
+            "--platform",
+            choices=("slack", "teams", "console"),
+            default="slack",
+            help="default: slack",
+        )
     slack = _command(
         sub, "slack", "serve only the Slack app, as serve does (or over Socket Mode with --socket)"
     )
@@ -173,6 +178,20 @@ async def _admin_forget(settings: Settings, platform: str, workspace: str, user:
     finally:
         await store.close()
     print(f"deleted {count} session(s) of {platform} user {user} in {workspace}")
+    return 0
+
+
+async def _admin_export(settings: Settings, platform: str, workspace: str, user: str) -> int:
+    """Every stored session of the person, as one JSON document on stdout (data rights)."""
+    if settings.redis_url is None:
+        return _fail(["REDIS_URL is not set: there is no shared session store to read from"])
+    store = create_store(settings)
+    try:
+        sessions = await store.sessions_of(platform=platform, workspace=workspace, user=user)
+    finally:
+        await store.close()
+    person = {"platform": platform, "workspace": workspace, "user": user}
+    print(json.dumps({**person, "sessions": sessions}, indent=2, sort_keys=True))
     return 0
 
 
@@ -281,7 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             )
         if args.command == "admin":
-            return asyncio.run(_admin_forget(settings, args.platform, args.workspace, args.user))
+            admin_command = _admin_export if args.admin_command == "export" else _admin_forget
+            return asyncio.run(admin_command(settings, args.platform, args.workspace, args.user))
         if args.command == "teams-package":
             manifest = build_package(
                 source=Path(args.source), app_id=args.app_id, out=Path(args.out)
