@@ -37,6 +37,7 @@ class Settings:
     log_debug_text: bool = False
     shutdown_seconds: float = 20.0
     metrics_port: int | None = None
+    teams_send_deadline_seconds: float = 10.0
 
     @property
     def session_ttl_seconds(self) -> int:
@@ -140,6 +141,8 @@ class Settings:
             flags[name] = raw in ("true", "1", "yes")
         shutdown = number("ADVISOR_SHUTDOWN_SECONDS", 20.0, 1, 300)
         metrics_port = number("ADVISOR_METRICS_PORT", 0, 1, 65535, whole=True)
+        # A turn's outbound Teams calls in all; Teams redelivers a turn not answered in ~15 s.
+        send_deadline = number("ADVISOR_TEAMS_SEND_DEADLINE_SECONDS", 10.0, 0.1, 14)
         level = env.get("ADVISOR_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("ADVISOR_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -165,4 +168,5 @@ class Settings:
             log_debug_text=flags["ADVISOR_LOG_DEBUG_TEXT"],
             shutdown_seconds=shutdown,
             metrics_port=int(metrics_port) or None,
+            teams_send_deadline_seconds=send_deadline,
         ), problems

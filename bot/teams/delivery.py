@@ -19,7 +19,7 @@ from bot.delivery import deliver
 from bot.observe import hashed
 from bot.teams.render import TeamsRenderer
 from dialogs.advisor import Advisor
-from dialogs.replies import Answered, Reply, TurnResult
+from dialogs.replies import Answered, Ask, Reply, TurnResult
 from dialogs.turn import SessionKey
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,12 @@ MAX_WAIT_SECONDS = 5.0
 # Our own limit on one connector call (msrest's default is 100 s, in a worker thread), well
 # inside the ~15 s after which Teams redelivers a turn.
 CALL_TIMEOUT_SECONDS = 5.0
+#: The default total for a turn's outbound calls (ADVISOR_TEAMS_SEND_DEADLINE_SECONDS): retries,
+#: waits and the failure notice included, so the inbound request is answered well inside Teams'
+#: redelivery window (~15 s).
+DEFAULT_SEND_DEADLINE_SECONDS = 10.0
+#: Where a turn's deadline (event-loop time) is kept in `TurnContext.turn_state`.
+DEADLINE_KEY = "advisor.teams.send_deadline"
 
 
 def never_sent(exc: ClientRequestError) -> bool:
@@ -51,6 +57,28 @@ def never_sent(exc: ClientRequestError) -> bool:
 
 
 T = TypeVar("T")
+
+
+def start_deadline(context: TurnContext, seconds: float) -> float:
+    """Start the clock on this turn's outbound work (once; a later call keeps the first)."""
+    deadline = context.turn_state.get(DEADLINE_KEY)
+    if not isinstance(deadline, float):
+        deadline = asyncio.get_running_loop().time() + seconds
+        context.turn_state[DEADLINE_KEY] = deadline
+    return deadline
+
+
+def limit_connector(context: TurnContext, timeout: float) -> None:
+    """No retries inside msrest (urllib3's Retry would redo a refused connection with backoff,
+    under ours), and its own limit on one call, so a worker thread never outlives the turn."""
+    adapter = getattr(context, "adapter", None)
+    key = getattr(adapter, "BOT_CONNECTOR_CLIENT_KEY", None)
+    client = context.turn_state.get(key) if key is not None else None
+    config = getattr(client, "config", None)
+    if config is None:
+        return
+    config.retry_policy.retries = 0
+    config.connection.timeout = max(timeout, 0.01)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,8 +127,14 @@ async def with_retries(
     what: str,
     conversation: str,
     on_error: Callable[[int | None], None] | None = None,
+    deadline: float | None = None,
+    before_call: Callable[[float], None] | None = None,
 ) -> T:
     """The SDK does not retry 429 or 5xx from the connector; this does, with backoff.
+
+    `deadline` (event-loop time) bounds every attempt and wait: a retry that would not finish
+    by then is not made, and a call still running then times out (and is never re-sent).
+    `before_call` gets each attempt's time limit (to pass it on to the HTTP client).
 
     Each retry is one log line. The final failure is raised with a note of what failed (PEP
     678), for the one line of whoever catches it (bot.adapter.Boundary); its traceback is
@@ -108,9 +142,19 @@ async def with_retries(
     """
     delay = 0.2
     where = hashed("teams", conversation)
+    loop = asyncio.get_running_loop()
     for attempt in range(1, ATTEMPTS + 1):
+        limit = CALL_TIMEOUT_SECONDS
+        if deadline is not None:
+            limit = min(limit, deadline - loop.time())
+            if limit <= 0:
+                late = TimeoutError(f"{what} not attempted: the turn's send deadline passed")
+                late.add_note(f"{what} not attempted: the turn's send deadline passed")
+                raise late
+        if before_call is not None:
+            before_call(limit)
         try:
-            async with asyncio.timeout(CALL_TIMEOUT_SECONDS):
+            async with asyncio.timeout(limit):
                 return await call()
         except TimeoutError as exc:
             if on_error is not None:
@@ -132,6 +176,12 @@ async def with_retries(
                 )
                 raise
             wait = min(_retry_after(exc) or delay, MAX_WAIT_SECONDS)
+            if deadline is not None and loop.time() + wait >= deadline:
+                exc.add_note(f"{what} failed (no time left to retry)")
+                log.debug(
+                    "%s failed in conversation %s (status %s)", what, where, status, exc_info=True
+                )
+                raise
             log.warning("%s got %s in %s; retrying in %.1fs", what, status, where, wait)
             await asyncio.sleep(wait)
             delay *= 2
@@ -152,26 +202,35 @@ class Delivery:
         advisor: Advisor,
         renderer: TeamsRenderer,
         on_api_error: Callable[[int | None], None] | None = None,
+        deadline_seconds: float = DEFAULT_SEND_DEADLINE_SECONDS,
     ) -> None:
         self.advisor = advisor
         self.renderer = renderer
         self.on_api_error = on_api_error
+        #: The total for one turn's outbound calls (see start_deadline); server.py sets it.
+        self.deadline_seconds = deadline_seconds
 
-    async def send_card(self, context: TurnContext, place: Place, card: dict[str, Any]) -> str:
-        response = await with_retries(
-            lambda: context.send_activity(card_activity(card)),
-            what="send",
+    async def _call(
+        self, context: TurnContext, place: Place, what: str, call: Callable[[], Awaitable[T]]
+    ) -> T:
+        return await with_retries(
+            call,
+            what=what,
             conversation=place.conversation,
             on_error=self.on_api_error,
+            deadline=start_deadline(context, self.deadline_seconds),
+            before_call=lambda limit: limit_connector(context, limit),
+        )
+
+    async def send_card(self, context: TurnContext, place: Place, card: dict[str, Any]) -> str:
+        response = await self._call(
+            context, place, "send", lambda: context.send_activity(card_activity(card))
         )
         return str(getattr(response, "id", "") or "")
 
     async def send_text(self, context: TurnContext, place: Place, text: str) -> None:
-        await with_retries(
-            lambda: context.send_activity(MessageFactory.text(text)),
-            what="send",
-            conversation=place.conversation,
-            on_error=self.on_api_error,
+        await self._call(
+            context, place, "send", lambda: context.send_activity(MessageFactory.text(text))
         )
 
     async def update_card(
@@ -179,12 +238,7 @@ class Delivery:
     ) -> None:
         activity = card_activity(card)
         activity.id = activity_id
-        await with_retries(
-            lambda: context.update_activity(activity),
-            what="update",
-            conversation=place.conversation,
-            on_error=self.on_api_error,
-        )
+        await self._call(context, place, "update", lambda: context.update_activity(activity))
 
     async def deliver(
         self,
@@ -215,7 +269,15 @@ class _TeamsSurface:
 
     async def post(self, reply: Reply) -> str:
         card = self.delivery.card(reply, self.place)
-        return await self.delivery.send_card(self.context, self.place, card)
+        try:
+            return await self.delivery.send_card(self.context, self.place, card)
+        except TimeoutError as exc:
+            if isinstance(reply, Ask) and not _never_attempted(exc):
+                # The connector may have posted it (no id came back): the question counts as
+                # shown, so the next turn does not post it a second time (bot.delivery would
+                # otherwise call advisor.not_shown). "" is a message id not known yet.
+                self.delivery.advisor.shown(self.place.key, reply.stamp, "")
+            raise
 
     async def update(self, target: str, reply: Reply) -> None:
         if isinstance(reply, Answered):
@@ -232,3 +294,7 @@ class _TeamsSurface:
             await self.delivery.update_card(self.context, self.place, target, card)
         except (ErrorResponseException, ClientRequestError) as exc:
             log.warning("could not close question card %s (status %s)", target, _status(exc))
+
+
+def _never_attempted(exc: TimeoutError) -> bool:
+    return any("not attempted" in note for note in getattr(exc, "__notes__", ()))

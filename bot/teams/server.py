@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from botbuilder.core import serializer_helper
+from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
     ConfigurationBotFrameworkAuthentication,
@@ -27,6 +27,7 @@ from bot.render import create_environment
 from bot.settings import Settings
 from bot.teams.auth import OffLoopCredentialsFactory, StrictAuthentication
 from bot.teams.bot import AdvisorTeamsBot
+from bot.teams.delivery import start_deadline
 from bot.teams.render import TeamsRenderer
 from dialogs.advisor import Advisor
 from dialogs.errors import ConfigError, Problem
@@ -115,6 +116,7 @@ def create_teams_bot(
     )
     renderer = TeamsRenderer(env=create_environment(), flow=advisor.flow)
     bot = AdvisorTeamsBot(advisor=advisor, renderer=renderer, drainer=drainer, metrics=metrics)
+    bot.delivery.deadline_seconds = settings.teams_send_deadline_seconds
     return adapter, bot
 
 
@@ -123,6 +125,11 @@ def messages_handler(adapter: CloudAdapter, bot: AdvisorTeamsBot) -> Handler:
     nesting (400), JSON and shape (400); in dev mode replies go only to loopback addresses."""
     auth = adapter.bot_framework_authentication
     strict = auth if isinstance(auth, StrictAuthentication) else None
+
+    async def logic(context: TurnContext) -> None:
+        # The clock on the turn's outbound calls starts with the turn (bot.teams.delivery).
+        start_deadline(context, bot.delivery.deadline_seconds)
+        await bot.on_turn(context)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
@@ -156,7 +163,7 @@ def messages_handler(adapter: CloudAdapter, bot: AdvisorTeamsBot) -> Handler:
             )
         try:
             # What CloudAdapter.process does after reading the body, which is read already.
-            answer = await adapter.process_activity(header, activity, bot.on_turn)
+            answer = await adapter.process_activity(header, activity, logic)
         except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
         except Exception:
