@@ -271,11 +271,12 @@ class _TeamsSurface:
         card = self.delivery.card(reply, self.place)
         try:
             return await self.delivery.send_card(self.context, self.place, card)
-        except TimeoutError as exc:
-            if isinstance(reply, Ask) and not _never_attempted(exc):
+        except (TimeoutError, ClientRequestError) as exc:
+            if isinstance(reply, Ask) and _may_have_arrived(exc):
                 # The connector may have posted it (no id came back): the question counts as
                 # shown, so the next turn does not post it a second time (bot.delivery would
-                # otherwise call advisor.not_shown). "" is a message id not known yet.
+                # otherwise call advisor.not_shown). "" is a message id not known yet; a claim
+                # nobody records is shown again after dialogs.screen.CLAIM_TAKEOVER_SECONDS.
                 self.delivery.advisor.shown(self.place.key, reply.stamp, "")
             raise
 
@@ -296,5 +297,9 @@ class _TeamsSurface:
             log.warning("could not close question card %s (status %s)", target, _status(exc))
 
 
-def _never_attempted(exc: TimeoutError) -> bool:
-    return any("not attempted" in note for note in getattr(exc, "__notes__", ()))
+def _may_have_arrived(exc: TimeoutError | ClientRequestError) -> bool:
+    """Whether a failed send may still have been posted: it timed out, or its connection opened
+    and then failed (not when with_retries never made it, or the connection never opened)."""
+    if isinstance(exc, ClientRequestError):
+        return not never_sent(exc)
+    return not any("not attempted" in note for note in getattr(exc, "__notes__", ()))

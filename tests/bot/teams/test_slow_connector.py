@@ -94,6 +94,7 @@ async def test_a_connection_reset_is_not_retried(
     slow_teams: TeamsHarness, connection_attempts: dict[int, int]
 ) -> None:
     accepted = 0
+    person = Person()
 
     async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal accepted
@@ -106,14 +107,18 @@ async def test_a_connection_reset_is_not_retried(
     server = await asyncio.start_server(reset, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        took = await timed_say(slow_teams, Person(), "hi", f"http://127.0.0.1:{port}/amer/")
+        took = await timed_say(slow_teams, person, "hi", f"http://127.0.0.1:{port}/amer/")
     finally:
         server.close()
         await server.wait_closed()
     assert took < DEADLINE + SLACK_SECONDS
-    # The question card once (never re-sent: it may have arrived), the failure notice once.
+    # The first card (the introduction) once, never re-sent: it may have arrived; the failure
+    # notice once. The question after it was never sent: the next turn shows it, once.
     assert accepted == 2
     assert connection_attempts[port] == 2
+    connector = slow_teams.connector
+    assert await timed_say(slow_teams, person, "status", connector.service_url) >= 0
+    assert len([c for c in connector.attempts("send") if option_data(c)]) == 1
 
 
 async def test_a_hung_connector_is_answered_within_the_deadline(
