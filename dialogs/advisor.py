@@ -18,8 +18,9 @@ from typing import Any, Protocol
 from dialogs import presenter, screen
 from dialogs.engine import EngineConfig, step
 from dialogs.errors import StoreConflict, StoreUnavailable
+from dialogs.export import export_notices
 from dialogs.flow import Flow
-from dialogs.replies import Ask, Forget, Notice, Reply, Summary, TurnResult
+from dialogs.replies import Ask, Export, Forget, Notice, Reply, Summary, TurnResult
 from dialogs.screen import Screen
 from dialogs.session import Session, State, event_key
 from dialogs.session_cache import SessionCache
@@ -316,7 +317,8 @@ class Advisor:
         return presenter.summary(self.flow, session, self.engine.costs, updated=False)
 
     async def _effects(self, turn: Turn, replies: list[Reply]) -> list[Reply]:
-        """Carry out what a pure step can only ask for: deleting the person's sessions."""
+        """Carry out what a pure step can only ask for: deleting or exporting the person's
+        sessions."""
         out: list[Reply] = []
         for reply in replies:
             if isinstance(reply, Forget):
@@ -329,6 +331,12 @@ class Advisor:
                 )
                 text = self.flow.message("forgotten", count=count)
                 out.append(Notice(code="forgotten", text=text))
+            elif isinstance(reply, Export):
+                key = turn.key
+                docs = await self.store.sessions_of(
+                    platform=key.platform, workspace=key.workspace, user=key.user
+                )
+                out.extend(export_notices(self.flow, docs))
             else:
                 out.append(reply)
         return out

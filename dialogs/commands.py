@@ -22,6 +22,7 @@ COMMANDS = frozenset(
         "results",
         "start",
         "forget",
+        "export",
     }
 )
 ALIASES = {

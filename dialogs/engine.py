@@ -15,7 +15,7 @@ from dialogs.cost import CostAssumptions
 from dialogs.flow import Answers, Flow, Question
 from dialogs.progress import migrated, new_session, next_question
 from dialogs.reading import Level, looks_like_answer, notice, read_answer, stale_figures
-from dialogs.replies import Answered, Forget, Notice, Reply, Why
+from dialogs.replies import Answered, Export, Forget, Notice, Reply, Why
 from dialogs.session import Session, State
 from dialogs.turn import Turn
 
@@ -199,6 +199,7 @@ class _Step:
             command = parse_command(text)
             if command is not None and command.name in (
                 "forget",
+                "export",
                 "restart",
                 "status",
                 "help",
@@ -283,6 +284,8 @@ class _Step:
         if name == "forget":
             confirm = replace(self.notice("confirm_forget"), stamp=presenter.stamp(session))
             return replace(session, pending="forget"), [*notes, confirm]
+        if name == "export":
+            return session, [*notes, Export(), *self.after(session)]
         if name == "results":
             if session.state == State.DONE:
                 return session, [*notes, *self.show(session)]

@@ -63,6 +63,8 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "confirm_forget",
     "forget_kept",
     "forgotten",
+    "exported",
+    "export_more",
     "headline",
     "effect_pressure_up",
     "effect_pressure_down",

@@ -132,7 +132,15 @@ class Forget:
     kind: Literal["forget"] = "forget"
 
 
-Reply = Intro | Ask | Answered | Notice | Why | Help | Status | Summary | Forget
+@dataclass(frozen=True, kw_only=True)
+class Export:
+    """Never shown: asks the advisor for the person's stored sessions in this workspace once
+    the turn is committed; it puts them, as JSON text, in its place (dialogs.export)."""
+
+    kind: Literal["export"] = "export"
+
+
+Reply = Intro | Ask | Answered | Notice | Why | Help | Status | Summary | Forget | Export
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,12 +11,14 @@ from bot.check import sample_replies
 from bot.render import Renderer, create_environment, plain, plural
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Flow
-from dialogs.replies import Forget, Notice, Reply, Status
+from dialogs.replies import Export, Forget, Notice, Reply, Status
 from dialogs.wording import plurals
 
-# Every reply a person can see (Forget is an effect the advisor replaces by a notice).
+# Every reply a person can see (Forget and Export are effects the advisor replaces by notices).
 ALL_KINDS = {
-    cls.__dataclass_fields__["kind"].default for cls in typing.get_args(Reply) if cls is not Forget
+    cls.__dataclass_fields__["kind"].default
+    for cls in typing.get_args(Reply)
+    if cls not in (Forget, Export)
 }
 
 
