@@ -3,13 +3,15 @@ Bolt's real HTTP path), and one log line gives the count and names no one."""
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from typing import Any
 
 import pytest
 
 from dialogs.turn import SessionKey
-from tests.bot.slack.conftest import SlackHarness
+from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.slack_signing import event_body
 
 
@@ -58,3 +60,26 @@ async def test_leaving_a_workspace_deletes_its_sessions_and_logs_the_count(
     assert "deleted 3 sessions" in line and team not in line and "U1" not in line
     assert all([await slack.advisor.store.load(k) is None for k in gone])
     assert await slack.advisor.store.load(kept[0]) is not None
+
+
+async def test_export_typed_in_a_dm_posts_the_assessment_as_json(slack: SlackHarness) -> None:
+    """`export` through Bolt: a count, then the assessment as JSON text, then the question."""
+    user = new_user()
+    dm = "D" + user
+    await slack.dm(user, "hello")
+    await slack.next_question(dm, 0)
+    await slack.dm(user, "export")
+
+    def exported() -> list[dict[str, Any]] | None:
+        found = []
+        for call in slack.posts(dm):
+            try:
+                found.append(json.loads(str(call.payload.get("text", "")).replace("&amp;", "&")))
+            except ValueError:
+                continue
+        return found or None
+
+    items = await slack.eventually(exported)
+    assert len(items) == 1 and items[0]["answers"] == {} and items[0]["state"] == "asking"
+    texts = [str(c.payload.get("text", "")) for c in slack.posts(dm)]
+    assert any("1 saved assessment in this workspace" in t for t in texts)
