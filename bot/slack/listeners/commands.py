@@ -36,6 +36,7 @@ NOT_HERE = ("not_in_channel", "channel_not_found", "is_archived")
 # How long a slash command's trigger is remembered, so a replay of it opens no second thread
 # (Slack's signatures are accepted for five minutes).
 TRIGGER_SECONDS = 3600
+EXPORT_IN_DM = "A copy of your saved assessments is in our direct messages."
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +60,7 @@ async def _open(call: Invocation) -> None:
 
 
 async def _confirm(call: Invocation) -> None:
-    """restart or forget: the engine asks for confirmation in the DM."""
+    """restart or forget: the engine asks for confirmation in the DM (export: the copy)."""
     await call.slack.turn(call.client, await call.dm(), call.event_id, text=call.word)
 
 
@@ -125,6 +126,8 @@ SUBCOMMANDS: dict[str, SubCommand] = {
     "forget": SubCommand(
         ack=CONFIRM_IN_DM.format(what="deleting your saved assessments"), run=_confirm
     ),
+    # A copy of the person's saved assessments, posted where only they see it: the DM.
+    "export": SubCommand(ack=EXPORT_IN_DM, run=_confirm),
 }
 
 

@@ -83,3 +83,15 @@ async def test_export_typed_in_a_dm_posts_the_assessment_as_json(slack: SlackHar
     assert len(items) == 1 and items[0]["answers"] == {} and items[0]["state"] == "asking"
     texts = [str(c.payload.get("text", "")) for c in slack.posts(dm)]
     assert any("1 saved assessment in this workspace" in t for t in texts)
+
+
+async def test_export_slash_command_posts_the_copy_in_the_dm(slack: SlackHarness) -> None:
+    user = new_user()
+    dm = "D" + user
+    await slack.command(user)
+    await slack.next_question(dm, 0)
+    status, body = await slack.command(user, "export")
+    assert status == 200 and "direct messages" in body
+    await slack.eventually(
+        lambda: [c for c in slack.posts(dm) if "1 saved assessment" in c.payload["text"]]
+    )
