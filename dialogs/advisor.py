@@ -298,6 +298,15 @@ class Advisor:
             recommendation=recommendation,
         )
 
+    async def forget(self, *, platform: str, workspace: str, user: str | None = None) -> int:
+        """Delete one person's sessions in a workspace, or (no user) the whole workspace's, in
+        the store and in this process's cache; how many sessions were deleted."""
+        if user is None:
+            self._sessions.drop_workspace(platform=platform, workspace=workspace)
+            return await self.store.forget_workspace(platform=platform, workspace=workspace)
+        self._sessions.drop_person(platform=platform, workspace=workspace, user=user)
+        return await self.store.forget(platform=platform, workspace=workspace, user=user)
+
     async def peek(self, key: SessionKey) -> Session | None:
         """The stored session, if any and readable; no turn is taken."""
         try:
@@ -323,10 +332,7 @@ class Advisor:
         for reply in replies:
             if isinstance(reply, Forget):
                 key = turn.key
-                self._sessions.drop_person(
-                    platform=key.platform, workspace=key.workspace, user=key.user
-                )
-                count = await self.store.forget(
+                count = await self.forget(
                     platform=key.platform, workspace=key.workspace, user=key.user
                 )
                 text = self.flow.message("forgotten", count=count)

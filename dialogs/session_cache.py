@@ -66,3 +66,8 @@ class SessionCache:
             if (k.platform, k.workspace, k.user) == (platform, workspace, user)
         ]:
             del self._entries[key]
+
+    def drop_workspace(self, *, platform: str, workspace: str) -> None:
+        """Forget every cached session of one workspace or tenant (after it is deleted)."""
+        for key in [k for k in self._entries if (k.platform, k.workspace) == (platform, workspace)]:
+            del self._entries[key]

@@ -12,6 +12,7 @@ USAGE = (
     "• `/llm-advisor results` your latest summary\n"
     "• `/llm-advisor restart` start over\n"
     "• `/llm-advisor forget` delete all your saved assessments in this workspace\n"
+    "• `/llm-advisor export` a copy of your saved assessments, in our direct messages\n"
     "• `/llm-advisor help` this message\n"
     "You can also mention me in a channel to start in a thread."
 )

@@ -232,12 +232,10 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         if activity.action != "remove":
             return
         place = place_of(turn_context)
-        store = self.advisor.store
         personal = getattr(activity.conversation, "conversation_type", None) == "personal"
-        if personal:
-            count = await store.forget(platform="teams", workspace=place.tenant, user=place.user)
-        else:
-            count = await store.forget_workspace(platform="teams", workspace=place.tenant)
+        count = await self.advisor.forget(
+            platform="teams", workspace=place.tenant, user=place.user if personal else None
+        )
         log.info(
             "installationUpdate remove (%s): deleted %d sessions of tenant %s",
             "personal" if personal else "team",

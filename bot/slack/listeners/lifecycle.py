@@ -29,7 +29,7 @@ async def on_removed(
         return
 
     async def work() -> None:
-        count = await slack.advisor.store.forget_workspace(platform="slack", workspace=team)
+        count = await slack.advisor.forget(platform="slack", workspace=team)
         log.info("%s: deleted %d sessions of workspace %s", why, count, hashed("slack", team))
 
     await slack.safely(client, None, work)
