@@ -118,6 +118,20 @@ class SlackHarness:
         body = urlencode({"payload": json.dumps(payload)})
         return await self.post(body, content_type="application/x-www-form-urlencoded")
 
+    async def share(
+        self, user: str, *, channel: str, summary: Call, target: str
+    ) -> tuple[int, str]:
+        """Pick `target` in the summary card's "Share to a channel" select."""
+        return await self.action(
+            user,
+            "summary_share",
+            None,
+            channel=channel,
+            message_ts=summary.result["ts"],
+            action_type="conversations_select",
+            selected_conversation=target,
+        )
+
     # ---------------------------------------------------------------- reading what the bot sent
 
     def posts(self, channel: str | None = None) -> list[Call]:

@@ -173,15 +173,7 @@ async def test_a_summary_shared_twice_to_one_channel_is_posted_once(slack: Slack
     await slack.dm(user, TYPED_ANSWERS[-1])
     summary = await slack.eventually(lambda: (slack.summaries(dm) or [None])[0])
     for _ in range(2):
-        await slack.action(
-            user,
-            "summary_share",
-            None,
-            channel=dm,
-            message_ts=summary.result["ts"],
-            action_type="conversations_select",
-            selected_conversation="CONCE",
-        )
+        await slack.share(user, channel=dm, summary=summary, target="CONCE")
     await slack.eventually(
         lambda: [c for c in slack.ephemerals(user) if "already" in json.dumps(c.payload)]
     )

@@ -118,15 +118,7 @@ async def test_share_the_summary_into_a_channel(slack: SlackHarness) -> None:
     await slack.command(user)
     await click_through(slack, user, dm)
     summary = slack.summaries(dm)[0]
-    await slack.action(
-        user,
-        "summary_share",
-        None,
-        channel=dm,
-        message_ts=summary.result["ts"],
-        action_type="conversations_select",
-        selected_conversation="CSHARE",
-    )
+    await slack.share(user, channel=dm, summary=summary, target="CSHARE")
     shared = await slack.eventually(lambda: slack.posts("CSHARE"))
     assert f"Shared by <@{user}>" in json.dumps(shared[0].payload["blocks"])
     assert "summary_actions" not in json.dumps(shared[0].payload["blocks"])  # no buttons for others
@@ -141,15 +133,7 @@ async def test_share_into_a_channel_the_bot_is_not_in(slack: SlackHarness) -> No
     await click_through(slack, user, dm)
     summary = slack.summaries(dm)[0]
     slack.standin.fail("chat.postMessage", error="not_in_channel")
-    await slack.action(
-        user,
-        "summary_share",
-        None,
-        channel=dm,
-        message_ts=summary.result["ts"],
-        action_type="conversations_select",
-        selected_conversation="CSECRET",
-    )
+    await slack.share(user, channel=dm, summary=summary, target="CSECRET")
     note = await slack.eventually(lambda: slack.ephemerals(user))
     assert (
         "I can't post in <#CSECRET>" in note[0].payload["text"]
