@@ -1,0 +1,283 @@
+"""The cost chart: monthly cost against tokens a month for each allowed option, as a small PNG.
+
+Drawn from the summary's `cost` section (dialogs.cost.cost_section) and the cost model's
+`monthly_usd`, on a matplotlib `Figure` of its own with the Agg canvas (never pyplot, whose
+global state is not safe across threads), in a worker thread (`draw_chart`), never on the
+event loop. The PNG is shrunk to a palette and carries no metadata, so the same figures give
+the same bytes. `draw_chart` is the one place a drawing failure is caught: it logs one line
+and returns None, and the summary goes out without a chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bot.render import tokens, usd
+from dialogs.replies import Reply, Summary
+
+if TYPE_CHECKING:
+    from dialogs.cost import CostAssumptions
+
+log = logging.getLogger(__name__)
+
+#: USD a month (low, high) of one option at a monthly token volume.
+Price = Callable[[str, int], tuple[float, float]]
+
+WIDTH_PX = 640
+HEIGHT_PX = 360
+DPI = 80
+COLOURS = 48  # palette size of the PNG: enough for the anti-aliased lines and bands
+POINTS = 160  # volumes sampled across the x axis (self-hosting is a staircase of GPUs)
+MAX_ALT_CHARS = 1000  # Slack's limit on a file's alt text
+FILENAME = "cost-chart.png"
+
+_LINE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+_TIERS = {"vs_small_tier": "small_tier", "vs_frontier_tier": "frontier_tier"}
+_BREAK_EVEN_WORDS = {
+    "vs_small_tier": "the small hosted tier",
+    "vs_frontier_tier": "the frontier hosted tier",
+    "small_vs_frontier_tier": "the frontier hosted tier against the small one",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chart:
+    """A drawn chart: the PNG, and the same figures in words for people who cannot see it."""
+
+    png: bytes
+    alt_text: str
+    title: str
+    filename: str = FILENAME
+
+
+def allowed_options(cost: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [o for o in cost.get("options") or () if isinstance(o, Mapping) and o.get("allowed")]
+
+
+def can_draw(cost: object) -> bool:
+    """Whether a summary's `cost` section has what a chart needs (a volume, allowed options)."""
+    return (
+        isinstance(cost, Mapping)
+        and isinstance(cost.get("monthly_tokens"), int)
+        and cost["monthly_tokens"] > 0
+        and bool(allowed_options(cost))
+    )
+
+
+def short_usd(value: float) -> str:
+    """An axis label: $1, $10k, $2.5M."""
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"${value / size:.3g}{unit}"
+    return f"${value:.3g}"
+
+
+def _range_words(low: float, high: float, fmt: Callable[[Any], str]) -> str:
+    return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)} to {fmt(high)}"
+
+
+def break_evens(cost: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The break-even entries of a cost section, in a fixed order: (name, entry)."""
+    table = cost.get("break_even_tokens") or {}
+    if not isinstance(table, Mapping):
+        return []
+    names = [n for n in _BREAK_EVEN_WORDS if n in table] + sorted(
+        n for n in table if n not in _BREAK_EVEN_WORDS
+    )
+    return [(n, table[n]) for n in names if isinstance(table[n], Mapping)]
+
+
+def _labels(cost: Mapping[str, Any]) -> dict[str, str]:
+    return {str(o.get("id")): str(o.get("label") or o.get("id")) for o in cost.get("options") or ()}
+
+
+def alt_text(cost: Mapping[str, Any]) -> str:
+    """The chart in words: each allowed option's cost at the team's volume, the break-evens."""
+    volume = int(cost["monthly_tokens"])
+    labels = _labels(cost)
+    parts = [f"Monthly cost against tokens a month, both on log scales. At your {tokens(volume)}"]
+    costs = []
+    for option in allowed_options(cost):
+        band = option.get("monthly_usd") or {}
+        figures = (float(band.get("low", 0)), float(band.get("high", 0)))
+        costs.append(f"{labels[str(option.get('id'))]} {_range_words(*figures, usd)}")
+    parts[0] += " tokens a month: " + "; ".join(costs) + "."
+    for name, entry in break_evens(cost):
+        who = labels.get(str(entry.get("option")), str(entry.get("option", "self-hosting")))
+        against = _BREAK_EVEN_WORDS.get(name, name.replace("_", " "))
+        low, high = entry.get("low"), entry.get("high")
+        if low is None or high is None:
+            parts.append(f"{who} never costs less than {against} at these prices.")
+        else:
+            span = _range_words(int(low), int(high), tokens)
+            parts.append(f"{who} costs less than {against} from {span} tokens a month.")
+    barred = [labels[str(o.get("id"))] for o in cost.get("options") or () if not o.get("allowed")]
+    if barred:
+        parts.append("Not shown, not allowed for your data: " + ", ".join(barred) + ".")
+    if cost.get("prices_as_of"):
+        parts.append(f"Prices as of {cost['prices_as_of']}.")
+    text = " ".join(parts)
+    return text if len(text) <= MAX_ALT_CHARS else text[: MAX_ALT_CHARS - 1] + "…"
+
+
+def volume_grid(cost: Mapping[str, Any]) -> list[int]:
+    """Token volumes for the x axis: 1M to 10T a month, widened to show the team's volume
+    and every break-even with room either side."""
+    marks = [int(cost["monthly_tokens"])]
+    for _, entry in break_evens(cost):
+        marks += [int(v) for v in (entry.get("low"), entry.get("high")) if v]
+    lo = min(6.0, math.floor(math.log10(min(marks))) - 1)
+    hi = max(13.0, math.ceil(math.log10(max(marks))) + 1)
+    step = (hi - lo) / (POINTS - 1)
+    return sorted({round(10 ** (lo + i * step)) for i in range(POINTS)} | set(marks))
+
+
+def draw(cost: Mapping[str, Any], price: Price) -> Chart:
+    """Draw the chart (blocking: call it in a worker thread, as draw_chart does)."""
+    # matplotlib and numpy take about half a second to import: paid by the first chart, in
+    # its worker thread, not by every start of the command line.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.ticker import FuncFormatter, LogLocator  # noqa: PLC0415
+
+    volume = int(cost["monthly_tokens"])
+    grid = volume_grid(cost)
+    title = "Monthly cost by tokens a month"
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    labels = _labels(cost)
+    curves: dict[str, tuple[list[float], list[float]]] = {}
+    for i, option in enumerate(allowed_options(cost)):
+        option_id = str(option["id"])
+        lows, highs = zip(*(price(option_id, v) for v in grid), strict=True)
+        low = [max(x, 0.01) for x in lows]
+        high = [max(x, 0.01) for x in highs]
+        curves[option_id] = (low, high)
+        colour = _LINE_COLOURS[i % len(_LINE_COLOURS)]
+        axes.fill_between(grid, low, high, color=colour, alpha=0.25, linewidth=0)
+        axes.plot(grid, high, color=colour, linewidth=1.4, label=labels[option_id])
+        axes.plot(grid, low, color=colour, linewidth=0.8)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlim(grid[0], grid[-1])
+    axes.axvline(volume, color="#333333", linestyle="--", linewidth=1)
+    axes.annotate(
+        f"Your volume: {tokens(volume)}",
+        xy=(volume, 1),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -10),
+        textcoords="offset points",
+        fontsize=7,
+        color="#333333",
+    )
+    _mark_break_evens(axes, cost, curves, grid, labels)
+    axes.xaxis.set_major_locator(LogLocator(base=10, numticks=12))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: tokens(round(x))))
+    axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: short_usd(y)))
+    axes.tick_params(labelsize=7)
+    axes.set_xlabel("Tokens a month (log scale)", fontsize=8)
+    axes.set_ylabel("US dollars a month (log scale)", fontsize=8)
+    axes.set_title(title, fontsize=9)
+    axes.grid(True, which="major", linewidth=0.4, color="#dddddd")
+    axes.legend(fontsize=7, loc="upper left", frameon=False)
+    note = "Serving cost only; each band runs from the low to the high estimate."
+    if cost.get("prices_as_of"):
+        note += f" Prices as of {cost['prices_as_of']}."
+    figure.text(0.01, 0.01, note, fontsize=6, color="#555555")
+    figure.tight_layout(rect=(0, 0.03, 1, 1))
+    return Chart(png=_small_png(figure), alt_text=alt_text(cost), title=title)
+
+
+def _mark_break_evens(
+    axes: Any,
+    cost: Mapping[str, Any],
+    curves: Mapping[str, tuple[list[float], list[float]]],
+    grid: Sequence[int],
+    labels: Mapping[str, str],
+) -> None:
+    """A dot at each break-even that both sides of which are drawn, labelled with its volume."""
+    for n, (name, entry) in enumerate(break_evens(cost)):
+        low, high, option = entry.get("low"), entry.get("high"), str(entry.get("option"))
+        if low is None or high is None or option not in curves:
+            continue
+        tier = _TIERS.get(name, "frontier_tier" if "frontier" in name else "small_tier")
+        mid = math.sqrt(int(low) * int(high))
+        i = min(range(len(grid)), key=lambda k: abs(math.log10(grid[k]) - math.log10(mid)))
+        at = curves[option][1][i]
+        if tier in curves:
+            at = math.sqrt(curves[tier][0][i] * curves[tier][1][i])
+        axes.plot([int(low), int(high)], [at, at], color="#000000", linewidth=2.5)
+        axes.plot([mid], [at], marker="o", color="#000000", markersize=4)
+        short = "small tier" if tier == "small_tier" else "frontier tier"
+        axes.annotate(
+            f"Break-even vs {short}: {_range_words(int(low), int(high), tokens)}",
+            xy=(mid, at),
+            xytext=(6, -12 - 10 * n),
+            textcoords="offset points",
+            fontsize=7,
+            bbox={"boxstyle": "square,pad=0.2", "facecolor": "#ffffff", "edgecolor": "none"},
+        )
+
+
+def _small_png(figure: Any) -> bytes:
+    """The figure as a palette PNG with no metadata (no dates: same figures, same bytes)."""
+    from PIL import Image  # noqa: PLC0415 (see draw)
+
+    raw = io.BytesIO()
+    figure.savefig(raw, format="png", dpi=DPI, metadata={"Software": None})
+    raw.seek(0)
+    with Image.open(raw) as image:
+        small = image.convert("RGB").quantize(colors=COLOURS, dither=Image.Dither.NONE)
+        out = io.BytesIO()
+        small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def model_price(costs: CostAssumptions, *, redundancy: bool) -> Price:
+    """The cost model's own prices (dialogs.cost.monthly_usd) for these assumptions."""
+    # Imported here: a cost model without it fails this chart only (logged by draw_chart).
+    from dialogs.cost import monthly_usd  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
+
+    def price(option: str, monthly_tokens: int) -> tuple[float, float]:
+        low, high = monthly_usd(costs, option, monthly_tokens, redundancy=redundancy)
+        return float(low), float(high)
+
+    return price
+
+
+async def draw_chart(
+    costs: CostAssumptions, cost: object, *, price: Price | None = None
+) -> Chart | None:
+    """The chart for a summary's `cost` section, drawn in a worker thread; None when there
+    is nothing to draw (volume unknown) or drawing failed (logged once, never raised)."""
+    if not can_draw(cost):
+        return None
+    assert isinstance(cost, Mapping)
+    try:
+        prices = price or model_price(costs, redundancy=bool(cost.get("redundancy")))
+        return await asyncio.to_thread(draw, cost, prices)
+    except Exception as exc:
+        log.warning("cost chart not drawn: %s: %s", type(exc).__name__, exc)
+        log.debug("cost chart not drawn", exc_info=True)
+        return None
+
+
+_drawing: set[asyncio.Task[Chart | None]] = set()
+
+
+def start_chart(costs: CostAssumptions, reply: Reply) -> asyncio.Task[Chart | None] | None:
+    """Start drawing the chart of a summary reply (so it draws while the card is posted);
+    None for any other reply, or a summary without a cost section."""
+    if not isinstance(reply, Summary) or not can_draw(reply.assessment.get("cost")):
+        return None
+    task = asyncio.create_task(draw_chart(costs, reply.assessment["cost"]))
+    _drawing.add(task)  # keep a reference until it ends, even if its poster gave up
+    task.add_done_callback(_drawing.discard)
+    return task
