@@ -36,6 +36,8 @@ COLOURS = 48  # palette size of the PNG: enough for the anti-aliased lines and b
 POINTS = 160  # volumes sampled across the x axis (self-hosting is a staircase of GPUs)
 MAX_ALT_CHARS = 1000  # Slack's limit on a file's alt text
 FILENAME = "cost-chart.png"
+#: The words posted with the chart (Slack's comment, the Teams card's caption).
+CAPTION = "Cost by monthly volume for each option your data allows (figures in the summary)."
 
 _LINE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 _TIERS = {"vs_small_tier": "small_tier", "vs_frontier_tier": "frontier_tier"}

@@ -9,7 +9,9 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chart import start_chart
 from bot.delivery import deliver
+from bot.slack.chart import share_chart
 from bot.slack.render import SlackRenderer
 from dialogs.advisor import Advisor
 from dialogs.replies import Reply, TurnResult
@@ -88,7 +90,14 @@ class _SlackSurface:
 
     async def post(self, reply: Reply) -> str:
         payload = self.delivery.render_one(reply, self.place)
-        return await self.delivery.post(self.client, self.place, payload)
+        drawing = start_chart(self.delivery.advisor.engine.costs, reply)  # a summary's chart
+        ts = await self.delivery.post(self.client, self.place, payload)
+        if drawing is not None:  # after the summary, into the same place; never raises
+            place = self.place
+            await share_chart(
+                self.client, channel=place.channel, thread_ts=place.thread_ts, drawing=drawing
+            )
+        return ts
 
     async def update(self, target: str, reply: Reply) -> None:
         payload = self.delivery.render_one(reply, self.place)

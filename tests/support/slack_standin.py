@@ -31,6 +31,7 @@ from tests.support.block_kit import (
     card_problems_of,
 )
 from tests.support.loopback import LoopbackServer
+from tests.support.slack_files import SlackFiles
 
 T = TypeVar("T")
 
@@ -82,6 +83,8 @@ class SlackStandIn(LoopbackServer):
         self.card_problems: list[str] = []
         #: Every envelope pushed over Socket Mode, and every ack the client sent back.
         self.envelopes: list[dict[str, Any]] = []
+        #: Files uploaded with files_upload_v2 (tests/support/slack_files.py).
+        self.files = SlackFiles()
         self.acks: list[dict[str, Any]] = []
         self._faults: defaultdict[str, deque[_Fault]] = defaultdict(deque)
         self._delays: defaultdict[str, deque[float]] = defaultdict(deque)
@@ -109,6 +112,7 @@ class SlackStandIn(LoopbackServer):
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response_url)
         app.router.add_get("/link/", self._socket)
+        app.router.add_post("/upload/{file_id}", self._upload)
         runner = await self.serve(app)
         self._closing = asyncio.Event()
         self._runner = runner
@@ -186,6 +190,7 @@ class SlackStandIn(LoopbackServer):
         self.card_problems.clear()
         self.envelopes.clear()
         self.acks.clear()
+        self.files.uploads.clear()
         self._faults.clear()
         self._delays.clear()
 
@@ -340,6 +345,11 @@ class SlackStandIn(LoopbackServer):
             return answer
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.StreamResponse:
+        answer = await self.files.receive(request)
+        self._record(Call("upload", {"file_id": request.match_info["file_id"]}, None))
+        return answer
+
     def _make_call(self, method: str, payload: dict[str, Any], token: str | None) -> Call:
         text_fallback = None
         if method in MESSAGE_METHODS:
@@ -430,6 +440,11 @@ class SlackStandIn(LoopbackServer):
                     "hash": f"{self._view_counter}.standin",
                 }
                 return {"ok": True, "view": published}
+            case "files.getUploadURLExternal":
+                return self.files.get_upload_url(payload, self.origin)
+            case "files.completeUploadExternal":
+                given = payload.get("channel_id")
+                return self.files.complete(payload, _dm_for_user(given) if given else None)
             case "apps.connections.open":
                 if token is None or not token.startswith("xapp-"):
                     return {"ok": False, "error": "not_allowed_token_type"}

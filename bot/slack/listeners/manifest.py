@@ -26,6 +26,7 @@ WEB_API_SCOPES: dict[str, str] = {
     "chat_postEphemeral": "chat:write",
     "conversations_open": "im:write",
     "views_publish": "",
+    "files_upload_v2": "files:write",  # the cost chart beside the summary (bot/slack/chart.py)
 }
 # Button action ids besides the answers (`ANSWER_PREFIX` + a number).
 ACTIONS: tuple[str, ...] = (*COMMAND_ACTIONS, SUMMARY_EDIT, SUMMARY_SHARE, HOME_START)

@@ -16,7 +16,7 @@ MANIFESTS = [
     ROOT / "deploy" / "slack" / "manifest.yaml",
     ROOT / "deploy" / "slack" / "manifest.socket.yaml",
 ]
-CALL = re.compile(r"client\.([a-z]+_[A-Za-z]+)\(")
+CALL = re.compile(r"client\.([a-z]+_[A-Za-z0-9_]+)\(")
 
 
 def load(path: Path) -> dict[str, Any]:
