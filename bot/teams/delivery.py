@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import requests
@@ -15,8 +16,10 @@ from botbuilder.schema import Activity
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
+from bot.chart import start_chart
 from bot.delivery import deliver
 from bot.observe import hashed
+from bot.teams.chart import send_chart
 from bot.teams.render import TeamsRenderer
 from dialogs.advisor import Advisor
 from dialogs.replies import Answered, Ask, Reply, TurnResult
@@ -269,8 +272,9 @@ class _TeamsSurface:
 
     async def post(self, reply: Reply) -> str:
         card = self.delivery.card(reply, self.place)
+        drawing = start_chart(self.delivery.advisor.engine.costs, reply)  # a summary's chart
         try:
-            return await self.delivery.send_card(self.context, self.place, card)
+            sent = await self.delivery.send_card(self.context, self.place, card)
         except (TimeoutError, ClientRequestError) as exc:
             if isinstance(reply, Ask) and _may_have_arrived(exc):
                 # The connector may have posted it (no id came back): the question counts as
@@ -279,6 +283,10 @@ class _TeamsSurface:
                 # nobody records is shown again after dialogs.screen.CLAIM_TAKEOVER_SECONDS.
                 self.delivery.advisor.shown(self.place.key, reply.stamp, "")
             raise
+        if drawing is not None:  # a card of its own after the summary; never raises
+            send = partial(self.delivery.send_card, self.context, self.place)
+            await send_chart(send, renderer=self.delivery.renderer, drawing=drawing)
+        return sent
 
     async def update(self, target: str, reply: Reply) -> None:
         if isinstance(reply, Answered):
