@@ -4,7 +4,7 @@ Drawn from the summary's `cost` section (dialogs.cost.cost_section) and the cost
 `monthly_usd`, on a matplotlib `Figure` of its own with the Agg canvas (never pyplot, whose
 global state is not safe across threads), in a worker thread (`draw_chart`), never on the
 event loop. The PNG is shrunk to a palette and carries no metadata, so the same figures give
-the same bytes. `draw_chart` is the one place a drawing failure is caught: it logs one line
+the same bytes. `render_chart` is the one place a drawing failure is caught: it logs one line
 and returns None, and the summary goes out without a chart.
 """
 
@@ -254,21 +254,30 @@ def model_price(costs: CostAssumptions, *, redundancy: bool) -> Price:
     return price
 
 
-async def draw_chart(
+def render_chart(
     costs: CostAssumptions, cost: object, *, price: Price | None = None
 ) -> Chart | None:
-    """The chart for a summary's `cost` section, drawn in a worker thread; None when there
-    is nothing to draw (volume unknown) or drawing failed (logged once, never raised)."""
+    """The chart for a summary's `cost` section (blocking); None when there is nothing to
+    draw (volume unknown) or drawing failed. The one place a drawing failure is caught: it is
+    logged once, never raised."""
     if not can_draw(cost):
         return None
     assert isinstance(cost, Mapping)
     try:
-        prices = price or model_price(costs, redundancy=bool(cost.get("redundancy")))
-        return await asyncio.to_thread(draw, cost, prices)
+        return draw(cost, price or model_price(costs, redundancy=bool(cost.get("redundancy"))))
     except Exception as exc:
         log.warning("cost chart not drawn: %s: %s", type(exc).__name__, exc)
         log.debug("cost chart not drawn", exc_info=True)
         return None
+
+
+async def draw_chart(
+    costs: CostAssumptions, cost: object, *, price: Price | None = None
+) -> Chart | None:
+    """render_chart in a worker thread, never on the event loop."""
+    if not can_draw(cost):
+        return None
+    return await asyncio.to_thread(render_chart, costs, cost, price=price)
 
 
 _drawing: set[asyncio.Task[Chart | None]] = set()

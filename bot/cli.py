@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.app import create_advisor, create_store
+from bot.chart import Chart, render_chart
 from bot.check import run_checks
 from bot.console.chat import ConsoleChat, console_key, read_stdin_line
 from bot.render import Renderer, create_environment
@@ -22,7 +23,7 @@ from bot.slack.server import run_socket
 from bot.teams.package import build_package
 from dialogs.answers import AnswerSet, read_answers
 from dialogs.assessment import assess
-from dialogs.cost import load_assumptions
+from dialogs.cost import CostAssumptions, load_assumptions
 from dialogs.errors import AdvisorError, ConfigError, FlowError, StoreUnavailable
 from dialogs.flow import Flow, Question
 from dialogs.flow_loader import load_flow
@@ -89,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="json for programs (default) or markdown for people",
     )
     assess_p.add_argument("--partial", action="store_true", help="treat missing answers as skipped")
+    assess_p.add_argument(
+        "--chart",
+        metavar="PATH",
+        default=None,
+        help="also draw the cost chart as a PNG at PATH (the markdown shows it); none when the "
+        "monthly volume is not known",
+    )
     _command(sub, "check", "validate the flow, templates and settings, and ping Redis")
     admin = _command(sub, "admin", "operator commands")
     admin_sub = admin.add_subparsers(
@@ -246,7 +254,20 @@ def _read_answer_set(flow: Flow, data: Any, *, partial: bool) -> AnswerSet:
     return read_answers(flow, given, partial=False)
 
 
-def _assess(settings: Settings, path: str, fmt: str, partial: bool) -> int:
+def _write_chart(costs: CostAssumptions, result: dict[str, Any], path: str) -> Chart | None:
+    """Draw the assessment's cost chart to `path`; None (and a warning) when there is none."""
+    chart = render_chart(costs, result.get("cost"))
+    if chart is None:
+        why = "the monthly volume is not known" if not result.get("cost") else "not drawn"
+        print(f"warning: no cost chart ({why})", file=sys.stderr)
+        return None
+    Path(path).write_bytes(chart.png)
+    return chart
+
+
+def _assess(
+    settings: Settings, path: str, fmt: str, partial: bool, chart_path: str | None = None
+) -> int:
     flow = load_flow(settings.flow_file)
     costs = load_assumptions(settings.cost_assumptions_file)
     data, unreadable = _load_answers(path)
@@ -256,11 +277,17 @@ def _assess(settings: Settings, path: str, fmt: str, partial: bool) -> int:
     if answer_set.problems:
         return _fail(answer_set.problems)
     result = assess(flow, answer_set.answers, skipped=answer_set.skipped, costs=costs)
+    try:
+        chart = _write_chart(costs, result, chart_path) if chart_path else None
+    except OSError as exc:
+        return _fail([f"--chart {chart_path}: {exc.strerror or exc}"])
     if fmt == "json":
         print(json.dumps(result, indent=2, ensure_ascii=False))
     else:
         renderer = Renderer(env=create_environment(), flow=flow, folder="markdown")
         print(renderer.render("assessment.md.j2", a=result))
+        if chart is not None:
+            print(renderer.render("chart.md.j2", chart=chart, path=chart_path))
     return 0
 
 
@@ -287,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
     try:
         if args.command == "assess":
-            return _assess(settings, args.answers, args.format, args.partial)
+            return _assess(settings, args.answers, args.format, args.partial, args.chart)
         if args.command == "serve":
             return asyncio.run(
                 run_serve(

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
+import os
+import re
 import shutil
+import stat
 import sys
+import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.adapter import Boundary, ErrorTexts
+from bot.chart import draw_chart
 from bot.render import Renderer, wrap
 from dialogs.advisor import Advisor
-from dialogs.replies import Notice, Reply, TurnResult
+from dialogs.replies import Notice, Reply, Summary, TurnResult
 from dialogs.turn import SessionKey, Turn
 
 ERRORS = ErrorTexts.marked(unavailable="!", failed="!")
@@ -26,6 +33,8 @@ STOPPED_IN_MEMORY = (
     "set REDIS_URL to keep them between runs."
 )
 MIN_WIDTH = 20
+
+log = logging.getLogger(__name__)
 
 
 ReadLine = Callable[[], Awaitable[str | None]]
@@ -42,6 +51,17 @@ async def read_stdin_line() -> str | None:
     """Read one line without blocking the event loop; None at end of input."""
     line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     return None if line == "" else line.rstrip("\r\n")
+
+
+def chart_folder(user: str) -> Path:
+    """The person's own folder for charts in the temporary directory (made private on first
+    use; OSError if something else, or someone else's, is there)."""
+    folder = Path(tempfile.gettempdir()) / ("llm-advisor-" + re.sub(r"[^A-Za-z0-9_.-]", "_", user))
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise OSError(f"{folder} is not a folder of this user's")
+    return folder
 
 
 def console_key(session: str, user: str | None = None) -> SessionKey:
@@ -102,8 +122,27 @@ class ConsoleChat:
         ):
             result = await self.advisor.handle(event)
             self.show(result.replies)
+            await self.show_charts(result.replies)
             return result
         return None
+
+    async def show_charts(self, replies: tuple[Reply, ...]) -> None:
+        """After a summary, the path of its cost chart, a PNG drawn in a worker thread (a
+        terminal shows no pictures), one per session name. Never fails the turn."""
+        for reply in replies:
+            if not isinstance(reply, Summary):
+                continue
+            chart = await draw_chart(self.advisor.engine.costs, reply.assessment.get("cost"))
+            if chart is None:
+                continue
+            name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.key.conversation)[:64]
+            try:
+                path = chart_folder(self.key.user) / f"{name}-{chart.filename}"
+                path.write_bytes(chart.png)
+            except OSError as exc:
+                log.warning("cost chart not written: %s", exc)
+                continue
+            self.say(self.renderer.render("chart.txt.j2", path=str(path), chart=chart))
 
     async def _say(self, text: str) -> None:
         self.say(text)
