@@ -32,20 +32,30 @@ Price = Callable[[str, int], tuple[float, float]]
 WIDTH_PX = 640
 HEIGHT_PX = 360
 DPI = 80
-COLOURS = 48  # palette size of the PNG: enough for the anti-aliased lines and bands
+COLOURS = 64  # palette size of the PNG: enough for the anti-aliased lines and bands
 POINTS = 160  # volumes sampled across the x axis (self-hosting is a staircase of GPUs)
 MAX_ALT_CHARS = 1000  # Slack's limit on a file's alt text
 FILENAME = "cost-chart.png"
 #: The words posted with the chart (Slack's comment, the Teams card's caption).
 CAPTION = "Cost by monthly volume for each option your data allows (figures in the summary)."
 
-_LINE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-_TIERS = {"vs_small_tier": "small_tier", "vs_frontier_tier": "frontier_tier"}
-_BREAK_EVEN_WORDS = {
-    "vs_small_tier": "the small hosted tier",
-    "vs_frontier_tier": "the frontier hosted tier",
-    "small_vs_frontier_tier": "the frontier hosted tier against the small one",
+#: One colour an option, the same on every chart (others take the spare ones in turn).
+_COLOURS = {
+    "small_tier": "#1f77b4",
+    "frontier_tier": "#d62728",
+    "private_endpoint": "#2ca02c",
+    "own_cloud_small": "#9467bd",
+    "own_cloud_large": "#ff7f0e",
+    "on_prem": "#8c564b",
 }
+_SPARE_COLOURS = ("#17becf", "#7f7f7f", "#bcbd22", "#e377c2")
+#: Which hosted tier each break-even compares against.
+_TIERS = {
+    "vs_small_tier": "small_tier",
+    "vs_frontier_tier": "frontier_tier",
+    "small_vs_frontier_tier": "frontier_tier",
+}
+_TIER_WORDS = {"small_tier": "the small hosted tier", "frontier_tier": "the frontier hosted tier"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,10 +99,41 @@ def break_evens(cost: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
     table = cost.get("break_even_tokens") or {}
     if not isinstance(table, Mapping):
         return []
-    names = [n for n in _BREAK_EVEN_WORDS if n in table] + sorted(
-        n for n in table if n not in _BREAK_EVEN_WORDS
-    )
+    names = [n for n in _TIERS if n in table] + sorted(n for n in table if n not in _TIERS)
     return [(n, table[n]) for n in names if isinstance(table[n], Mapping)]
+
+
+def tier_of(name: str) -> str:
+    return _TIERS.get(name, "frontier_tier" if "frontier" in name else "small_tier")
+
+
+def shown_break_evens(cost: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+    """The break-evens whose option and hosted tier are both allowed (both drawn)."""
+    allowed = {str(o.get("id")) for o in allowed_options(cost)}
+    return [
+        (name, entry)
+        for name, entry in break_evens(cost)
+        if str(entry.get("option")) in allowed and tier_of(name) in allowed
+    ]
+
+
+def _ends(entry: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    low, high = entry.get("low"), entry.get("high")
+    return (int(low) if low else None, int(high) if high else None)
+
+
+def span_words(entry: Mapping[str, Any]) -> str | None:
+    """A break-even's volumes in words ("1.6B to 3.1B"); None when it never pays."""
+    ends = [v for v in _ends(entry) if v is not None]
+    return _range_words(min(ends), max(ends), tokens) if ends else None
+
+
+def only_on(entry: Mapping[str, Any]) -> str:
+    """ " on the low estimates only" when a break-even is reached at one end only."""
+    low, high = _ends(entry)
+    if (low is None) == (high is None):
+        return ""
+    return f" on the {'low' if high is None else 'high'} estimates only"
 
 
 def _labels(cost: Mapping[str, Any]) -> dict[str, str]:
@@ -110,15 +151,15 @@ def alt_text(cost: Mapping[str, Any]) -> str:
         figures = (float(band.get("low", 0)), float(band.get("high", 0)))
         costs.append(f"{labels[str(option.get('id'))]} {_range_words(*figures, usd)}")
     parts[0] += " tokens a month: " + "; ".join(costs) + "."
-    for name, entry in break_evens(cost):
-        who = labels.get(str(entry.get("option")), str(entry.get("option", "self-hosting")))
-        against = _BREAK_EVEN_WORDS.get(name, name.replace("_", " "))
-        low, high = entry.get("low"), entry.get("high")
-        if low is None or high is None:
+    for name, entry in shown_break_evens(cost):
+        who = labels.get(str(entry.get("option")), str(entry.get("option")))
+        against = _TIER_WORDS[tier_of(name)]
+        span = span_words(entry)
+        if span is None:
             parts.append(f"{who} never costs less than {against} at these prices.")
         else:
-            span = _range_words(int(low), int(high), tokens)
-            parts.append(f"{who} costs less than {against} from {span} tokens a month.")
+            qualifier = only_on(entry)
+            parts.append(f"{who} costs less than {against} from {span} tokens a month{qualifier}.")
     barred = [labels[str(o.get("id"))] for o in cost.get("options") or () if not o.get("allowed")]
     if barred:
         parts.append("Not shown, not allowed for your data: " + ", ".join(barred) + ".")
@@ -129,13 +170,15 @@ def alt_text(cost: Mapping[str, Any]) -> str:
 
 
 def volume_grid(cost: Mapping[str, Any]) -> list[int]:
-    """Token volumes for the x axis: 1M to 10T a month, widened to show the team's volume
-    and every break-even with room either side."""
-    marks = [int(cost["monthly_tokens"])]
-    for _, entry in break_evens(cost):
-        marks += [int(v) for v in (entry.get("low"), entry.get("high")) if v]
-    lo = min(6.0, math.floor(math.log10(min(marks))) - 1)
-    hi = max(13.0, math.ceil(math.log10(max(marks))) + 1)
+    """Token volumes for the x axis: a thousandth to a thousand times the team's volume,
+    widened to show every break-even drawn, within 100k to 100T."""
+    volume = int(cost["monthly_tokens"])
+    marks = [volume]
+    for _, entry in shown_break_evens(cost):
+        marks += [v for v in _ends(entry) if v]
+    centre = math.log10(volume)
+    lo = max(5.0, min(math.floor(centre) - 3, math.floor(math.log10(min(marks)) - 0.5)))
+    hi = min(14.0, max(math.ceil(centre) + 3, math.ceil(math.log10(max(marks)) + 0.5)))
     step = (hi - lo) / (POINTS - 1)
     return sorted({round(10 ** (lo + i * step)) for i in range(POINTS)} | set(marks))
 
@@ -162,8 +205,8 @@ def draw(cost: Mapping[str, Any], price: Price) -> Chart:
         low = [max(x, 0.01) for x in lows]
         high = [max(x, 0.01) for x in highs]
         curves[option_id] = (low, high)
-        colour = _LINE_COLOURS[i % len(_LINE_COLOURS)]
-        axes.fill_between(grid, low, high, color=colour, alpha=0.25, linewidth=0)
+        colour = _COLOURS.get(option_id) or _SPARE_COLOURS[i % len(_SPARE_COLOURS)]
+        axes.fill_between(grid, low, high, color=colour, alpha=0.15, linewidth=0)
         axes.plot(grid, high, color=colour, linewidth=1.4, label=labels[option_id])
         axes.plot(grid, low, color=colour, linewidth=0.8)
     axes.set_xscale("log")
@@ -188,7 +231,7 @@ def draw(cost: Mapping[str, Any], price: Price) -> Chart:
     axes.set_ylabel("US dollars a month (log scale)", fontsize=8)
     axes.set_title(title, fontsize=9)
     axes.grid(True, which="major", linewidth=0.4, color="#dddddd")
-    axes.legend(fontsize=7, loc="upper left", frameon=False)
+    axes.legend(fontsize=6.5, loc="best", framealpha=0.9, edgecolor="#dddddd")
     note = "Serving cost only; each band runs from the low to the high estimate."
     if cost.get("prices_as_of"):
         note += f" Prices as of {cost['prices_as_of']}."
@@ -205,24 +248,32 @@ def _mark_break_evens(
     labels: Mapping[str, str],
 ) -> None:
     """A dot at each break-even that both sides of which are drawn, labelled with its volume."""
-    for n, (name, entry) in enumerate(break_evens(cost)):
-        low, high, option = entry.get("low"), entry.get("high"), str(entry.get("option"))
-        if low is None or high is None or option not in curves:
+    for n, (name, entry) in enumerate(shown_break_evens(cost)):
+        ends = [v for v in _ends(entry) if v]
+        span, option = span_words(entry), str(entry.get("option"))
+        if not ends or span is None:
             continue
-        tier = _TIERS.get(name, "frontier_tier" if "frontier" in name else "small_tier")
-        mid = math.sqrt(int(low) * int(high))
+        low, high = min(ends), max(ends)
+        tier = tier_of(name)
+        mid = math.sqrt(low * high)
         i = min(range(len(grid)), key=lambda k: abs(math.log10(grid[k]) - math.log10(mid)))
         at = curves[option][1][i]
         if tier in curves:
             at = math.sqrt(curves[tier][0][i] * curves[tier][1][i])
-        axes.plot([int(low), int(high)], [at, at], color="#000000", linewidth=2.5)
+        axes.plot([low, high], [at, at], color="#000000", linewidth=2.5)
         axes.plot([mid], [at], marker="o", color="#000000", markersize=4)
         short = "small tier" if tier == "small_tier" else "frontier tier"
+        who = labels.get(option, option).split(" (")[0]
+        qualifier = only_on(entry).strip().removeprefix("on the ")
+        note = f" ({qualifier})" if qualifier else ""
+        # Labels right of the middle of the axis run leftwards, so they stay in the picture.
+        right = math.log10(mid) > (math.log10(grid[0]) + math.log10(grid[-1])) / 2
         axes.annotate(
-            f"Break-even vs {short}: {_range_words(int(low), int(high), tokens)}",
+            f"{who} = {short} at {span}{note}",
             xy=(mid, at),
-            xytext=(6, -12 - 10 * n),
+            xytext=(-6 if right else 6, -12 - 10 * n),
             textcoords="offset points",
+            horizontalalignment="right" if right else "left",
             fontsize=7,
             bbox={"boxstyle": "square,pad=0.2", "facecolor": "#ffffff", "edgecolor": "none"},
         )
@@ -236,7 +287,9 @@ def _small_png(figure: Any) -> bytes:
     figure.savefig(raw, format="png", dpi=DPI, metadata={"Software": None})
     raw.seek(0)
     with Image.open(raw) as image:
-        small = image.convert("RGB").quantize(colors=COLOURS, dither=Image.Dither.NONE)
+        small = image.convert("RGB").quantize(
+            colors=COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
         out = io.BytesIO()
         small.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -65,8 +65,31 @@ def test_alt_text_fits_slack_limit_with_long_labels() -> None:
 
 def test_axis_covers_the_volume_and_break_evens() -> None:
     grid = volume_grid(sample_cost(5 * 10**13))
-    assert grid[0] <= 10**6 and grid[-1] >= 5 * 10**13
-    assert 5 * 10**13 in grid and 500_000_000 in grid
+    assert grid[0] <= 500_000_000 and grid[-1] == 10**14
+    assert 5 * 10**13 in grid and 500_000_000 in grid and 1_200_000_000 in grid
+    around = volume_grid(sample_cost(2 * 10**9, barred=("frontier_tier",)))
+    assert around[0] == 10**6 and around[-1] == 10**13  # a thousandth to a thousand times
+
+
+def test_break_even_reached_on_one_end_of_the_estimates_only() -> None:
+    cost = sample_cost()
+    cost["break_even_tokens"]["vs_small_tier"] = {
+        "option": "own_cloud_small",
+        "low": 108_000_000_000,
+        "high": None,
+    }
+    text = alt_text(cost)
+    assert (
+        "Small open model in your cloud costs less than the small hosted tier from 108B tokens"
+        " a month on the low estimates only." in text
+    )
+    assert draw(cost, sample_price).png != draw(sample_cost(), sample_price).png
+
+
+def test_break_evens_against_a_tier_the_data_rules_out_are_not_told() -> None:
+    text = alt_text(sample_cost(barred=("small_tier", "frontier_tier", "private_endpoint")))
+    assert "hosted tier" not in text.split("Not shown")[0]
+    assert "not allowed for your data: Small hosted tier, Frontier hosted tier" in text
 
 
 def test_nothing_to_draw_without_a_volume_or_allowed_option() -> None:
