@@ -82,12 +82,13 @@ class CommandCall:
 
 
 def parse_command(text: str) -> CommandCall | None:
-    """`help`, `/help`, `edit budget`, `quit`... or None when the text is not a command."""
+    """`help`, `/help`, `help tokens`, `edit budget`, `quit`... or None when the text is not a
+    command."""
     norm = normalise(text).lstrip("/")
     if norm in ALIASES:
         return CommandCall(name=ALIASES[norm], arg="")
     head, _, rest = norm.partition(" ")
-    if head in COMMANDS and (not rest or head == "edit"):
+    if head in COMMANDS and (not rest or head in ("edit", "help")):
         return CommandCall(name=head, arg=rest.strip())
     return None
 

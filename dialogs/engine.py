@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dialogs import presenter
+from dialogs.changes import edit_snapshot
 from dialogs.commands import MAX_ANSWER_LENGTH, YES, CommandCall, normalise, parse_command
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Answers, Flow, Question
@@ -45,10 +46,14 @@ class _Step:
     ) -> Notice:
         return notice(self.flow, code, level=level, echo=echo, **params)
 
-    def show(self, session: Session, *, updated: bool = False) -> Replies:
-        """What the person should see now: the current question, or their summary."""
+    def show(
+        self, session: Session, *, updated: bool = False, before: Answers | None = None
+    ) -> Replies:
+        """What the person should see now: the current question, or their summary (after an
+        edit, with what changed since the answers `before`)."""
         if session.state == State.DONE:
-            return [presenter.summary(self.flow, session, self.config.costs, updated=updated)]
+            costs = self.config.costs
+            return [presenter.summary(self.flow, session, costs, updated=updated, before=before)]
         if session.state == State.CANCELLED:
             return [self.notice("cancelled")]
         return [presenter.ask(self.flow, session)]
@@ -63,7 +68,10 @@ class _Step:
     ) -> tuple[Session, Replies]:
         if question is None:
             done = replace(session, state=State.DONE, current=None, editing=False, pending=None)
-            return done, self.show(done, updated=updated or session.editing)
+            done = replace(done, before_edit=None)
+            return done, self.show(
+                done, updated=updated or session.editing, before=session.before_edit
+            )
         moved = replace(session, state=State.ASKING, current=question, asked=session.asked + 1)
         return moved, self.show(moved)
 
@@ -265,7 +273,8 @@ class _Step:
         name = command.name
         asking = session.state == State.ASKING
         if name == "help":
-            return session, [*notes, presenter.help_view(self.flow), *self.after(session)]
+            helped = presenter.help_view(self.flow, command.arg)
+            return session, [*notes, helped, *self.after(session)]
         if name == "status":
             return session, [*notes, presenter.status(self.flow, session), *self.after(session)]
         if name == "start":
@@ -332,6 +341,7 @@ class _Step:
             asked=session.asked + 1,
             history=tuple(history),
             editing=session.editing or session.state == State.DONE,
+            before_edit=edit_snapshot(session),
         )
         return moved, [*notes, self.notice("went_back"), *self.show(moved)]
 
@@ -353,6 +363,7 @@ class _Step:
             current=target.id,
             asked=session.asked + 1,
             editing=session.editing or session.state == State.DONE,
+            before_edit=edit_snapshot(session),
         )
         return moved, [*notes, self.notice("edit_prompt"), *self.show(moved)]
 

@@ -77,6 +77,7 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "driver_text_assumed",
     "change_text",
     "red_flag_step",
+    "unknown_term",
 )
 
 

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from dialogs.assessment import assess
+from dialogs.changes import change
 from dialogs.cost import CostAssumptions
-from dialogs.flow import Flow, Question
-from dialogs.replies import AnswerView, Ask, CommandView, Help, Intro, OptionView, Status, Summary
+from dialogs.flow import Answers, Flow, Question
+from dialogs.glossary import load_glossary
+from dialogs.replies import (
+    AnswerView,
+    Ask,
+    CommandView,
+    Help,
+    Intro,
+    Notice,
+    OptionView,
+    Status,
+    Summary,
+    TermView,
+)
 from dialogs.session import Session
 
 
@@ -28,8 +41,17 @@ def intro(flow: Flow) -> Intro:
     return Intro(title=flow.title, text=flow.intro, commands=commands(flow))
 
 
-def help_view(flow: Flow) -> Help:
-    return Help(text=flow.title, commands=commands(flow))
+def help_view(flow: Flow, term: str = "") -> Help | Notice:
+    """The commands; with a term, what it means, or a notice listing the terms we explain."""
+    if not term:
+        return Help(text=flow.title, commands=commands(flow))
+    glossary = load_glossary()
+    entry = glossary.lookup(term)
+    if entry is None:
+        text = flow.message("unknown_term", terms=", ".join(glossary.terms))
+        return Notice(code="unknown_term", text=text, level="warning", echo=term[:200])
+    found = TermView(term=entry.term, meaning=entry.meaning)
+    return Help(text=flow.title, commands=commands(flow), term=found)
 
 
 def counted(flow: Flow, session: Session) -> tuple[Question, ...]:
@@ -106,13 +128,34 @@ def status(flow: Flow, session: Session) -> Status:
     )
 
 
-def summary(flow: Flow, session: Session, costs: CostAssumptions, *, updated: bool) -> Summary:
+def summary(
+    flow: Flow,
+    session: Session,
+    costs: CostAssumptions,
+    *,
+    updated: bool,
+    before: Answers | None = None,
+) -> Summary:
+    """The summary card; after an edit (`before`: the answers at the previous summary), it
+    also says what changed."""
     applicable = {q.id for q in flow.applicable(session.answers)}
     skipped = tuple(q for q in session.skipped if q in applicable)
+    assessment = assess(flow, session.answers, skipped=skipped, costs=costs)
+    changed = None
+    if before is not None:
+        earlier = assess(flow, before, costs=costs)
+        changed = change(
+            flow,
+            before,
+            session.answers,
+            recommendation_before=earlier["recommendation"],
+            recommendation_after=assessment["recommendation"],
+        )
     return Summary(
-        assessment=assess(flow, session.answers, skipped=skipped, costs=costs),
+        assessment=assessment,
         answers=answer_views(flow, session),
         skipped=skipped_shorts(flow, session),
         updated=updated,
         stamp=stamp(session),
+        changed=changed,
     )

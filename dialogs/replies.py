@@ -94,10 +94,21 @@ class Why:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TermView:
+    """A glossary entry: a piece of jargon and what it means in plain words."""
+
+    term: str
+    meaning: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Help:
+    """The commands; or, for `help <term>`, what that term means (`term`)."""
+
     kind: Literal["help"] = "help"
     text: str
     commands: tuple[CommandView, ...]
+    term: TermView | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +123,37 @@ class Status:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AnswerChange:
+    """One answer changed by an edit: the question's short name, the old and new labels."""
+
+    short: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Move:
+    """One part of the recommendation before and after an edit (`what` names the part)."""
+
+    what: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    """What an edit changed: the answers, and how the recommendation moved (none: the advice
+    stays the same)."""
+
+    answers: tuple[AnswerChange, ...]
+    moves: tuple[Move, ...]
+
+    @property
+    def same(self) -> bool:
+        return not self.moves
+
+
+@dataclass(frozen=True, kw_only=True)
 class Summary:
     """The final card: the assessment (JSON-shaped, as `assess` prints it) and the answers."""
 
@@ -122,6 +164,8 @@ class Summary:
     updated: bool = False
     # The stamp its buttons (start over, change an answer, share) carry.
     stamp: str = ""
+    # After an edit: what changed since the summary before it (None: not an edit).
+    changed: Change | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

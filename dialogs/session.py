@@ -1,9 +1,10 @@
 """The session document: one JSON object per person and conversation, never pickled.
 
-Schema 1 since the first version; fields added later (`screen`) are optional, so processes of
-the previous and the current version can share Redis during a rolling deploy: each reads the
-other's documents (unknown fields are ignored; a missing `screen` only means the question's
-message is not known and is posted afresh)."""
+Schema 1 since the first version; fields added later (`screen`, `before_edit`) are optional,
+so processes of the previous and the current version can share Redis during a rolling deploy:
+each reads the other's documents (unknown fields are ignored; a missing `screen` only means the
+question's message is not known and is posted afresh, a missing `before_edit` that an updated
+summary does not say what changed)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,10 @@ class Session:
     seen: tuple[str, ...] = ()
     # The question on screen (see dialogs.screen); None in documents of earlier versions.
     screen: Screen | None = None
+    # While a finished session is being edited: its answers as they were at the summary, so
+    # the updated summary can say what changed (dialogs.changes). None otherwise, and in
+    # documents of earlier versions (which then show no "what changed").
+    before_edit: Mapping[str, str] | None = None
     schema: int = SCHEMA_VERSION
 
     def to_document(self) -> dict[str, Any]:
@@ -85,6 +90,7 @@ class Session:
             "version": self.version,
             "seen": list(self.seen),
             "screen": self.screen.to_document() if self.screen is not None else None,
+            "before_edit": dict(self.before_edit) if self.before_edit is not None else None,
         }
 
     @classmethod
@@ -121,9 +127,19 @@ class Session:
             version=int(doc.get("version", 0)),
             seen=tuple(str(e) for e in doc.get("seen", ())),
             screen=Screen.from_document(doc.get("screen")),
+            before_edit=_answers_or_none(doc.get("before_edit")),
         )
 
     def with_event(self, event_id: str, at: datetime) -> Session:
         """Record the event (bounded, as `event_key`) and the time of this turn."""
         seen = (*self.seen, event_key(event_id))[-SEEN_EVENTS_KEPT:]
         return replace(self, seen=seen, updated_at=at.isoformat())
+
+
+def _answers_or_none(value: object) -> dict[str, str] | None:
+    """An optional answers map; anything malformed reads as none (it only feeds a display)."""
+    if not isinstance(value, Mapping):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return None
+    return dict(value)
