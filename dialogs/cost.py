@@ -1,125 +1,217 @@
-"""Hosted API cost against self-hosting, with the assumptions shown and dated."""
+"""The cost comparison (cost model version 2): every option a team could choose, as ranges.
+
+`cost_section(...)` is what `assess --format json` prints under `cost`:
+
+    {
+      "monthly_tokens": int,            # the volume compared
+      "redundancy": bool,               # True: self-run options keep at least 2 replicas
+      "prices_as_of": "YYYY-MM-DD",     # the oldest date of the assumptions used
+      "options": [                      # all six, always, in this order: small_tier,
+        {                               # frontier_tier, private_endpoint, own_cloud_small,
+          "id": str, "label": str,      # own_cloud_large, on_prem
+          "allowed": bool,              # whether the data rules allow it
+          "monthly_usd": {"low": float, "high": float},   # serving cost only
+          "upfront_usd": {"low": float, "high": float},   # build cost for the depth (and RAG)
+          "gpus": int | {"low": int, "high": int} | null, # null for vendor-run options
+          "notes": [str, ...],          # what is in the figures, what is beside them
+        }, ...
+      ],
+      "break_even_tokens": {            # tokens a month from which the self-run option stays
+        "vs_small_tier": {"option": "own_cloud_small", "low": int | null, "high": int | null},
+        "vs_frontier_tier": {"option": "own_cloud_large", "low": int | null, "high": int | null},
+        # only when the team's evals show a small model is good enough:
+        "small_vs_frontier_tier": {"option": "own_cloud_small", "low", "high", "note": str},
+      },                                # (null: not within 10 trillion tokens a month)
+      "never_pays": [str, ...],         # plain statements when self-running never pays
+      "assumptions": [{"name", "value", "unit", "source", "as_of", "note"}, ...],
+      "quality_note": str,
+    }
+
+Low ends take fast throughput, low prices and a low salary; high ends the opposite. Vendor-run
+options have no upfront cost for the depth; retrieval (RAG) is built whichever model answers, so
+its pipeline is upfront on every option and its vector store a note beside the monthly figure.
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from dialogs.cost_assumptions import Assumption, CostAssumptions, load_assumptions
+from dialogs.cost_notes import DEPTH_UPFRONT, depth_notes, hosting_notes
+from dialogs.cost_options import (
+    ENDS,
+    OPTION_IDS,
+    SELF_RUN,
+    break_even,
+    deployment,
+    price_per_token,
+    serving_cost,
+)
 from dialogs.errors import ConfigError, Problem
 
-HOURS_PER_MONTH = 730
-SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+__all__ = [
+    "LABELS",
+    "OPTION_IDS",
+    "Assumption",
+    "ConfigError",
+    "CostAssumptions",
+    "CostComparison",
+    "Problem",
+    "compare",
+    "cost_section",
+    "load_assumptions",
+    "monthly_usd",
+]
 
-REQUIRED: tuple[str, ...] = (
-    "low_input_usd_per_1m",
-    "low_output_usd_per_1m",
-    "strong_input_usd_per_1m",
-    "strong_output_usd_per_1m",
-    "input_share",
-    "gpu_hour_usd",
-    "reserved_discount",
-    "tokens_per_second_per_gpu",
-    "gpu_utilisation",
-    "ops_fraction_of_engineer",
-    "engineer_cost_per_year_usd",
-    "min_gpus",
+LABELS: dict[str, str] = {
+    "small_tier": "Hosted small tier (per-token API)",
+    "frontier_tier": "Hosted frontier tier (per-token API)",
+    "private_endpoint": "Dedicated endpoint at a vendor",
+    "own_cloud_small": "Small open model (8B class) in your own cloud",
+    "own_cloud_large": "Large open model (70B class) in your own cloud",
+    "on_prem": "Large open model on your own servers (on-premises or air-gapped)",
+}
+QUALITY_NOTE = (
+    "Cost parity only counts if the cheaper model matches quality on your own evals: "
+    "check it on your eval set before switching to save money."
+)
+#: The break-even comparisons: key, self-run option, hosted tier.
+COMPARISONS = (
+    ("vs_small_tier", "own_cloud_small", "small_tier"),
+    ("vs_frontier_tier", "own_cloud_large", "frontier_tier"),
+    ("small_vs_frontier_tier", "own_cloud_small", "frontier_tier"),
+)
+SMALL_VS_FRONTIER_NOTE = (
+    "Shown because your evals can tell whether a small model is good enough: "
+    "it only counts where they show it is."
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class Assumption:
-    value: float
-    unit: str
-    as_of: str
-    note: str
+def monthly_usd(
+    costs: CostAssumptions, option_id: str, monthly_tokens: int, *, redundancy: bool
+) -> tuple[float, float]:
+    """(low, high) USD a month to serve `monthly_tokens` with one option (for the chart)."""
+    low, high = (
+        serving_cost(costs, option_id, monthly_tokens, end, redundancy=redundancy) for end in ENDS
+    )
+    return low, high
 
 
-@dataclass(frozen=True, kw_only=True)
-class CostAssumptions:
-    items: Mapping[str, Assumption]
-    source: str
-
-    def __getitem__(self, name: str) -> float:
-        return self.items[name].value
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            name: {"value": a.value, "unit": a.unit, "as_of": a.as_of, "note": a.note}
-            for name, a in self.items.items()
-        }
+def _money(low: float, high: float) -> dict[str, float]:
+    return {"low": round(low, 2), "high": round(high, 2)}
 
 
-def load_assumptions(path: Path | str | None = None) -> CostAssumptions:
-    """Read the packaged defaults, or an operator's file; ConfigError names each bad entry."""
-    if path is None:
-        name = "dialogs/cost_assumptions.yaml"
-        raw = resources.files("dialogs").joinpath("cost_assumptions.yaml").read_text("utf-8")
-    else:
-        name = str(path)
-        try:
-            raw = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError([Problem(file=name, where="file", message=str(exc))]) from exc
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise ConfigError([Problem(file=name, where="yaml", message=str(exc))]) from exc
-    problems: list[Problem] = []
-    items: dict[str, Assumption] = {}
-    table = data.get("assumptions") if isinstance(data, Mapping) else None
-    if not isinstance(table, Mapping):
-        raise ConfigError([Problem(file=name, where="assumptions", message="must be a mapping")])
-    for key in REQUIRED:
-        entry = table.get(key)
-        where = f"assumptions.{key}"
-        if not isinstance(entry, Mapping):
-            problems.append(Problem(file=name, where=where, message="is missing"))
-            continue
-        value = entry.get("value")
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            problems.append(
-                Problem(file=name, where=f"{where}.value", message="must be a number >= 0")
-            )
-            continue
-        as_of = entry.get("as_of")
-        if not isinstance(as_of, str) or not as_of:
-            problems.append(Problem(file=name, where=f"{where}.as_of", message="needs a date"))
-            continue
-        items[key] = Assumption(
-            value=float(value),
-            unit=str(entry.get("unit", "")),
-            as_of=as_of,
-            note=str(entry.get("note", "")),
+def _upfront(costs: CostAssumptions, option_id: str, depth: str, rag: bool) -> dict[str, float]:
+    low = high = 0.0
+    if option_id in SELF_RUN and depth in DEPTH_UPFRONT:
+        low, high = costs.span(DEPTH_UPFRONT[depth])
+    if rag:
+        rag_low, rag_high = costs.span("rag_pipeline_usd")
+        low, high = low + rag_low, high + rag_high
+    return _money(low, high)
+
+
+def _gpus(costs: CostAssumptions, option_id: str, tokens: int, redundancy: bool) -> Any:
+    if option_id not in SELF_RUN:
+        return None
+    low, high = (
+        deployment(costs, option_id, end, redundancy=redundancy).gpus(tokens) for end in ENDS
+    )
+    return low if low == high else {"low": low, "high": high}
+
+
+def _option(
+    costs: CostAssumptions,
+    option_id: str,
+    *,
+    tokens: int,
+    allowed: bool,
+    redundancy: bool,
+    depth: str,
+    rag: bool,
+) -> dict[str, Any]:
+    low, high = monthly_usd(costs, option_id, tokens, redundancy=redundancy)
+    notes = hosting_notes(costs, option_id, tokens, redundancy=redundancy)
+    notes += depth_notes(costs, option_id, depth=depth, rag=rag)
+    return {
+        "id": option_id,
+        "label": LABELS[option_id],
+        "allowed": allowed,
+        "monthly_usd": _money(low, high),
+        "upfront_usd": _upfront(costs, option_id, depth, rag),
+        "gpus": _gpus(costs, option_id, tokens, redundancy),
+        "notes": notes,
+    }
+
+
+def _never_pays(option_id: str, tier: str) -> str:
+    what = LABELS[option_id].replace(" (8B class)", "").replace(" (70B class)", "")
+    return (
+        f"{what} never costs less than the {LABELS[tier].split(' (')[0].lower()} at any volume "
+        "up to 10 trillion tokens a month, under these prices."
+    )
+
+
+def cost_section(
+    costs: CostAssumptions,
+    *,
+    monthly_tokens: int,
+    allowed: frozenset[str],
+    redundancy: bool,
+    depth: str,
+    rag: bool,
+    small_model_ok: bool,
+) -> dict[str, Any]:
+    """The cost comparison at `monthly_tokens` (see the module docstring for the shape).
+
+    `allowed`: option ids the data rules allow; `redundancy`: at least two replicas (latency or
+    uptime needs); `depth`: the recommended depth id; `rag`: retrieval is recommended;
+    `small_model_ok`: the team has evals, so the small model against the frontier tier is shown.
+    """
+    options = [
+        _option(
+            costs,
+            option_id,
+            tokens=monthly_tokens,
+            allowed=option_id in allowed,
+            redundancy=redundancy,
+            depth=depth,
+            rag=rag,
         )
-    for key in ("input_share", "gpu_utilisation", "reserved_discount"):
-        if key in items and not 0 < items[key].value <= 1 and key != "reserved_discount":
-            problems.append(
-                Problem(file=name, where=f"assumptions.{key}.value", message="must be in (0, 1]")
-            )
-    for key in ("tokens_per_second_per_gpu", "gpu_utilisation", "min_gpus"):
-        if key in items and items[key].value <= 0:
-            problems.append(
-                Problem(file=name, where=f"assumptions.{key}.value", message="must be above 0")
-            )
-    if "reserved_discount" in items and items["reserved_discount"].value >= 1:
-        problems.append(
-            Problem(
-                file=name, where="assumptions.reserved_discount.value", message="must be below 1"
-            )
-        )
-    if problems:
-        raise ConfigError(problems)
-    return CostAssumptions(items=items, source=name)
+        for option_id in OPTION_IDS
+    ]
+    breaks: dict[str, dict[str, Any]] = {}
+    never: list[str] = []
+    for key, option_id, tier in COMPARISONS:
+        if key == "small_vs_frontier_tier" and not small_model_ok:
+            continue
+        low, high = (break_even(costs, option_id, tier, end, redundancy=redundancy) for end in ENDS)
+        breaks[key] = {"option": option_id, "low": low, "high": high}
+        if key == "small_vs_frontier_tier":
+            breaks[key]["note"] = SMALL_VS_FRONTIER_NOTE
+        if low is None and high is None and {option_id, tier} <= allowed:
+            never.append(_never_pays(option_id, tier))
+    return {
+        "monthly_tokens": monthly_tokens,
+        "redundancy": redundancy,
+        "prices_as_of": costs.oldest.isoformat(),
+        "options": options,
+        "break_even_tokens": breaks,
+        "never_pays": never,
+        "assumptions": costs.to_list(),
+        "quality_note": QUALITY_NOTE,
+    }
+
+
+# --- Version 1, kept until dialogs/assessment.py calls cost_section ---------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
 class CostComparison:
+    """Version 1's shape (one self-hosted figure, one break-even), computed with version 2's
+    model: the small open model in your cloud at the low end, against the frontier tier."""
+
     monthly_tokens: int
     hosted_low_usd: float
     hosted_strong_usd: float
@@ -136,57 +228,22 @@ class CostComparison:
             "self_hosted_usd": self.self_hosted_usd,
             "gpus": self.gpus,
             "break_even_tokens": self.break_even_tokens,
-            "assumptions": self.assumptions.to_dict(),
+            "assumptions": {
+                name: {k: v for k, v in a.to_dict(name).items() if k != "name"}
+                for name, a in self.assumptions.items.items()
+            },
         }
 
 
-def _blended(a: CostAssumptions, tier: str) -> float:
-    """USD per token for a tier, mixing input and output prices by the input share."""
-    share = a["input_share"]
-    per_1m = share * a[f"{tier}_input_usd_per_1m"] + (1 - share) * a[f"{tier}_output_usd_per_1m"]
-    return per_1m / 1_000_000
-
-
-def gpus_needed(a: CostAssumptions, monthly_tokens: int) -> int:
-    per_gpu = a["tokens_per_second_per_gpu"] * a["gpu_utilisation"] * SECONDS_PER_MONTH
-    return max(int(a["min_gpus"]), math.ceil(monthly_tokens / per_gpu))
-
-
-def self_hosted_cost(a: CostAssumptions, monthly_tokens: int) -> float:
-    gpu_month = HOURS_PER_MONTH * a["gpu_hour_usd"] * (1 - a["reserved_discount"])
-    ops = a["ops_fraction_of_engineer"] * a["engineer_cost_per_year_usd"] / 12
-    return gpus_needed(a, monthly_tokens) * gpu_month + ops
-
-
-def break_even_tokens(a: CostAssumptions) -> int:
-    """Smallest monthly volume at which the strong hosted tier costs as much as self-hosting.
-
-    Self-hosting cost is a staircase (whole GPUs), so walk the steps until the hosted line
-    crosses one; returns 0 when it never does within a trillion tokens a month.
-    """
-    price = _blended(a, "strong")
-    per_gpu = a["tokens_per_second_per_gpu"] * a["gpu_utilisation"] * SECONDS_PER_MONTH
-    min_gpus = int(a["min_gpus"])
-    if price <= 0:
-        return 0
-    gpus = min_gpus
-    while gpus * per_gpu <= 1e12:
-        low = 0 if gpus == min_gpus else math.floor((gpus - 1) * per_gpu) + 1
-        high = math.floor(gpus * per_gpu)
-        needed = math.ceil(self_hosted_cost(a, max(low, 1)) / price)
-        if needed <= high:
-            return max(low, needed)
-        gpus += 1
-    return 0
-
-
 def compare(a: CostAssumptions, monthly_tokens: int) -> CostComparison:
+    small = deployment(a, "own_cloud_small", "low", redundancy=False)
     return CostComparison(
         monthly_tokens=monthly_tokens,
-        hosted_low_usd=round(monthly_tokens * _blended(a, "low"), 2),
-        hosted_strong_usd=round(monthly_tokens * _blended(a, "strong"), 2),
-        self_hosted_usd=round(self_hosted_cost(a, monthly_tokens), 2),
-        gpus=gpus_needed(a, monthly_tokens),
-        break_even_tokens=break_even_tokens(a),
+        hosted_low_usd=round(monthly_tokens * price_per_token(a, "small_tier"), 2),
+        hosted_strong_usd=round(monthly_tokens * price_per_token(a, "frontier_tier"), 2),
+        self_hosted_usd=round(small.cost(monthly_tokens), 2),
+        gpus=small.gpus(monthly_tokens),
+        break_even_tokens=break_even(a, "own_cloud_small", "frontier_tier", "low", redundancy=False)
+        or 0,
         assumptions=a,
     )
