@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import urlparse
 
 import jinja2
@@ -68,13 +68,41 @@ def _render_problems(env: jinja2.Environment, flow: Flow, costs: CostAssumptions
     return problems
 
 
+def months_before(day: date, months: int) -> date:
+    """The same day of the month `months` earlier (the month's last day where it is shorter)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month + 1, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)  # pragma: no cover - every month has at least 28 days
+
+
+def stale_assumptions(costs: CostAssumptions, *, today: date) -> list[str]:
+    """A warning line (not a problem) naming the cost assumptions older than six months."""
+    cutoff = months_before(today, 6)
+    old = [name for name, a in costs.items.items() if a.as_of < cutoff]
+    if not old:
+        return []
+    count = f"{len(old)} cost assumption{'s' if len(old) != 1 else ''}"
+    return [
+        f"warning: {costs.source}: {count} dated before {cutoff}, more than six months ago; "
+        f"check them against their sources: {', '.join(old)}"
+    ]
+
+
 def _redacted(url: str) -> str:
     """The URL without credentials: user info and the query (which may hold sentinel_password)."""
     parts = urlparse(url)
     return parts._replace(netloc=parts.netloc.rpartition("@")[2], query="").geturl()
 
 
-async def run_checks(env: Mapping[str, str] | None = None) -> tuple[list[Problem], list[str]]:
+async def run_checks(
+    env: Mapping[str, str] | None = None, *, today: date | None = None
+) -> tuple[list[Problem], list[str]]:
+    """Every problem, and notes on what is in force (warnings among them); `today` dates the
+    stale-price warning (default: the UTC date now)."""
     problems: list[Problem] = []
     notes: list[str] = []
     settings, setting_problems = Settings.read(env)
@@ -91,7 +119,8 @@ async def run_checks(env: Mapping[str, str] | None = None) -> tuple[list[Problem
     costs: CostAssumptions | None = None
     try:
         costs = load_assumptions(settings.cost_assumptions_file)
-        notes.append(f"cost assumptions: {costs.source}")
+        notes.append(f"cost assumptions: {costs.source}, prices as of {costs.oldest}")
+        notes.extend(stale_assumptions(costs, today=today or datetime.now(UTC).date()))
     except ConfigError as exc:
         problems.extend(exc.problems)
     jinja_env = create_environment()
