@@ -53,6 +53,12 @@ class Metrics:
             ["depth", "hosting"],
             registry=r,
         )
+        self.feedback = Counter(
+            "advisor_feedback",
+            "Was the advice useful: votes by recommendation (depth and hosting ids)",
+            ["depth", "hosting", "vote"],
+            registry=r,
+        )
         self.duplicates = Counter(
             "advisor_duplicate_deliveries", "Redelivered events dropped", ["platform"], registry=r
         )
@@ -71,6 +77,10 @@ class Metrics:
 
     def api_error(self, platform: str, status: int | str | None) -> None:
         self.api_errors.labels(platform=platform, status=str(status or "none")).inc()
+
+    def vote(self, depth: str, hosting: str, vote: str) -> None:
+        """One "was it useful" vote (bot.feedback) on a summary with this recommendation."""
+        self.feedback.labels(depth=depth, hosting=hosting, vote=str(vote)).inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -55,6 +55,7 @@ class SlackAdvisor:
         self.renderer = renderer
         self.delivery = Delivery(advisor=advisor, renderer=renderer)
         self.drainer = drainer or Drainer()
+        self.metrics = metrics
         self.api_errors = ApiErrors(
             types=(SlackApiError,),
             describe=_describe,

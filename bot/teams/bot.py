@@ -15,6 +15,8 @@ from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
 from bot.adapter import FAILED, UNAVAILABLE, ApiErrors, Boundary
+from bot.feedback import TEXTS as VOTE_TEXTS
+from bot.feedback import Vote, cast
 from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
 from bot.teams.delivery import CALL_TIMEOUT_SECONDS, Delivery, Place
@@ -105,6 +107,7 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         self.advisor = advisor
         self.renderer = renderer
         self.drainer = drainer or Drainer()
+        self.metrics = metrics
         on_error = (lambda status: metrics.api_error("teams", status)) if metrics else None
         self.delivery = Delivery(advisor=advisor, renderer=renderer, on_api_error=on_error)
 
@@ -180,6 +183,9 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             await self.delivery.send_text(context, place, FOREIGN)
             return
         reply_to = str(context.activity.reply_to_id or "") or None
+        if "vote" in value:
+            await self.vote(context, place, value)
+            return
         command = value.get("cmd")
         if command is not None:
             if command not in COMMANDS:
@@ -200,6 +206,22 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         await self.turn(
             context, place, click=Click(question=q, option=o, stamp=s), clicked_id=reply_to
         )
+
+    async def vote(self, context: TurnContext, place: Place, value: dict[str, str]) -> None:
+        """A "was this useful" vote (templates/teams/_feedback.j2): counted once per person and
+        summary (bot.feedback). Teams has no private reply, so the thanks is an ordinary one."""
+        if value["vote"] not in tuple(Vote):
+            await self.delivery.send_text(context, place, UNREADABLE)
+            return
+        metrics = self.metrics
+        outcome = await cast(
+            self.advisor,
+            place.key,
+            stamp=value.get("s", ""),
+            vote=Vote(value["vote"]),
+            count=metrics.vote if metrics is not None else None,
+        )
+        await self.delivery.send_text(context, place, VOTE_TEXTS[outcome])
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.check import sample_replies
+from bot.feedback import Vote
 from bot.render import create_environment
 from bot.slack.listeners.actions import ACTION_PATTERN
 from bot.slack.render import SlackRenderer
@@ -38,6 +39,8 @@ def test_every_slack_action_id_has_a_listener(flow: Flow, costs: CostAssumptions
         "cmd_skip",
         "summary_edit",
         "home_start",
+        "feedback_useful",
+        "feedback_not_useful",
     } <= action_ids
     for action_id in action_ids:
         assert ACTION_PATTERN.match(action_id), action_id
@@ -52,9 +55,12 @@ def test_every_teams_submit_is_understood(flow: Flow, costs: CostAssumptions) ->
     cards.append(renderer.welcome(intro(flow), owner="a"))
     submits = [n["data"] for c in cards for n in walk(c) if n.get("type") == "Action.Submit"]
     assert submits
+    assert {d.get("vote") for d in submits} >= {"useful", "not_useful"}
     for data in submits:
         assert data.get("u") == "a"
         if "cmd" in data:
             assert data["cmd"] in COMMANDS, data
+        elif "vote" in data:
+            assert data["vote"] in tuple(Vote) and data["s"], data
         else:
             assert {"q", "o", "s"} <= set(data), data

@@ -1,5 +1,6 @@
 """Buttons: answers, commands (back, skip, yes, no...), editing an answer, sharing a summary,
-and the App Home's start button. One listener matches every action id the app emits."""
+"was this useful" votes, and the App Home's start button. One listener matches every action id
+the app emits."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.feedback import TEXTS as VOTE_TEXTS
+from bot.feedback import Vote, cast
 from bot.slack.delivery import Place
 from bot.slack.listeners.manifest import ACTIONS
 from bot.slack.payloads import CHANNEL_ID, USER_ID, action_place, button_value
@@ -29,8 +32,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# "Was this useful?" under the summary (templates/slack/_feedback.j2, bot.feedback).
+FEEDBACK_ACTIONS = {"feedback_useful": Vote.USEFUL, "feedback_not_useful": Vote.NOT_USEFUL}
+_NAMED = (*ACTIONS, *FEEDBACK_ACTIONS)
 ACTION_PATTERN = re.compile(
-    "^(?:" + "|".join([f"{ANSWER_PREFIX}[0-9]+", *(re.escape(a) for a in ACTIONS)]) + ")$"
+    "^(?:" + "|".join([f"{ANSWER_PREFIX}[0-9]+", *(re.escape(a) for a in _NAMED)]) + ")$"
 )
 # Errors of chat.postMessage that mean "not allowed to post there", not "something broke".
 ALREADY_SHARED = "This summary is in <#{channel}> already."
@@ -68,7 +74,18 @@ async def on_action(slack: SlackAdvisor, body: dict[str, Any], client: AsyncWebC
                 FOREIGN.format(who=f"<@{owner}>" if USER_ID.match(owner) else "someone else")
             )
             return
-        if action_id.startswith(ANSWER_PREFIX):
+        if action_id in FEEDBACK_ACTIONS:
+            # Counted once per person and summary; the thanks goes to the clicker only.
+            metrics = slack.metrics
+            outcome = await cast(
+                slack.advisor,
+                place.key,
+                stamp=data.get("s", ""),
+                vote=FEEDBACK_ACTIONS[action_id],
+                count=metrics.vote if metrics is not None else None,
+            )
+            await tell(VOTE_TEXTS[outcome])
+        elif action_id.startswith(ANSWER_PREFIX):
             q, o, s = data.get("q"), data.get("o"), data.get("s")
             if not (q and o and s):
                 await tell(UNREADABLE)
