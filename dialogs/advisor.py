@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from dialogs import presenter, screen
+from dialogs import presenter, recovery, screen
 from dialogs.engine import EngineConfig, step
 from dialogs.errors import StoreConflict, StoreUnavailable
 from dialogs.export import export_notices
@@ -161,6 +161,8 @@ class Advisor:
         for attempt in range(self.runner.max_attempts):
             if session is not None and event_key(turn.event_id) in session.seen:
                 return self._duplicate(turn.key, session)
+            if session is None and not notes and (gone := recovery.lost(turn)) is not None:
+                return gone
             before = self._on_screen(turn.key, session)
             new, replies = step(self.flow, session, turn, self.engine)
             replies = [*notes, *replies]

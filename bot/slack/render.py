@@ -10,6 +10,7 @@ import jinja2
 
 from bot.render import JsonRenderer, Recent
 from dialogs.flow import Flow
+from dialogs.recovery import LOST_CODE
 from dialogs.replies import Answered, Ask, Notice, Reply, Summary
 
 # Button action ids; every one has a handler in bot/slack/app.py (a test keeps them in step).
@@ -84,6 +85,10 @@ class SlackRenderer(JsonRenderer):
                     action_id="cmd_no", text="Keep my answers", value=value(u=owner, s=reply.stamp)
                 ),
             ]
+        elif isinstance(reply, Notice) and reply.code == LOST_CODE:
+            # The session is gone: the App Home's start button opens a fresh one (in the DM).
+            start = Button(action_id=HOME_START, text="Start again", value=value(u=owner))
+            context["buttons"] = [start]
         elif isinstance(reply, Summary):
             context["owner_value"] = value(u=owner, s=reply.stamp)
             context["edit_options"] = [

@@ -10,6 +10,7 @@ import jinja2
 from bot.render import JsonRenderer
 from dialogs.errors import RenderError
 from dialogs.flow import Flow
+from dialogs.recovery import LOST_CODE
 from dialogs.replies import Answered, Ask, Intro, Notice, Reply, Summary
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -69,6 +70,11 @@ class TeamsRenderer(JsonRenderer):
                 SubmitButton(
                     title="Keep my answers", data={"cmd": "no", "u": owner, "s": reply.stamp}
                 ),
+            ]
+        elif isinstance(reply, Notice) and reply.code == LOST_CODE:
+            # The session is gone: the start button opens a fresh one here.
+            context["buttons"] = [
+                SubmitButton(title="Start again", data={"cmd": "start", "u": owner})
             ]
         elif isinstance(reply, Intro):
             context["start_button"] = None
