@@ -7,11 +7,9 @@ loses a race reloads and steps again, a bounded number of times.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -26,6 +24,7 @@ from dialogs.session import Session, State, event_key
 from dialogs.session_cache import SessionCache
 from dialogs.stores.base import Commit, SessionStore
 from dialogs.turn import SessionKey, Turn
+from dialogs.turn_queue import TurnQueues
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +35,6 @@ SHOWN_KEPT = 10_000
 # Sessions with turns queued in this process at once, at most; a turn of one more session
 # goes unqueued (the compare-and-set and its bounded retries still keep it correct).
 QUEUES_KEPT = 10_000
-
-
-class _Queue:
-    """The turns of one session in this process, taken one at a time."""
-
-    __slots__ = ("lock", "users")
-
-    def __init__(self) -> None:
-        self.lock = asyncio.Lock()
-        self.users = 0
 
 
 class TurnObserver(Protocol):
@@ -98,7 +87,11 @@ class Advisor:
             capacity=self.runner.cached_sessions,
             max_age_seconds=self.runner.cached_session_seconds,
         )
-        self._queues: dict[SessionKey, _Queue] = {}
+        self._turns = TurnQueues(
+            capacity=QUEUES_KEPT, timeout_seconds=self.runner.queue_timeout_seconds
+        )
+        self._queues = self._turns.queues
+        self._unsettled = recovery.Ledger()
 
     async def handle(self, turn: Turn) -> TurnResult:
         """Raise StoreUnavailable within the turn timeout when the store does not answer."""
@@ -107,7 +100,7 @@ class Advisor:
         error: BaseException | None = None
         try:
             async with (
-                self._queued(turn.key),
+                self._turns.queued(turn.key),
                 asyncio.timeout(self.runner.turn_timeout_seconds),
                 self._gate,
             ):
@@ -123,30 +116,6 @@ class Advisor:
             if self.observer is not None:
                 self.observer.turn_done(turn, result, error, time.perf_counter() - started)
 
-    @contextlib.asynccontextmanager
-    async def _queued(self, key: SessionKey) -> AsyncIterator[None]:
-        """Take the turns of one session one at a time in this process, so a burst of them
-        does not race itself through the compare-and-set (across processes, its bounded
-        retries remain). A queue lives only while turns of its session are in flight."""
-        queue = self._queues.get(key)
-        if queue is None:
-            if len(self._queues) >= QUEUES_KEPT:
-                yield
-                return
-            queue = self._queues[key] = _Queue()
-        queue.users += 1
-        try:
-            async with asyncio.timeout(self.runner.queue_timeout_seconds):
-                await queue.lock.acquire()
-            try:
-                yield
-            finally:
-                queue.lock.release()
-        finally:
-            queue.users -= 1
-            if queue.users == 0 and self._queues.get(key) is queue:
-                del self._queues[key]
-
     async def _handle(self, turn: Turn) -> TurnResult:
         """One read (none when this process holds the session) and one commit, which also
         claims the screen for a new question; a conflict's answer carries the stored document,
@@ -158,6 +127,11 @@ class Advisor:
         else:
             doc = await self.store.load(turn.key)
             (session, expected, notes), since = self._read(doc), _nonce(doc)
+        # A commit of this person's that timed out here may have landed since (see recovery).
+        if (landed := recovery.settled(self._unsettled.pop(turn.key), nonce=since)) is not None:
+            if landed.said == recovery.said(turn) and landed.event != event_key(turn.event_id):
+                return await self._landed(turn, landed)
+            notes = [*notes, Notice(code=recovery.SETTLED_CODE, text=recovery.SAVED_LATE)]
         for attempt in range(self.runner.max_attempts):
             if session is not None and event_key(turn.event_id) in session.seen:
                 return self._duplicate(turn.key, session)
@@ -191,6 +165,20 @@ class Advisor:
                 self._sessions.drop(turn.key)
                 if claimed is not None:
                     self.not_shown(turn.key, claimed.stamp)
+                shows = claimed.stamp if claimed is not None else None
+                self._unsettled.put(
+                    turn.key,
+                    recovery.Unsettled(
+                        event=event_key(turn.event_id),
+                        nonce=nonce,
+                        said=recovery.said(turn),
+                        before=session,
+                        after=new,
+                        replies=tuple(replies),
+                        on_screen=before,
+                        shows=shows,
+                    ),
+                )
                 raise
             if outcome.status is Commit.APPLIED:
                 # A recorded message id is in the document now; a failed post is kept in mind
@@ -216,6 +204,16 @@ class Advisor:
             if attempt:
                 await asyncio.sleep(0.002 * attempt)
         raise StoreConflict(f"gave up after {self.runner.max_attempts} conflicting attempts")
+
+    async def _landed(self, turn: Turn, landed: recovery.Unsettled) -> TurnResult:
+        """The person sent again what a commit of unknown outcome applied after all: it is not
+        applied twice; what that turn would have shown is shown now."""
+        self._sessions.put(turn.key, landed.after, landed.nonce)
+        notice = Notice(code=recovery.SETTLED_CODE, text=recovery.SAVED_ALREADY)
+        replies = [notice, *landed.replies]
+        return await self._applied(
+            turn, landed.before, landed.after, replies, before=landed.on_screen, shows=landed.shows
+        )
 
     def _on_screen(self, key: SessionKey, session: Session | None) -> Screen | None:
         """The question on screen: as the session records it, with the message id this
