@@ -7,6 +7,7 @@ from dialogs.advisor import Advisor, AdvisorConfig
 from dialogs.cost import load_assumptions
 from dialogs.engine import EngineConfig
 from dialogs.flow_loader import load_flow
+from dialogs.glossary import load_glossary
 from dialogs.stores.base import SessionStore
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.redis_store import RedisStore
@@ -23,6 +24,7 @@ def create_store(settings: Settings) -> SessionStore:
 def create_advisor(settings: Settings, store: SessionStore | None = None) -> Advisor:
     flow = load_flow(settings.flow_file)
     costs = load_assumptions(settings.cost_assumptions_file)
+    load_glossary()  # `help <term>` reads it: a malformed glossary fails here, not in a turn
     return Advisor(
         flow=flow,
         store=store if store is not None else create_store(settings),

@@ -16,6 +16,7 @@ from dialogs.engine import EngineConfig, step
 from dialogs.errors import ConfigError, FlowError, Problem, RenderError, StoreUnavailable
 from dialogs.flow import Flow
 from dialogs.flow_loader import load_flow
+from dialogs.glossary import GLOSSARY_FILE, load_glossary
 from dialogs.replies import Reply
 from dialogs.session import Session
 from dialogs.turn import SessionKey, Turn
@@ -121,6 +122,10 @@ async def run_checks(
         costs = load_assumptions(settings.cost_assumptions_file)
         notes.append(f"cost assumptions: {costs.source}, prices as of {costs.oldest}")
         notes.extend(stale_assumptions(costs, today=today or datetime.now(UTC).date()))
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+    try:
+        notes.append(f"glossary: {len(load_glossary().entries)} terms ({GLOSSARY_FILE})")
     except ConfigError as exc:
         problems.extend(exc.problems)
     jinja_env = create_environment()
