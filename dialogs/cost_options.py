@@ -7,6 +7,7 @@ a break-even is searched step by step, not solved once.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -125,10 +126,17 @@ def break_even(
     cost K is constant and the tier costs price x tokens, so the tier is no dearer up to K / price.
     The break-even is the first whole token above the last such volume on any step.
     """
-    d = deployment(a, option_id, end, redundancy=redundancy)
     price = price_per_token(a, tier)
     if price <= 0:
         return None
+    last = _last_loss(deployment(a, option_id, end, redundancy=redundancy), price)
+    return None if last >= SEARCH_LIMIT else math.floor(last) + 1
+
+
+@functools.lru_cache(maxsize=256)
+def _last_loss(d: Deployment, price: float) -> float:
+    """The highest volume at which the hosted price is no dearer than the deployment (0.0 when
+    there is none). Cached: it depends on the prices only, not on the team's volume."""
     capacity = d.tokens_per_replica_month
     last_loss = 0.0
     replicas = d.min_replicas
@@ -139,6 +147,4 @@ def break_even(
         if even > bottom:
             last_loss = max(last_loss, min(even, top))
         bottom, replicas = top, replicas + 1
-    if last_loss >= SEARCH_LIMIT:
-        return None
-    return math.floor(last_loss) + 1
+    return last_loss
