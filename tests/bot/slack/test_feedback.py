@@ -20,8 +20,8 @@ from dialogs.stores.base import SessionStore
 from dialogs.turn import SessionKey
 from tests.bot.slack.conftest import SlackHarness, new_user, slack_settings
 from tests.support.answers import TYPED_ANSWERS
-from tests.support.slack_signing import TEAM_ID as TEAM
 from tests.support.slack_signing import block_actions_payload
+from tests.support.slack_standin import TEAM_ID as TEAM
 from tests.support.slack_standin import Call, SlackStandIn
 
 
