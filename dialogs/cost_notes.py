@@ -57,6 +57,8 @@ def hosting_notes(
             f"{months} months, plus {span(costs, 'power_space_usd_per_server_month')} a month "
             "each for power and space."
         )
+        if redundancy and slow.gpus(tokens) <= per:
+            notes.append("Both replicas share one server: a second guards against its failure.")
     else:
         notes.append(f"GPUs rented at {span(costs, 'gpu_hour_usd')} an hour, 730 hours a month.")
     ops = costs["ops_engineers_per_8_gpus"]

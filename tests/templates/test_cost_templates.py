@@ -112,6 +112,7 @@ def test_only_what_the_data_rules_allow(
     out = texts(env, platform, example(costs, allowed=frozenset({"on_prem"})))
     assert "Large open model on your own servers (on-premises or air-gapped)" in out
     assert "costs less than the hosted" not in out, "no break-even against a forbidden tier"
+    assert "No break-even is shown against a hosted tier your data rules out" in out
     assert "Not allowed for your data: Hosted small tier (per-token API)" in out
 
 
