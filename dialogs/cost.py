@@ -112,7 +112,9 @@ def _upfront(costs: CostAssumptions, option_id: str, depth: str, rag: bool) -> d
     return _money(low, high)
 
 
-def _gpus(costs: CostAssumptions, option_id: str, tokens: int, redundancy: bool) -> Any:
+def _gpus(
+    costs: CostAssumptions, option_id: str, tokens: int, redundancy: bool
+) -> int | dict[str, int] | None:
     if option_id not in SELF_RUN:
         return None
     low, high = (
