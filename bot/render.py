@@ -91,6 +91,23 @@ _GLUE = "\ue000"  # a private-use character: a space inside a `command` that mus
 _ROOM = 24  # the least text a continuation line keeps beside a hanging indent
 
 
+def flag_line(flag: dict[str, str]) -> str:
+    """A red flag and when to look at training again (what to do first is a next step)."""
+    return f"{flag['text']} Revisit {flag['revisit']}"
+
+
+def glossary_line(entry: dict[str, str]) -> str:
+    return f"{entry['term']}: {entry['meaning']}"
+
+
+def assumed_lines(assumed: dict[str, str], names: dict[str, Any]) -> list[str]:
+    """`{question: option}` taken in place of missing answers, in words ("Budget: Under $10k")."""
+    return [
+        f"{names['question'].get(q, q)}: {names['option'].get(q, {}).get(o, o)}"
+        for q, o in assumed.items()
+    ]
+
+
 def wrap(text: str, width: int) -> str:
     """Fold each line to `width` columns at spaces, never inside a word or a `command`; a line's
     continuation is indented under its text. A single word longer than `width` stays whole."""
@@ -150,16 +167,21 @@ def create_environment() -> jinja2.Environment:
     env.filters["zip_lines"] = zip_lines
     env.filters["pairs"] = pairs
     env.filters["plural"] = plural
+    env.filters["flag_line"] = flag_line
+    env.filters["glossary_line"] = glossary_line
+    env.filters["assumed_lines"] = assumed_lines
     return env
 
 
-def labels(flow: Flow) -> dict[str, dict[str, str]]:
-    """Display names of recommendation ids, for templates."""
+def labels(flow: Flow) -> dict[str, Any]:
+    """Display names of recommendation, question and option ids, for templates."""
     s = flow.scoring
     return {
         "depth": {d.value: r.label for d, r in s.depths.items()},
         "hosting": {h.value: r.label for h, r in s.hostings.items()},
         "component": {c.value: text for c, text in s.component_labels.items()},
+        "question": {q.id: q.short for q in flow.questions},
+        "option": {q.id: {o.id: o.label for o in q.options} for q in flow.questions},
     }
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dialogs.cost import CostAssumptions, compare
+from dialogs import advice
+from dialogs.commands import Figure
+from dialogs.cost import CostAssumptions, cost_section
 from dialogs.flow import Answers, Flow
-from dialogs.ids import MONTHLY_TOKENS, Depth, Hosting
+from dialogs.glossary import glossary_for
+from dialogs.ids import MONTHLY_TOKENS, Component, Depth, Hosting
+from dialogs.matching import option_for
 from dialogs.scoring import (
     DEPTHS,
+    MEASURED_EVALS,
     Contribution,
     Decision,
-    decide,
     decide_effective,
     effective_answers,
     readiness_score,
@@ -21,31 +25,23 @@ from dialogs.scoring import (
 )
 
 MAX_CHANGES = 8
-MAX_STEPS = 8
+MAX_DRIVERS = 3
 
 
 def _effect_text(flow: Flow, c: Contribution) -> str:
     s = flow.scoring
-    if c.effect == "pressure_up":
-        return flow.message("effect_pressure_up", points=c.detail)
-    if c.effect == "pressure_down":
-        return flow.message("effect_pressure_down", points=c.detail.lstrip("-"))
-    if c.effect == "cap":
-        return flow.message("effect_cap", rung=s.depths[Depth(c.detail)].label)
-    if c.effect == "red_flag":
-        return flow.message("effect_red_flag", rung=s.depths[s.red_flag_cap].label)
-    if c.effect == "rag":
-        return flow.message("effect_rag")
+    text = s.reasons[c.effect]
+    if c.effect == "not_ready":
+        return text.format(rung=s.depths[Depth(c.detail)].label)
     if c.effect == "floor":
-        return flow.message("effect_floor", hosting=s.hostings[Hosting(c.detail)].label)
-    rule = next(r for r in s.hosting_rules if r.id == c.detail)
-    return rule.text
+        return text.format(hosting=s.hostings[Hosting(c.detail)].label)
+    return text
 
 
 def drivers(
     flow: Flow, decision: Decision, answers: Answers, changes: list[dict[str, str]]
 ) -> list[dict[str, str]]:
-    """The three answers that moved the result most, quoting the person's own choice.
+    """The answers that moved the result most, quoting the person's own choice.
 
     Ranked by their traced contributions; when fewer than three answers contributed, the
     answers whose change would move the result (from `changes`) fill the list: they are
@@ -54,7 +50,7 @@ def drivers(
     s = flow.scoring
     totals = weights_by_question(decision)
     order = {q.id: i for i, q in enumerate(flow.questions)}
-    ranked = sorted(totals, key=lambda q: (-totals[q], order.get(q, 99)))[:3]
+    ranked = sorted(totals, key=lambda q: (-totals[q], order.get(q, 99)))[:MAX_DRIVERS]
     effects: dict[str, str] = {}
     for qid in ranked:
         top = max((c for c in decision.contributions if c.question == qid), key=lambda c: c.weight)
@@ -65,7 +61,7 @@ def drivers(
         hosting=s.hostings[decision.hosting].label,
     )
     for change in changes:
-        if len(effects) >= 3:
+        if len(effects) >= MAX_DRIVERS:
             break
         effects.setdefault(change["question"], held)
     eff = effective_answers(flow, answers)
@@ -82,20 +78,22 @@ def drivers(
 
 
 def what_would_change(flow: Flow, decision: Decision, answers: Answers) -> list[dict[str, str]]:
-    """Re-run the scoring with one answer changed at a time; keep the changes that move it."""
+    """Re-run the scoring with one answer changed at a time; keep the changes that move it,
+    deeper moves first. Then, where the team is not ready for the rung its gap calls for,
+    what that rung needs (rule 9: the prerequisites of the next rung belong here)."""
     s = flow.scoring
     effective = effective_answers(flow, answers)
     found: list[tuple[int, dict[str, str]]] = []
     for q in flow.applicable(answers):
         if q.input != "choice":
             continue
-        current = answers.get(q.id, q.assume)
+        current = effective.get(q.id)
         best: tuple[int, dict[str, str]] | None = None
         for o in q.options:
             if o.id == current:
                 continue
             changed = with_answer(flow, answers, effective, q, o.id)
-            other = decide_effective(flow, changed, explain=False)
+            other = decide_effective(changed, explain=False)
             if (other.depth, other.hosting) == (decision.depth, decision.hosting):
                 continue
             if other.depth.rank > decision.depth.rank:
@@ -123,33 +121,86 @@ def what_would_change(flow: Flow, decision: Decision, answers: Answers) -> list[
         if best is not None:
             found.append(best)
     found.sort(key=lambda item: item[0])
-    return [entry for _, entry in found[:MAX_CHANGES]]
+    out = [entry for _, entry in found[:MAX_CHANGES]]
+    if decision.missing:
+        rung = DEPTHS[max(decision.ready.rank, Depth.RAG.rank) + 1]
+        needs = [s.prerequisites[p] for p in decision.missing]
+        listed = needs[0] if len(needs) == 1 else ", ".join(needs[:-1]) + " and " + needs[-1]
+        out.append(
+            {
+                "question": "",
+                "answer": "",
+                "depth": rung.value,
+                "hosting": decision.hosting.value,
+                "text": flow.message("next_rung", rung=s.depths[rung].label, needs=listed),
+            }
+        )
+    return out
 
 
-def next_steps(flow: Flow, decision: Decision, answers: Answers) -> list[str]:
-    s = flow.scoring
-    steps: list[str] = []
-    for flag in s.red_flags:
-        if flag.id in decision.red_flags:
-            steps.append(flow.message("red_flag_step", first=flag.first_step, revisit=flag.revisit))
-    if decision.ready.rank < decision.wanted.rank:
-        blocked = DEPTHS[decision.ready.rank + 1]
-        eff = effective_answers(flow, answers)
-        for qid in s.requirements[blocked].failing(eff):
-            steps.append(s.requirement_steps[qid])
-    steps.extend(s.depths[decision.depth].steps)
-    steps.extend(s.hostings[decision.hosting].steps)
-    steps.extend(s.components[i].text for i in decision.component_rules)
-    unique: list[str] = []
-    for step in steps:
-        if step not in unique:
-            unique.append(step)
-    return unique[:MAX_STEPS]
+def figure_wins(flow: Flow, answers: Answers) -> tuple[dict[str, str], str | None]:
+    """A typed monthly figure sets the volume range; where the range answered disagrees, the
+    figure wins and the second value says so (in words for a warning)."""
+    out = dict(answers)
+    figure = tokens_figure(answers)
+    volume = flow.question("volume")
+    if figure is None or volume is None:
+        return out, None
+    fitting = option_for(volume, Figure(value=figure))
+    if fitting is None or fitting == answers.get("volume"):
+        return out, None
+    out["volume"] = fitting
+    if "volume" not in answers:
+        return out, None
+    warning = (
+        f'monthly_tokens {figure:,} is in "{volume.label(fitting)}", not'
+        f' "{volume.label(answers["volume"])}" as volume says; the figure was used'
+    )
+    return out, warning
 
 
-def parse_tokens_answer(answers: Answers) -> int | None:
+def tokens_figure(answers: Answers) -> int | None:
     raw = answers.get(MONTHLY_TOKENS)
     return int(raw) if raw is not None and raw.isdigit() else None
+
+
+def _labels(flow: Flow, answers: Answers) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for qid, value in answers.items():
+        question = flow.question(qid)
+        if question is None:
+            continue
+        if question.input == "number":
+            out[qid] = f"{int(value):,} tokens a month" if value.isdigit() else value
+        else:
+            out[qid] = question.label(value)
+    return out
+
+
+def assumed(flow: Flow, answers: Answers) -> dict[str, str]:
+    """Every question that applies and was not answered, with the option taken in its place."""
+    return {
+        q.id: q.assume
+        for q in flow.applicable(answers)
+        if q.input == "choice" and q.id not in answers and q.assume is not None
+    }
+
+
+def _cost(
+    flow: Flow, decision: Decision, eff: Mapping[str, str], answers: Answers, costs: CostAssumptions
+) -> dict[str, Any] | None:
+    tokens = tokens_figure(answers) or flow.scoring.volume_tokens.get(eff.get("volume", ""))
+    if not tokens:
+        return None
+    return cost_section(
+        costs,
+        monthly_tokens=tokens,
+        allowed=advice.allowed_options(eff),
+        redundancy=eff.get("latency") in ("interactive", "realtime_edge", "region_sla"),
+        depth=decision.depth.value,
+        rag=decision.depth is Depth.RAG or Component.RAG in decision.components,
+        small_model_ok=eff.get("evals") in MEASURED_EVALS,
+    )
 
 
 def assess(
@@ -159,37 +210,30 @@ def assess(
     skipped: tuple[str, ...] = (),
     costs: CostAssumptions,
 ) -> dict[str, Any]:
-    """Build the assessment object (the schema of `assess --format json`)."""
+    """Build the assessment object (the schema of `assess --format json`, in the README)."""
     s = flow.scoring
+    answers, _ = figure_wins(flow, answers)
     choice = {q: a for q, a in answers.items() if q != MONTHLY_TOKENS}
     applicable = {q.id for q in flow.applicable(choice)}
     choice = {q: a for q, a in choice.items() if q in applicable}
-    decision = decide(flow, choice)
-    flags: list[dict[str, str]] = [
-        {"id": f.id, "kind": "red_flag", "text": f.text}
-        for f in s.red_flags
-        if f.id in decision.red_flags
-    ]
     eff = effective_answers(flow, choice)
-    flags.extend(
-        {"id": sig.id, "kind": "driver", "text": sig.text}
-        for sig in s.signals
-        if sig.when.holds(eff)
-    )
-    tokens = parse_tokens_answer(answers)
-    if tokens is None:
-        tokens = s.volume_tokens.get(choice.get("volume", ""))
-    cost: Mapping[str, Any] | None = compare(costs, tokens).to_dict() if tokens else None
+    decision = decide_effective(eff)
     changes = what_would_change(flow, decision, choice)
-    headline = flow.message(
-        "headline",
-        depth=s.depths[decision.depth].headline,
-        hosting=s.hostings[decision.hosting].headline,
-    )
+    given = dict(choice)
+    if MONTHLY_TOKENS in answers and MONTHLY_TOKENS in applicable:
+        given[MONTHLY_TOKENS] = answers[MONTHLY_TOKENS]
+    flags = advice.flags(flow, decision)
+    steps = advice.next_steps(flow, decision, eff)
+    headline = advice.headline(flow, decision, eff)
+    shown = [headline, *steps, *(f["text"] for f in flags), *(c["text"] for c in changes)]
+    shown += [s.depths[decision.depth].label, s.hostings[decision.hosting].label]
+    shown += [s.component_labels[c] for c in decision.components]
     return {
         "flow": flow.id,
         "flow_version": flow.version,
         "answers": dict(choice),
+        "answer_labels": _labels(flow, given),
+        "assumed": assumed(flow, choice),
         "skipped": [q for q in skipped if q in applicable or q == MONTHLY_TOKENS],
         "recommendation": {
             "depth": decision.depth.value,
@@ -201,6 +245,7 @@ def assess(
         "flags": flags,
         "drivers": drivers(flow, decision, choice, changes),
         "what_would_change": changes,
-        "next_steps": next_steps(flow, decision, choice),
-        "cost": cost,
+        "next_steps": steps,
+        "cost": _cost(flow, decision, eff, answers, costs),
+        "glossary": glossary_for(shown),
     }

@@ -51,6 +51,9 @@ class Question:
     skippable: bool = True
     assume: str | None = None
     ask_if: Condition = field(default_factory=Condition)
+    # The version of framework.md's rules that added the question: answer files written
+    # before it may leave it out, and it then takes its neutral `assume` (rule 10).
+    since: int = 1
     _by_id: Mapping[str, Option] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -68,40 +71,13 @@ class Question:
 
 @dataclass(frozen=True, kw_only=True)
 class RedFlag:
+    """A reason not to train yet (its condition is in `dialogs.scoring`): what to do first and
+    when to look again."""
+
     id: str
-    when: Condition
     text: str
     first_step: str
     revisit: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Signal:
-    """A strong driver worth naming on the card."""
-
-    id: str
-    when: Condition
-    text: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class HostingRule:
-    """Prefer at least `at_least` when `when` holds, if the team can run it (`needs`)."""
-
-    id: str
-    when: Condition
-    at_least: Hosting
-    needs: Condition
-    min_depth: Depth | None
-    text: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class ComponentRule:
-    component: Component
-    when: Condition
-    min_depth: Depth | None
-    text: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,22 +86,22 @@ class Rung:
 
     label: str
     headline: str
-    steps: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
 class Scoring:
-    pressure: Mapping[str, Mapping[str, int]]
-    thresholds: Mapping[Depth, int]
-    rag_triggers: Mapping[str, frozenset[str]]
-    requirements: Mapping[Depth, Condition]
-    requirement_steps: Mapping[str, str]
+    """The texts and tables the scoring rules of `dialogs.scoring` use, keyed by their ids.
+
+    The rules themselves are code (each reads as its rule in framework.md does); the flow file
+    holds every word the card shows, and the loader checks that each id the code uses has one.
+    """
+
     red_flags: tuple[RedFlag, ...]
-    red_flag_cap: Depth
-    signals: tuple[Signal, ...]
-    hosting_floor: Mapping[str, Hosting]
-    hosting_rules: tuple[HostingRule, ...]
-    components: tuple[ComponentRule, ...]
+    reasons: Mapping[str, str]
+    prerequisites: Mapping[str, str]
+    cautions: Mapping[str, str]
+    headlines: Mapping[str, str]
+    steps: Mapping[str, str]
     readiness: Mapping[str, Mapping[str, int]]
     orders: Mapping[str, tuple[str, ...]]
     volume_tokens: Mapping[str, int]

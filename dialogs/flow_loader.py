@@ -23,7 +23,7 @@ FLOW_FIELDS = frozenset(
 )
 QUESTION_FIELDS = frozenset(
     {"id", "prompt", "short", "why", "factors", "options", "input", "skippable", "assume"}
-    | {"ask_if"}
+    | {"ask_if", "since"}
 )
 OPTION_FIELDS = frozenset({"id", "label"})
 
@@ -66,16 +66,11 @@ REQUIRED_MESSAGES: tuple[str, ...] = (
     "exported",
     "export_more",
     "headline",
-    "effect_pressure_up",
-    "effect_pressure_down",
-    "effect_cap",
-    "effect_red_flag",
-    "effect_rag",
-    "effect_floor",
     "effect_holds",
     "driver_text",
     "driver_text_assumed",
     "change_text",
+    "next_rung",
     "red_flag_step",
     "unknown_term",
 )
@@ -178,9 +173,14 @@ def _questions(r: Reader, raw: Any) -> tuple[Question, ...]:
         if not isinstance(skippable, bool):
             r.fail(f"{where}.skippable", "must be true or false")
             skippable = True
+        since = q.get("since", 1)
+        if not isinstance(since, int) or isinstance(since, bool) or since < 1:
+            r.fail(f"{where}.since", "must be the framework version that added the question")
+            since = 1
         out.append(
             Question(
                 id=qid,
+                since=since,
                 prompt=r.text(q, "prompt", where),
                 short=r.text(q, "short", where),
                 why=r.text(q, "why", where),

@@ -1,7 +1,8 @@
-"""The scoring: answers in, a depth and hosting recommendation out, every point traceable.
+"""The scoring (framework.md, version 2): answers in, depth and hosting out, each effect traced.
 
-`decide` is the core (cheap, re-run for "what would change"); `dialogs.assessment` builds the
-full card content around it.
+The rules are code, so that each reads as its rule does; every word the card shows comes from
+the flow file, keyed by the ids used here (the loader checks each has its text). `decide` is
+cheap and pure: "what would change" re-runs it once per other option of every question.
 """
 
 from __future__ import annotations
@@ -15,6 +16,96 @@ from dialogs.ids import Component, Depth, Hosting
 DEPTHS = list(Depth)
 HOSTINGS = list(Hosting)
 _COMPONENT_ORDER = {c: i for i, c in enumerate(Component)}
+
+ML_TEAMS = frozenset({"ml_eng", "mlops", "research"})
+OWN_GPUS = frozenset({"reserved", "on_prem"})
+MEASURED_EVALS = frozenset({"labelled_set", "harness"})
+ENOUGH_EXAMPLES = frozenset({"synthetic", "100_10k", "over_10k"})
+BILLION_CORPUS = frozenset({"1b_100b", "over_100b"})
+LARGE_BUDGET = frozenset({"100k_1m", "over_1m"})
+HIGH_VALUE = frozenset({"core_feature", "differentiator"})
+FRESH_KNOWLEDGE = frozenset({"monthly", "daily"})
+# Data a vendor may see under an agreement: its fine-tuning service and hosted tiers are allowed.
+VENDOR_DATA = frozenset({"public", "confidential", "regulated"})
+HOSTED_TIER_DATA = frozenset({"public", "confidential"})
+SELF_RUN = frozenset({Hosting.OWN_CLOUD, Hosting.ON_PREM, Hosting.AIR_GAPPED})
+
+# Rule 5: the least control the data rules accept; nothing lowers it.
+FLOOR: Mapping[str, Hosting] = {
+    "public": Hosting.PUBLIC_API,
+    "confidential": Hosting.PUBLIC_API,
+    "regulated": Hosting.PRIVATE_ENDPOINT,
+    "in_vpc_only": Hosting.OWN_CLOUD,
+    "air_gapped": Hosting.AIR_GAPPED,
+}
+
+# Rule 3: reasons not to train yet, each one answer (no_ml_no_gpu is two, see `_red_flags`).
+RED_FLAG_ANSWERS: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("pre_pmf", "stage", frozenset({"idea", "mvp"})),
+    ("low_value", "value", frozenset({"nice_to_have"})),
+    ("not_tried", "current_gap", frozenset({"not_tried"})),
+    ("no_evals", "evals", frozenset({"none"})),
+    ("tiny_budget", "budget", frozenset({"under_10k"})),
+)
+RED_FLAG_IDS: tuple[str, ...] = (*(f for f, _, _ in RED_FLAG_ANSWERS), "no_ml_no_gpu")
+
+# Rule 6: what each rung needs, as (prerequisite id, the questions it reads).
+PREREQUISITES: Mapping[Depth, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    Depth.FINE_TUNE: (
+        ("examples", ("examples",)),
+        ("measured_evals", ("evals",)),
+        ("ml_skills", ("team",)),
+        ("training_path", ("gpus", "vendor_tuning", "data_sensitivity", "open_weights")),
+    ),
+    Depth.CONTINUED_PRETRAINING: (
+        ("billion_tokens", ("domain_corpus",)),
+        ("research_team", ("team",)),
+        ("large_budget", ("budget",)),
+        ("own_gpus", ("gpus",)),
+        ("open_base", ("open_weights",)),
+    ),
+    Depth.PRETRAINING: (
+        ("model_is_product", ("ownership",)),
+        ("hundred_billion_tokens", ("domain_corpus",)),
+        ("million_budget", ("budget",)),
+    ),
+}
+PREREQUISITE_IDS: tuple[str, ...] = tuple(p for rung in PREREQUISITES.values() for p, _ in rung)
+
+REASON_IDS: tuple[str, ...] = (
+    "gap_domain",
+    "gap_behaviour",
+    "gap_format",
+    "gap_cost",
+    "gap_reasoning",
+    "gap_facts",
+    "gap_not_tried",
+    "value_limits",
+    "many_tasks",
+    "single_task",
+    "not_ready",
+    "red_flag",
+    "rag_fresh",
+    "rag_facts",
+    "rag_citations",
+    "floor",
+    "tuned_endpoint",
+    "region_sla",
+    "residency_country",
+    "self_volume",
+    "self_edge",
+    "self_weights",
+    "self_pin",
+    "self_sovereign",
+    "vendor_instead",
+    "own_racks",
+)
+CAUTION_IDS: tuple[str, ...] = (
+    "cannot_run",
+    "no_open_weights",
+    "floor_needs_skills",
+    "floor_needs_licence",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,10 +126,18 @@ class Decision:
     components: tuple[Component, ...]
     wanted: Depth
     ready: Depth
-    pressure: int
+    rag_needed: bool
+    vendor_tuning: bool
+    open_weights: bool
     red_flags: tuple[str, ...]
+    missing: tuple[str, ...]
+    cautions: tuple[str, ...]
     contributions: tuple[Contribution, ...]
-    component_rules: tuple[int, ...] = ()
+
+    @property
+    def self_run(self) -> bool:
+        """The team runs the model itself (rule 4), rather than a vendor."""
+        return self.hosting in SELF_RUN
 
 
 def effective_answers(flow: Flow, answers: Answers) -> dict[str, str]:
@@ -63,12 +162,7 @@ def with_answer(
     flow: Flow, answers: Answers, effective: Mapping[str, str], question: Question, option: str
 ) -> dict[str, str]:
     """`effective_answers(flow, {**answers, question.id: option})`, given `effective` for
-    `answers`: "what would change" asks this for every other option of every question.
-
-    An answer that no `ask_if` names changes only its own entry (an `ask_if` names only
-    questions asked before it, so `effective` holds what the question's own `ask_if` reads);
-    an answer that gates other questions is worked out in full.
-    """
+    `answers`: an answer that gates no other question changes only its own entry."""
     if question.id in flow.gates or question.input != "choice":
         return effective_answers(flow, {**answers, question.id: option})
     out = dict(effective)
@@ -83,156 +177,294 @@ def with_answer(
     return out
 
 
-def _ready_depth(flow: Flow, eff: Answers) -> Depth:
-    """The highest rung whose requirements (and those of every rung below) hold."""
-    ready = Depth.RAG
-    for depth in DEPTHS[DEPTHS.index(Depth.FINE_TUNE) :]:
-        cond = flow.scoring.requirements.get(depth)
-        if cond is not None and not cond.holds(eff):
-            break
-        ready = depth
-    return ready
-
-
 def decide(flow: Flow, answers: Answers, *, explain: bool = True) -> Decision:
-    """The recommendation for `answers`. Without `explain` only depth and hosting are worked
-    out (no contributions, components or flags): "what would change" re-runs it per option."""
-    return decide_effective(flow, effective_answers(flow, answers), explain=explain)
+    return decide_effective(effective_answers(flow, answers), explain=explain)
 
 
-def decide_effective(flow: Flow, eff: Mapping[str, str], *, explain: bool = True) -> Decision:
-    """`decide` from the effective answers (see `effective_answers`)."""
-    s = flow.scoring
-    contrib: list[Contribution] = []
+class _Trace:
+    """Collects contributions when explaining; does nothing otherwise (the hot path)."""
 
-    pressure = 0
-    for qid, table in s.pressure.items():
-        points = table.get(eff.get(qid, ""), 0)
-        if points:
-            pressure += points
-            if explain:
-                contrib.append(
-                    Contribution(
-                        question=qid,
-                        answer=eff[qid],
-                        effect="pressure_up" if points > 0 else "pressure_down",
-                        weight=abs(points),
-                        detail=str(points),
-                    )
+    def __init__(self, eff: Mapping[str, str], *, on: bool) -> None:
+        self.eff = eff
+        self.on = on
+        self.items: list[Contribution] = []
+
+    def add(self, question: str, effect: str, weight: int, detail: str = "") -> None:
+        if self.on:
+            answer = self.eff.get(question, "")
+            self.items.append(
+                Contribution(
+                    question=question, answer=answer, effect=effect, weight=weight, detail=detail
                 )
-    wanted = Depth.PROMPTING
-    for depth in DEPTHS[1:]:
-        if pressure >= s.thresholds[depth]:
-            wanted = depth
-
-    ready = _ready_depth(flow, eff)
-    flags = tuple(f for f in s.red_flags if f.when.holds(eff))
-    cap = min(ready, s.red_flag_cap, key=lambda d: d.rank) if flags else ready
-    depth = wanted if wanted.rank <= cap.rank else cap
-
-    if explain and wanted.rank > cap.rank:
-        lost = wanted.rank - cap.rank
-        if ready.rank < wanted.rank and ready.rank <= cap.rank:
-            blocked = DEPTHS[ready.rank + 1]
-            for qid in s.requirements[blocked].failing(eff):
-                contrib.append(
-                    Contribution(
-                        question=qid,
-                        answer=eff[qid],
-                        effect="cap",
-                        weight=3 * lost,
-                        detail=blocked.value,
-                    )
-                )
-        for flag in flags:
-            if s.red_flag_cap.rank < wanted.rank:
-                for qid in flag.when.require:
-                    contrib.append(
-                        Contribution(
-                            question=qid,
-                            answer=eff[qid],
-                            effect="red_flag",
-                            weight=3 * lost,
-                            detail=flag.id,
-                        )
-                    )
-    binding = wanted.rank > cap.rank and s.red_flag_cap.rank < wanted.rank
-    if explain and not binding:
-        # A red flag that did not lower this result still holds it down: it stops any climb.
-        for flag in flags:
-            for qid in flag.when.require:
-                contrib.append(
-                    Contribution(
-                        question=qid, answer=eff[qid], effect="red_flag", weight=1, detail=flag.id
-                    )
-                )
-
-    rag_hits = [q for q, allowed in s.rag_triggers.items() if eff.get(q) in allowed]
-    for qid in rag_hits if explain else ():
-        contrib.append(
-            Contribution(question=qid, answer=eff[qid], effect="rag", weight=2, detail="rag")
-        )
-    if rag_hits and depth.rank < Depth.RAG.rank:
-        depth = Depth.RAG
-
-    floor = s.hosting_floor[eff["data_sensitivity"]]
-    hosting = floor
-    if explain and floor.rank > 0:
-        contrib.append(
-            Contribution(
-                question="data_sensitivity",
-                answer=eff["data_sensitivity"],
-                effect="floor",
-                weight=2 * floor.rank,
-                detail=floor.value,
             )
+
+
+def wanted_depth(eff: Mapping[str, str], trace: _Trace) -> Depth:
+    """Rule 7 (the gap picks the remedy) and rule 1 (value and breadth bound it)."""
+    gap = eff.get("current_gap", "not_tried")
+    breadth = eff.get("breadth", "few_tasks")
+    if gap == "domain_language":
+        trace.add("current_gap", "gap_domain", 4)
+        if eff.get("value") in HIGH_VALUE and breadth != "single_task":
+            return Depth.PRETRAINING  # as deep as the team is ready for (rule 6 decides)
+        if breadth == "single_task":
+            trace.add("breadth", "single_task", 1)
+        elif eff.get("value") not in HIGH_VALUE:
+            trace.add("value", "value_limits", 1)
+        return Depth.FINE_TUNE
+    if gap in ("inconsistent_behavior", "cost_latency"):
+        if gap == "inconsistent_behavior" and eff.get("output_format") == "structured":
+            trace.add("output_format", "gap_format", 4)
+            return Depth.PROMPTING
+        if breadth == "many_tasks":
+            trace.add("breadth", "many_tasks", 3)
+            return Depth.PROMPTING
+        trace.add(
+            "current_gap", "gap_behaviour" if gap == "inconsistent_behavior" else "gap_cost", 4
         )
-    if floor is not Hosting.AIR_GAPPED:
-        for rule in s.hosting_rules:
-            if rule.min_depth is not None and depth.rank < rule.min_depth.rank:
-                continue
-            if rule.when.holds(eff) and rule.needs.holds(eff) and rule.at_least.rank > hosting.rank:
-                gain = rule.at_least.rank - max(hosting.rank, floor.rank)
-                hosting = rule.at_least
-                for qid in rule.when.require if explain else ():
-                    contrib.append(
-                        Contribution(
-                            question=qid,
-                            answer=eff[qid],
-                            effect="hosting",
-                            weight=2 * gain,
-                            detail=rule.id,
-                        )
-                    )
+        return Depth.FINE_TUNE
+    effect = {"reasoning_tools": "gap_reasoning", "missing_facts": "gap_facts"}.get(
+        gap, "gap_not_tried"
+    )
+    trace.add("current_gap", effect, 2)
+    return Depth.PROMPTING
 
-    components: list[Component] = []
-    fired: list[int] = []
-    if explain and rag_hits and depth.rank > Depth.RAG.rank:
-        components.append(Component.RAG)
-    for i, c in enumerate(s.components if explain else ()):
-        if c.min_depth is not None and depth.rank < c.min_depth.rank:
-            continue
-        if not c.when.holds(eff) or (c.component is Component.RAG and depth is Depth.RAG):
-            continue
-        fired.append(i)
-        if c.component not in components:
-            components.append(c.component)
 
-    return Decision(
-        depth=depth,
-        hosting=hosting,
-        components=tuple(sorted(components, key=_COMPONENT_ORDER.__getitem__)),
-        wanted=wanted,
-        ready=ready,
-        pressure=pressure,
-        red_flags=tuple(f.id for f in flags),
-        contributions=tuple(contrib),
-        component_rules=tuple(fired),
+def can_train_own(eff: Mapping[str, str]) -> bool:
+    """GPU access of any kind, and an open model to start from."""
+    return eff.get("gpus", "none") != "none" and eff.get("open_weights") != "not_allowed"
+
+
+def vendor_tuning_allowed(eff: Mapping[str, str]) -> bool:
+    """A vendor's fine-tuning service the team accepts and the data rules allow."""
+    return (
+        eff.get("vendor_tuning", "acceptable") == "acceptable"
+        and eff.get("data_sensitivity") in VENDOR_DATA
     )
 
 
+def _holds(prerequisite: str, eff: Mapping[str, str]) -> bool:
+    checks: Mapping[str, bool] = {
+        "examples": eff.get("examples") in ENOUGH_EXAMPLES,
+        "measured_evals": eff.get("evals") in MEASURED_EVALS,
+        "ml_skills": eff.get("team") in ML_TEAMS,
+        "training_path": can_train_own(eff) or vendor_tuning_allowed(eff),
+        "billion_tokens": eff.get("domain_corpus") in BILLION_CORPUS,
+        "research_team": eff.get("team") == "research",
+        "large_budget": eff.get("budget") in LARGE_BUDGET,
+        "own_gpus": eff.get("gpus") in OWN_GPUS,
+        "open_base": eff.get("open_weights") != "not_allowed",
+        "model_is_product": eff.get("ownership") == "model_is_product",
+        "hundred_billion_tokens": eff.get("domain_corpus") == "over_100b",
+        "million_budget": eff.get("budget") == "over_1m",
+    }
+    return checks[prerequisite]
+
+
+def ready_depth(eff: Mapping[str, str]) -> tuple[Depth, tuple[str, ...]]:
+    """Rule 6: the highest rung whose prerequisites (and those of every rung below) hold, and
+    the prerequisites the next rung still lacks."""
+    ready = Depth.RAG
+    for depth, needs in PREREQUISITES.items():
+        missing = tuple(p for p, _ in needs if not _holds(p, eff))
+        if missing:
+            return ready, missing
+        ready = depth
+    return ready, ()
+
+
+def red_flags(eff: Mapping[str, str]) -> tuple[str, ...]:
+    flags = [f for f, qid, answers in RED_FLAG_ANSWERS if eff.get(qid) in answers]
+    if eff.get("team") not in ML_TEAMS and eff.get("gpus", "none") == "none":
+        flags.append("no_ml_no_gpu")
+    return tuple(flags)
+
+
+def flag_questions(flag: str) -> tuple[str, ...]:
+    if flag == "no_ml_no_gpu":
+        return ("team", "gpus")
+    return tuple(q for f, q, _ in RED_FLAG_ANSWERS if f == flag)
+
+
+def rag_reasons(eff: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Rule 2: retrieval only on a freshness, missing-facts or citation need."""
+    found: list[tuple[str, str]] = []
+    if eff.get("knowledge_change") in FRESH_KNOWLEDGE:
+        found.append(("knowledge_change", "rag_fresh"))
+    if eff.get("current_gap") == "missing_facts":
+        found.append(("current_gap", "rag_facts"))
+    if eff.get("explainability") == "citations":
+        found.append(("explainability", "rag_citations"))
+    return tuple(found)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _DepthResult:
+    depth: Depth
+    wanted: Depth
+    ready: Depth
+    missing: tuple[str, ...]
+    flags: tuple[str, ...]
+    rag: bool
+
+
+def _depth(eff: Mapping[str, str], trace: _Trace) -> _DepthResult:
+    wanted = wanted_depth(eff, trace)
+    ready, missing = ready_depth(eff)
+    depth = wanted if wanted.rank <= ready.rank else ready
+    if depth is Depth.RAG:
+        depth = Depth.PROMPTING  # readiness is no reason for retrieval (rule 2)
+    blocked = ready.rank < wanted.rank and ready.rank < Depth.PRETRAINING.rank
+    if blocked:
+        rung = DEPTHS[max(ready.rank, Depth.RAG.rank) + 1]
+        for prerequisite, questions in PREREQUISITES[rung]:
+            if prerequisite in missing:
+                for qid in questions:
+                    trace.add(qid, "not_ready", 3, rung.value)
+    else:
+        missing = ()
+    flags = red_flags(eff) if wanted.rank >= Depth.FINE_TUNE.rank else ()
+    if flags and depth.rank >= Depth.FINE_TUNE.rank:
+        depth = Depth.PROMPTING
+    for flag in flags:
+        for qid in flag_questions(flag):
+            trace.add(qid, "red_flag", 3, flag)
+    rag = rag_reasons(eff)
+    for qid, effect in rag:
+        trace.add(qid, effect, 2)
+    if rag and depth is Depth.PROMPTING:
+        depth = Depth.RAG
+    return _DepthResult(
+        depth=depth, wanted=wanted, ready=ready, missing=missing, flags=flags, rag=bool(rag)
+    )
+
+
+def decide_effective(eff: Mapping[str, str], *, explain: bool = True) -> Decision:
+    """`decide` from the effective answers (see `effective_answers`)."""
+    trace = _Trace(eff, on=explain)
+    d = _depth(eff, trace)
+    depth, rag = d.depth, d.rag
+    vendor_tuned = depth.rank >= Depth.FINE_TUNE.rank and not can_train_own(eff)
+    hosting, cautions = _hosting(eff, depth, trace)
+    open_weights = eff.get("open_weights") != "not_allowed" and (
+        hosting in SELF_RUN or (depth.rank >= Depth.FINE_TUNE.rank and not vendor_tuned)
+    )
+    return Decision(
+        depth=depth,
+        hosting=hosting,
+        components=_components(eff, depth, rag) if explain else (),
+        wanted=d.wanted,
+        ready=d.ready,
+        rag_needed=rag,
+        vendor_tuning=vendor_tuned,
+        open_weights=open_weights,
+        red_flags=d.flags,
+        missing=d.missing,
+        cautions=cautions,
+        contributions=tuple(trace.items),
+    )
+
+
+def can_run_models(eff: Mapping[str, str]) -> bool:
+    """Rule 4: ML engineering, MLOps or research skills, or GPUs the team already has."""
+    return eff.get("team") in ML_TEAMS or eff.get("gpus") in OWN_GPUS
+
+
+def _self_run_reasons(eff: Mapping[str, str]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if eff.get("volume") == "over_10b" and eff.get("current_gap") == "cost_latency":
+        found.append(("volume", "self_volume"))
+    if eff.get("latency") == "realtime_edge":
+        found.append(("latency", "self_edge"))
+    if eff.get("ownership") in ("own_weights", "model_is_product"):
+        found.append(("ownership", "self_weights"))
+    if eff.get("deprecation") == "must_pin":
+        found.append(("deprecation", "self_pin"))
+    if eff.get("residency") == "sovereign":
+        found.append(("residency", "self_sovereign"))
+    return found
+
+
+def _hosting(
+    eff: Mapping[str, str], depth: Depth, trace: _Trace
+) -> tuple[Hosting, tuple[str, ...]]:
+    """Rules 1, 4 and 5: the data floor, then what latency, volume, ownership and the team's
+    ability to run models add; depth only through a tuned model's dedicated capacity."""
+    data = eff.get("data_sensitivity", "regulated")
+    floor = FLOOR.get(data, Hosting.PRIVATE_ENDPOINT)
+    can_run = can_run_models(eff)
+    open_ok = eff.get("open_weights") != "not_allowed"
+    cautions: list[str] = []
+    if floor.rank > 0:
+        trace.add("data_sensitivity", "floor", 2 * floor.rank, floor.value)
+    if floor is Hosting.AIR_GAPPED:
+        if not can_run:
+            cautions.append("floor_needs_skills")
+        if not open_ok:
+            cautions.append("floor_needs_licence")
+        return floor, tuple(cautions)
+    hosting: Hosting = floor
+
+    def at_least(level: Hosting, qid: str, effect: str, weight: int = 2) -> None:
+        nonlocal hosting
+        if level.rank > hosting.rank:
+            trace.add(qid, effect, weight + level.rank - max(hosting.rank, floor.rank), level.value)
+            hosting = level
+
+    if depth.rank >= Depth.FINE_TUNE.rank:
+        at_least(Hosting.PRIVATE_ENDPOINT, "current_gap", "tuned_endpoint", 1)
+    if eff.get("latency") == "region_sla":
+        at_least(Hosting.PRIVATE_ENDPOINT, "latency", "region_sla")
+    if eff.get("residency") == "in_country":
+        at_least(Hosting.PRIVATE_ENDPOINT, "residency", "residency_country")
+    wants_own = _self_run_reasons(eff)
+    if wants_own and can_run and open_ok:
+        for qid, effect in wants_own:
+            at_least(Hosting.OWN_CLOUD, qid, effect)
+    elif wants_own:
+        cautions.append("cannot_run" if not can_run else "no_open_weights")
+        for qid, _ in wants_own:
+            at_least(Hosting.PRIVATE_ENDPOINT, qid, "vendor_instead")
+    if floor.rank >= Hosting.OWN_CLOUD.rank:
+        if not can_run:
+            cautions.append("floor_needs_skills")
+        if not open_ok:
+            cautions.append("floor_needs_licence")
+    racks = eff.get("gpus") == "on_prem" and open_ok
+    if racks and (hosting in SELF_RUN or data in ("regulated", "in_vpc_only")):
+        at_least(Hosting.ON_PREM, "gpus", "own_racks")
+    return hosting, tuple(dict.fromkeys(cautions))
+
+
+def _components(eff: Mapping[str, str], depth: Depth, rag: bool) -> tuple[Component, ...]:
+    found: list[Component] = []
+    tuned = depth.rank >= Depth.FINE_TUNE.rank
+    if rag and depth.rank > Depth.RAG.rank:
+        found.append(Component.RAG)
+    gap = eff.get("current_gap")
+    if (
+        eff.get("breadth") == "many_tasks"
+        or gap == "reasoning_tools"
+        or (gap == "cost_latency" and not tuned)
+    ):
+        found.append(Component.ROUTING)
+    if tuned and gap == "cost_latency":
+        found.append(Component.DISTILLATION)
+    if (
+        tuned
+        and gap == "inconsistent_behavior"
+        and eff.get("evals") in MEASURED_EVALS
+        and eff.get("value") in HIGH_VALUE
+    ):
+        found.append(Component.PREFERENCE_TUNING)
+    if tuned or eff.get("evals") in ("none", "handful"):
+        found.append(Component.EVALS)
+    return tuple(sorted(found, key=_COMPONENT_ORDER.__getitem__))
+
+
 def readiness_score(flow: Flow, answers: Answers) -> int:
-    """0..100: how ready the team is to change and run a model, from the readiness answers."""
+    """0..100: how much of what training needs (evals, examples, domain text, skills, GPUs,
+    budget) the team has, from the readiness answers."""
     eff = effective_answers(flow, answers)
     got = 0
     best = 0

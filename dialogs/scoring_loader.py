@@ -1,23 +1,28 @@
-"""The scoring section of a flow file: thresholds, requirements, red flags, signals, hosting
-and component rules, point tables and rungs, each checked against the flow's questions."""
+"""The scoring section of a flow file: the words and tables the scoring rules use, each id
+checked against the rules' ids (`dialogs.scoring`, `dialogs.advice`) and the flow's questions."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from dialogs.flow import (
-    ComponentRule,
-    Condition,
-    HostingRule,
-    Question,
-    RedFlag,
-    Rung,
-    Scoring,
-    Signal,
-)
-from dialogs.flow_reader import E, Reader, checked_condition
+from dialogs.advice import HEADLINE_IDS, STEP_IDS
+from dialogs.flow import Question, RedFlag, Rung, Scoring
+from dialogs.flow_reader import Reader
 from dialogs.ids import Component, Depth, Hosting
+from dialogs.scoring import CAUTION_IDS, PREREQUISITE_IDS, REASON_IDS, RED_FLAG_IDS
+
+SCORING_FIELDS = frozenset(
+    {"red_flags", "reasons", "prerequisites", "cautions", "headlines", "steps", "readiness"}
+    | {"orders", "volume_tokens", "depths", "hostings", "component_labels"}
+)
+
+
+def _texts(r: Reader, raw: Any, ids: tuple[str, ...], where: str) -> dict[str, str]:
+    """A mapping of id to text holding exactly `ids`."""
+    table = r.mapping(raw, where)
+    r.known(table, frozenset(ids), where)
+    return {i: r.text(table, i, where) for i in ids}
 
 
 def _option_table(
@@ -41,179 +46,93 @@ def _option_table(
     return out
 
 
-def _rungs(r: Reader, raw: Any, cls: type[E], where: str) -> dict[E, Rung]:
-    out: dict[E, Rung] = {}
+def _red_flags(r: Reader, raw: Any, where: str) -> tuple[RedFlag, ...]:
+    out: list[RedFlag] = []
+    fields = frozenset({"id", "text", "first_step", "revisit"})
+    for i, item in enumerate(r.items(raw, where)):
+        f = r.mapping(item, f"{where}[{i}]")
+        r.known(f, fields, f"{where}[{i}]")
+        flag_id = r.text(f, "id", f"{where}[{i}]")
+        if flag_id and flag_id not in RED_FLAG_IDS:
+            r.fail(f"{where}[{i}].id", f"{flag_id!r} is not one of {', '.join(RED_FLAG_IDS)}")
+        out.append(
+            RedFlag(
+                id=flag_id,
+                text=r.text(f, "text", f"{where}[{i}]"),
+                first_step=r.text(f, "first_step", f"{where}[{i}]"),
+                revisit=r.text(f, "revisit", f"{where}[{i}]"),
+            )
+        )
+    for missing in sorted(set(RED_FLAG_IDS) - {f.id for f in out}):
+        r.fail(f"{where}.{missing}", "is missing")
+    return tuple(out)
+
+
+def _rungs(
+    r: Reader, raw: Any, cls: type[Depth] | type[Hosting], where: str, *, headline: bool
+) -> dict[Any, Rung]:
+    out: dict[Any, Rung] = {}
     table = r.mapping(raw, where)
+    r.known(table, frozenset(m.value for m in cls), where)
+    fields = frozenset({"label", "headline"} if headline else {"label"})
     for member in cls:
         entry = r.mapping(table.get(member.value), f"{where}.{member.value}")
-        steps = tuple(
-            str(s) for s in r.items(entry.get("steps", []), f"{where}.{member.value}.steps")
-        )
-        if not steps:
-            r.fail(f"{where}.{member.value}.steps", "needs at least one next step")
-        out[member] = Rung(
-            label=r.text(entry, "label", f"{where}.{member.value}"),
-            headline=r.text(entry, "headline", f"{where}.{member.value}"),
-            steps=steps,
-        )
+        r.known(entry, fields, f"{where}.{member.value}")
+        label = r.text(entry, "label", f"{where}.{member.value}")
+        line = r.text(entry, "headline", f"{where}.{member.value}") if headline else label
+        out[member] = Rung(label=label, headline=line)
     return out
 
 
-SCORING_FIELDS = frozenset(
-    {"thresholds", "requirements", "requirement_steps", "red_flags", "red_flag_cap", "signals"}
-    | {"pressure", "readiness", "orders", "rag_triggers", "volume_tokens", "depths", "hostings"}
-    | {"hosting_rules", "hosting_floor", "components", "component_labels"}
-)
+def _orders(
+    r: Reader, raw: Any, by_id: Mapping[str, Question], where: str
+) -> dict[str, tuple[str, ...]]:
+    orders: dict[str, tuple[str, ...]] = {}
+    for qid, seq in r.mapping(raw, where).items():
+        q = by_id.get(qid)
+        items = tuple(str(x) for x in r.items(seq, f"{where}.{qid}"))
+        if q is None:
+            r.fail(f"{where}.{qid}", "unknown question")
+        elif not set(items) <= {o.id for o in q.options} or len(set(items)) != len(items):
+            r.fail(f"{where}.{qid}", "must list options of the question, each once")
+        orders[qid] = items
+    return orders
+
+
+def _volume_tokens(
+    r: Reader, raw: Any, by_id: Mapping[str, Question], where: str
+) -> dict[str, int]:
+    volume_tokens: dict[str, int] = {}
+    vol = by_id.get("volume")
+    for oid, value in r.mapping(raw, where).items():
+        if vol is not None and vol.option(oid) is None:
+            r.fail(f"{where}.{oid}", "is not an option of volume")
+        elif not isinstance(value, int) or value <= 0:
+            r.fail(f"{where}.{oid}", "must be a positive whole number")
+        else:
+            volume_tokens[oid] = value
+    return volume_tokens
 
 
 def read_scoring(r: Reader, s: Mapping[str, Any], by_id: Mapping[str, Question]) -> Scoring:
     w = "scoring"
     r.known(s, SCORING_FIELDS, w)
-    thresholds: dict[Depth, int] = {}
-    for name, value in r.mapping(s.get("thresholds"), f"{w}.thresholds").items():
-        depth = r.enum(Depth, name, f"{w}.thresholds.{name}")
-        if depth is not None and isinstance(value, int):
-            thresholds[depth] = value
-    for depth in list(Depth)[1:]:
-        if depth not in thresholds:
-            r.fail(f"{w}.thresholds.{depth.value}", "is missing")
-    ordered = [thresholds.get(d, 0) for d in list(Depth)[1:]]
-    if ordered != sorted(ordered):
-        r.fail(f"{w}.thresholds", "must rise with depth")
-
-    requirements: dict[Depth, Condition] = {}
-    for name, raw in r.mapping(s.get("requirements"), f"{w}.requirements").items():
-        depth = r.enum(Depth, name, f"{w}.requirements.{name}")
-        if depth is not None:
-            requirements[depth] = checked_condition(r, raw, by_id, f"{w}.requirements.{name}")
-    for depth in (Depth.FINE_TUNE, Depth.CONTINUED_PRETRAINING, Depth.PRETRAINING):
-        if depth not in requirements:
-            r.fail(f"{w}.requirements.{depth.value}", "is missing")
-
-    req_steps = {
-        str(k): str(v)
-        for k, v in r.mapping(s.get("requirement_steps"), f"{w}.requirement_steps").items()
-    }
-    for cond in requirements.values():
-        for qid in cond.require:
-            if qid not in req_steps:
-                r.fail(f"{w}.requirement_steps.{qid}", "needs a next step for when it is missing")
-
-    red_flags = tuple(
-        RedFlag(
-            id=r.text(f, "id", f"{w}.red_flags[{i}]"),
-            when=checked_condition(r, f.get("when"), by_id, f"{w}.red_flags[{i}].when"),
-            text=r.text(f, "text", f"{w}.red_flags[{i}]"),
-            first_step=r.text(f, "first_step", f"{w}.red_flags[{i}]"),
-            revisit=r.text(f, "revisit", f"{w}.red_flags[{i}]"),
-        )
-        for i, f in enumerate(r.items(s.get("red_flags"), f"{w}.red_flags"))
-        if isinstance(f, Mapping)
-    )
-    signals = tuple(
-        Signal(
-            id=r.text(f, "id", f"{w}.signals[{i}]"),
-            when=checked_condition(r, f.get("when"), by_id, f"{w}.signals[{i}].when"),
-            text=r.text(f, "text", f"{w}.signals[{i}]"),
-        )
-        for i, f in enumerate(r.items(s.get("signals"), f"{w}.signals"))
-        if isinstance(f, Mapping)
-    )
-
-    floor: dict[str, Hosting] = {}
-    sens = by_id.get("data_sensitivity")
-    for oid, value in r.mapping(s.get("hosting_floor"), f"{w}.hosting_floor").items():
-        hosting = r.enum(Hosting, value, f"{w}.hosting_floor.{oid}")
-        if sens is not None and sens.option(oid) is None:
-            r.fail(f"{w}.hosting_floor.{oid}", "is not an option of data_sensitivity")
-        if hosting is not None:
-            floor[oid] = hosting
-    if sens is not None:
-        for o in sens.options:
-            if o.id not in floor:
-                r.fail(f"{w}.hosting_floor.{o.id}", "is missing")
-
-    hosting_rules: list[HostingRule] = []
-    for i, h in enumerate(r.items(s.get("hosting_rules"), f"{w}.hosting_rules")):
-        hw = f"{w}.hosting_rules[{i}]"
-        hm = r.mapping(h, hw)
-        at_least = r.enum(Hosting, hm.get("at_least"), f"{hw}.at_least")
-        min_depth = r.enum(Depth, hm["min_depth"], f"{hw}.min_depth") if "min_depth" in hm else None
-        if at_least is not None:
-            hosting_rules.append(
-                HostingRule(
-                    id=r.text(hm, "id", hw),
-                    when=checked_condition(r, hm.get("when", {}), by_id, f"{hw}.when"),
-                    at_least=at_least,
-                    needs=checked_condition(r, hm.get("needs", {}), by_id, f"{hw}.needs"),
-                    min_depth=min_depth,
-                    text=r.text(hm, "text", hw),
-                )
-            )
-
-    components: list[ComponentRule] = []
-    for i, c in enumerate(r.items(s.get("components"), f"{w}.components")):
-        cw = f"{w}.components[{i}]"
-        cm = r.mapping(c, cw)
-        comp = r.enum(Component, cm.get("component"), f"{cw}.component")
-        min_depth = r.enum(Depth, cm["min_depth"], f"{cw}.min_depth") if "min_depth" in cm else None
-        if comp is not None:
-            components.append(
-                ComponentRule(
-                    component=comp,
-                    when=checked_condition(r, cm.get("when", {}), by_id, f"{cw}.when"),
-                    min_depth=min_depth,
-                    text=r.text(cm, "text", cw),
-                )
-            )
-
-    orders: dict[str, tuple[str, ...]] = {}
-    for qid, seq in r.mapping(s.get("orders"), f"{w}.orders").items():
-        q = by_id.get(qid)
-        items = tuple(str(x) for x in r.items(seq, f"{w}.orders.{qid}"))
-        if q is None:
-            r.fail(f"{w}.orders.{qid}", "unknown question")
-        elif sorted(items) != sorted(o.id for o in q.options):
-            r.fail(f"{w}.orders.{qid}", "must list every option of the question exactly once")
-        orders[qid] = items
-
-    volume_tokens: dict[str, int] = {}
-    vol = by_id.get("volume")
-    for oid, value in r.mapping(s.get("volume_tokens"), f"{w}.volume_tokens").items():
-        if vol is not None and vol.option(oid) is None:
-            r.fail(f"{w}.volume_tokens.{oid}", "is not an option of volume")
-        elif not isinstance(value, int) or value <= 0:
-            r.fail(f"{w}.volume_tokens.{oid}", "must be a positive whole number")
-        else:
-            volume_tokens[oid] = value
-
-    cap = r.enum(Depth, s.get("red_flag_cap", "rag"), f"{w}.red_flag_cap")
     comp_labels: dict[Component, str] = {}
     labels = r.mapping(s.get("component_labels"), f"{w}.component_labels")
+    r.known(labels, frozenset(c.value for c in Component), f"{w}.component_labels")
     for comp in Component:
         comp_labels[comp] = r.text(labels, comp.value, f"{w}.component_labels")
-
     return Scoring(
-        pressure=_option_table(r, s.get("pressure"), by_id, f"{w}.pressure"),
-        thresholds=thresholds,
-        rag_triggers={
-            qid: frozenset(c)
-            for qid, c in checked_condition(
-                r, s.get("rag_triggers"), by_id, f"{w}.rag_triggers"
-            ).require.items()
-        },
-        requirements=requirements,
-        requirement_steps=req_steps,
-        red_flags=red_flags,
-        red_flag_cap=cap or Depth.RAG,
-        signals=signals,
-        hosting_floor=floor,
-        hosting_rules=tuple(hosting_rules),
-        components=tuple(components),
+        red_flags=_red_flags(r, s.get("red_flags"), f"{w}.red_flags"),
+        reasons=_texts(r, s.get("reasons"), REASON_IDS, f"{w}.reasons"),
+        prerequisites=_texts(r, s.get("prerequisites"), PREREQUISITE_IDS, f"{w}.prerequisites"),
+        cautions=_texts(r, s.get("cautions"), CAUTION_IDS, f"{w}.cautions"),
+        headlines=_texts(r, s.get("headlines"), HEADLINE_IDS, f"{w}.headlines"),
+        steps=_texts(r, s.get("steps"), STEP_IDS, f"{w}.steps"),
         readiness=_option_table(r, s.get("readiness"), by_id, f"{w}.readiness"),
-        orders=orders,
-        volume_tokens=volume_tokens,
-        depths=_rungs(r, s.get("depths"), Depth, f"{w}.depths"),
-        hostings=_rungs(r, s.get("hostings"), Hosting, f"{w}.hostings"),
+        orders=_orders(r, s.get("orders"), by_id, f"{w}.orders"),
+        volume_tokens=_volume_tokens(r, s.get("volume_tokens"), by_id, f"{w}.volume_tokens"),
+        depths=_rungs(r, s.get("depths"), Depth, f"{w}.depths", headline=False),
+        hostings=_rungs(r, s.get("hostings"), Hosting, f"{w}.hostings", headline=True),
         component_labels=comp_labels,
     )

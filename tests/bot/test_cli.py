@@ -92,9 +92,9 @@ def test_chat_walks_the_whole_framework_on_embedded_defaults(tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "ladder" in out and "Commands you can type" in out  # the intro
-    assert "[1/17] Where is the product" in out
+    assert "[1/24] Where is the product" in out
     assert "YOUR SUMMARY" in out
-    assert "Fine-tune an open model" in out
+    assert "Fine-tune an open-weight model" in out
     assert "Cost parity only counts if the cheaper model matches quality on your own evals" in out
     assert "Traceback" not in out + result.stderr
 
@@ -130,7 +130,7 @@ def test_chat_resumes_a_named_session_from_redis(redis_url: str, tmp_path: Path)
     second = run(["chat", "--session", name], stdin="status\n", env=env, cwd=tmp_path)
     assert second.returncode == 0, second.stderr
     assert "Welcome back" in second.stdout
-    assert "[3/17] With a good prompt" in second.stdout
+    assert "[3/24] With a good prompt" in second.stdout
     assert "Value of a better answer: A core product feature" in second.stdout
 
 
@@ -162,7 +162,7 @@ def test_assess_markdown_from_stdin() -> None:
         ["assess", "--answers", "-", "--format", "markdown"], stdin=json.dumps(FULL_ANSWERS)
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("# Fine-tune an open model")
+    assert result.stdout.startswith("# Fine-tune an open-weight model")
     assert (
         "## What would change the advice" in result.stdout and "## Cost comparison" in result.stdout
     )

@@ -28,7 +28,11 @@ def problems_of(raw: str) -> list[str]:
 def test_packaged_flow_loads() -> None:
     flow = load_flow()
     assert flow.id == "llm-build-vs-buy" and flow.version >= 1
-    assert len(flow.questions) == 17
+    assert len(flow.questions) == 24
+    # The questions of the framework's rules version 2 come last, so a session or an answer
+    # file from before them keeps its order.
+    since = [q.since for q in flow.questions]
+    assert since == sorted(since) and since.count(2) == 7
 
 
 def test_unknown_option_in_ask_if_names_file_question_and_field() -> None:
@@ -47,19 +51,19 @@ def test_many_problems_are_reported_together() -> None:
         del stage["why"]
         stage["options"][1]["id"] = "idea"
         d["questions"][1]["factors"] = ["vibes"]
-        d["scoring"]["pressure"]["value"]["huge"] = 3
-        d["scoring"]["requirements"]["fine_tune"]["team"] = ["wizards"]
+        d["scoring"]["readiness"]["value"] = {"huge": 3}
+        del d["scoring"]["steps"]["rag_index"]
+        d["scoring"]["red_flags"][0]["id"] = "wizards"
         del d["messages"]["expired"]
 
     found = problems_of(broken(edit))
     assert "my-flow.yaml: question stage.why: must be a non-empty text" in found
     assert "my-flow.yaml: question stage.options[1].id: 'idea' is used twice" in found
     assert "my-flow.yaml: question value.factors: 'vibes' is not a factor of the framework" in found
-    assert "my-flow.yaml: scoring.pressure.value.huge: unknown option" in found
-    assert (
-        "my-flow.yaml: scoring.requirements.fine_tune: question team has no option 'wizards'"
-        in found
-    )
+    assert "my-flow.yaml: scoring.readiness.value.huge: unknown option" in found
+    assert "my-flow.yaml: scoring.steps.rag_index: must be a non-empty text" in found
+    assert any(p.startswith("my-flow.yaml: scoring.red_flags[0].id: 'wizards'") for p in found)
+    assert "my-flow.yaml: scoring.red_flags.pre_pmf: is missing" in found
     assert "my-flow.yaml: messages.expired: must be a non-empty text" in found
 
 
@@ -109,6 +113,8 @@ def test_a_label_cut_at_an_unquoted_comma_is_refused_naming_the_field() -> None:
             lambda d: d["questions"][0]["options"][0].update(labell="x"),
         ),
         ("scoring.tresholds", lambda d: d["scoring"].update(tresholds={})),
+        ("scoring.steps.rag_indx", lambda d: d["scoring"]["steps"].update(rag_indx="x")),
+        ("scoring.red_flags[0].when", lambda d: d["scoring"]["red_flags"][0].update(when={})),
         ("messages.welcome_bak", lambda d: d["messages"].update(welcome_bak="x")),
     ],
 )

@@ -23,6 +23,13 @@ FULL_ANSWERS: Final = {
     "team": "ml_eng",
     "gpus": "serverless",
     "budget": "10k_100k",
+    "open_weights": "allowed",
+    "vendor_tuning": "acceptable",
+    "deprecation": "can_migrate",
+    "residency": "none",
+    "output_format": "free_text",
+    "tool_use": "tools",
+    "inputs": "text",
 }
 
 # The same assessment typed instead of clicked: numbers, option ids, names and their starts,
@@ -45,4 +52,11 @@ TYPED_ANSWERS: Final = (
     "ML engineers",
     "serverless",
     "$10k",
+    "yes",
+    "under our agreement",
+    "re-test",
+    "no rule",
+    "free text",
+    "tools",
+    "text only",
 )

@@ -44,14 +44,14 @@ def walk(flow: Flow, volume: str | None) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize(
     ("volume", "asked"),
-    [("500m_10b", 17), ("unknown", 16), (None, 16)],
+    [("500m_10b", 24), ("unknown", 23), (None, 23)],
     ids=["follow-up-asked", "ruled-out", "gate-skipped"],
 )
 def test_the_total_never_grows(flow: Flow, volume: str | None, asked: int) -> None:
     shown = walk(flow, volume)
     assert [p for p, _ in shown] == list(range(1, asked + 1))
     totals = [t for _, t in shown]
-    assert totals[0] == 17  # the follow-up counts while it may still be asked
+    assert totals[0] == 24  # the follow-up counts while it may still be asked
     assert totals == sorted(totals, reverse=True)
     assert totals[-1] == asked
 
@@ -64,6 +64,6 @@ def test_every_platform_shows_the_same_counter(flow: Flow) -> None:
     teams = TeamsRenderer(env=env, flow=flow).card(
         ask, owner="u1", owner_name="Ada", in_thread=False
     )
-    assert console.startswith("[1/17] ")
-    assert slack["text"].startswith("Question 1 of 17: ")
-    assert "Question 1 of 17" in str(teams)
+    assert console.startswith("[1/24] ")
+    assert slack["text"].startswith("Question 1 of 24: ")
+    assert "Question 1 of 24" in str(teams)

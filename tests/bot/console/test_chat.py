@@ -98,16 +98,16 @@ def test_piped_output_without_columns_is_folded_to_80(unfolded: str) -> None:
 def test_counter_total_holds_through_the_follow_up_question() -> None:
     out = chat(["live", "core", *TYPED_ANSWERS[2:]], columns=None).stdout
     shown = [(int(p), int(t)) for p, t in COUNTER.findall(out)]
-    assert [p for p, _ in shown] == list(range(1, 18))
-    assert {t for _, t in shown} == {17}  # "[7/17]" then "[8/17]", never "[7/16]" to "[8/17]"
+    assert [p for p, _ in shown] == list(range(1, 25))
+    assert {t for _, t in shown} == {24}  # "[7/24]" then "[8/24]", never "[7/23]" to "[8/24]"
 
 
 def test_counter_total_shrinks_when_the_follow_up_is_ruled_out() -> None:
     order = ["live", "core", *TYPED_ANSWERS[2:6], "not sure", *TYPED_ANSWERS[8:]]
     out = chat(order, columns=None).stdout
     shown = [(int(p), int(t)) for p, t in COUNTER.findall(out)]
-    assert [p for p, _ in shown] == list(range(1, 17))
-    assert [t for _, t in shown] == [17] * 7 + [16] * 9
+    assert [p for p, _ in shown] == list(range(1, 24))
+    assert [t for _, t in shown] == [24] * 7 + [23] * 16
 
 
 def test_cancel_on_the_memory_store_does_not_promise_to_keep_answers() -> None:
@@ -158,14 +158,14 @@ async def test_the_chat_folds_every_reply_to_its_width(
 def test_wrap_hangs_continuations_under_the_text_and_keeps_commands_whole() -> None:
     text = (
         "  1) Prompting a strong hosted model is good enough for most of what you need\n"
-        "[10/17] What explanations do users, auditors or regulators need?\n"
+        "[10/24] What explanations do users, auditors or regulators need?\n"
         "Bye. Your answers are kept; run `llm-advisor chat --session my-team` to continue."
     )
     assert wrap(text, 40).splitlines() == [
         "  1) Prompting a strong hosted model is",
         "     good enough for most of what you",
         "     need",
-        "[10/17] What explanations do users,",
+        "[10/24] What explanations do users,",
         "        auditors or regulators need?",
         "Bye. Your answers are kept; run",
         "`llm-advisor chat --session my-team` to",

@@ -49,7 +49,7 @@ async def test_status_and_results(slack: SlackHarness) -> None:
     await slack.command(user, "status")
     status = await slack.eventually(slack.responses)
     assert (
-        "1 of 17" in status[0].payload["text"] and status[0].payload["response_type"] == "ephemeral"
+        "1 of 24" in status[0].payload["text"] and status[0].payload["response_type"] == "ephemeral"
     )
     await slack.command(user, "results")
     results = await slack.eventually(lambda: slack.responses()[1:])
@@ -108,7 +108,7 @@ async def test_app_home_shows_a_start_button_then_the_latest_result(slack: Slack
     await slack.event(app_home_opened_event(user))
     views = await slack.standin.wait_for("views.publish", count=2)
     latest = json.dumps(views[-1].payload["view"])
-    assert "Fine-tune an open model" in latest and "Continue in a direct message" in latest
+    assert "Fine-tune an open-weight model" in latest and "Continue in a direct message" in latest
     assert slack.standin.card_problems == []
 
 

@@ -55,7 +55,7 @@ async def test_whole_assessment_by_buttons_in_a_dm(slack: SlackHarness) -> None:
     await click_through(slack, user, dm)
     summary = slack.summaries(dm)[0]
     text = json.dumps(summary.payload["blocks"])
-    assert "Fine-tune an open model" in text and "Cost parity only counts" in text
+    assert "Fine-tune an open-weight model" in text and "Cost parity only counts" in text
     questions = slack.questions(dm)
     asked = [
         json.loads(next(iter(slack.question_buttons(q).values()))["value"])["q"]

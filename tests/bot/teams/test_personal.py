@@ -60,7 +60,7 @@ async def test_whole_assessment_by_cards(teams: TeamsHarness) -> None:
     await click_through(teams, person)
     summary = teams.summaries(person.conversation)[0]
     text = card_text(summary)
-    assert "Fine-tune an open model" in text and "Cost parity only counts" in text
+    assert "Fine-tune an open-weight model" in text and "Cost parity only counts" in text
     assert submit_data(summary, "restart")["u"] == person.aad
     for card in teams.cards(person.conversation):
         for content in card.cards:
