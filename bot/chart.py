@@ -11,10 +11,12 @@ and returns None, and the summary goes out without a chart.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +38,7 @@ COLOURS = 64  # palette size of the PNG: enough for the anti-aliased lines and b
 POINTS = 160  # volumes sampled across the x axis (self-hosting is a staircase of GPUs)
 MAX_ALT_CHARS = 1000  # Slack's limit on a file's alt text
 FILENAME = "cost-chart.png"
+DRAWING_THREADS = 2
 #: The words posted with the chart (Slack's comment, the Teams card's caption).
 CAPTION = "Cost by monthly volume for each option your data allows (figures in the summary)."
 
@@ -331,10 +334,19 @@ def render_chart(
 async def draw_chart(
     costs: CostAssumptions, cost: object, *, price: Price | None = None
 ) -> Chart | None:
-    """render_chart in a worker thread, never on the event loop."""
+    """render_chart in a worker thread of the charts' own, never on the event loop."""
     if not can_draw(cost):
         return None
-    return await asyncio.to_thread(render_chart, costs, cost, price=price)
+    job = functools.partial(render_chart, costs, cost, price=price)
+    return await asyncio.get_running_loop().run_in_executor(_drawing_threads(), job)
+
+
+@functools.cache
+def _drawing_threads() -> ThreadPoolExecutor:
+    """At most DRAWING_THREADS charts draw at once, in threads of their own: drawing is
+    mostly Python under the GIL, so a burst of summaries must not crowd out the event loop
+    (nor the default executor's threads, which others use for blocking calls)."""
+    return ThreadPoolExecutor(max_workers=DRAWING_THREADS, thread_name_prefix="cost-chart")
 
 
 _drawing: set[asyncio.Task[Chart | None]] = set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import threading
@@ -11,6 +12,7 @@ from PIL import Image
 
 import dialogs.cost
 from bot.chart import (
+    DRAWING_THREADS,
     HEIGHT_PX,
     WIDTH_PX,
     alt_text,
@@ -100,15 +102,19 @@ def test_nothing_to_draw_without_a_volume_or_allowed_option() -> None:
 
 
 async def test_drawn_in_a_worker_thread() -> None:
-    threads: set[int] = set()
+    threads: set[str] = set()
 
     def price(option: str, monthly_tokens: int) -> tuple[float, float]:
-        threads.add(threading.get_ident())
+        threads.add(threading.current_thread().name)
         return sample_price(option, monthly_tokens)
 
-    chart = await draw_chart(load_assumptions(), sample_cost(), price=price)
-    assert chart is not None and chart.png.startswith(b"\x89PNG")
-    assert threads and threading.get_ident() not in threads
+    charts = await asyncio.gather(
+        *(draw_chart(load_assumptions(), sample_cost(), price=price) for _ in range(4))
+    )
+    assert all(c is not None and c.png.startswith(b"\x89PNG") for c in charts)
+    assert threading.current_thread().name not in threads
+    assert threads and all(name.startswith("cost-chart") for name in threads)
+    assert len(threads) <= DRAWING_THREADS
 
 
 async def test_failure_to_draw_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
