@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.slack.server import run_socket
 from bot.teams.package import build_package
 from dialogs.answers import AnswerSet, read_answers
-from dialogs.assessment import assess
+from dialogs.assessment import assess, figure_wins
 from dialogs.cost import CostAssumptions, load_assumptions
 from dialogs.errors import AdvisorError, ConfigError, FlowError, StoreUnavailable
 from dialogs.flow import Flow, Question
@@ -247,7 +247,8 @@ def _read_answer_set(flow: Flow, data: Any, *, partial: bool) -> AnswerSet:
     ]
     for qid in lenient.skipped:
         question = flow.question(qid)
-        if question is not None and question.input == "choice" and qid not in null_ids:
+        required = question is not None and question.input == "choice" and question.since == 1
+        if question is not None and required and qid not in null_ids:
             problems.append(f"{qid}: missing answer ({question.prompt}); {_remedy(question)}")
     if problems:
         return AnswerSet(answers=lenient.answers, skipped=lenient.skipped, problems=tuple(problems))
@@ -276,6 +277,9 @@ def _assess(
     answer_set = _read_answer_set(flow, data, partial=partial)
     if answer_set.problems:
         return _fail(answer_set.problems)
+    _, disagreement = figure_wins(flow, answer_set.answers)
+    if disagreement:
+        print(f"warning: {disagreement}", file=sys.stderr)
     result = assess(flow, answer_set.answers, skipped=answer_set.skipped, costs=costs)
     try:
         chart = _write_chart(costs, result, chart_path) if chart_path else None

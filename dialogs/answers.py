@@ -58,8 +58,10 @@ def read_answers(flow: Flow, data: Any, *, partial: bool) -> AnswerSet:
             continue
         if question.input == "number" or partial:
             skipped.append(question.id)
-        else:
+        elif question.since == 1:
             problems.append(f"{question.id}: missing answer ({question.prompt})")
+        # A question newer than the file's framework version takes its neutral default
+        # (rule 10); the assessment reports it under `assumed`.
     if MONTHLY_TOKENS in skipped and not partial:
         skipped.remove(MONTHLY_TOKENS)
     return AnswerSet(answers=answers, skipped=tuple(skipped), problems=tuple(problems))
