@@ -15,16 +15,14 @@ import functools
 import io
 import logging
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.render import tokens, usd
+from dialogs.cost import CostAssumptions, monthly_usd
 from dialogs.replies import Reply, Summary
-
-if TYPE_CHECKING:
-    from dialogs.cost import CostAssumptions
 
 log = logging.getLogger(__name__)
 
@@ -304,8 +302,6 @@ def _small_png(figure: Any) -> bytes:
 
 def model_price(costs: CostAssumptions, *, redundancy: bool) -> Price:
     """The cost model's own prices (dialogs.cost.monthly_usd) for these assumptions."""
-    # Imported here: a cost model without it fails this chart only (logged by draw_chart).
-    from dialogs.cost import monthly_usd  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
 
     def price(option: str, monthly_tokens: int) -> tuple[float, float]:
         low, high = monthly_usd(costs, option, monthly_tokens, redundancy=redundancy)
@@ -349,15 +345,21 @@ def _drawing_threads() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=DRAWING_THREADS, thread_name_prefix="cost-chart")
 
 
-_drawing: set[asyncio.Task[Chart | None]] = set()
+class Drawing:
+    """A summary's chart, drawn when first awaited: the adapters await it after posting the
+    summary, so the drawing thread does not compete with that post for the GIL."""
+
+    def __init__(self, costs: CostAssumptions, cost: Mapping[str, Any]) -> None:
+        self.costs = costs
+        self.cost = cost
+
+    def __await__(self) -> Generator[Any, None, Chart | None]:
+        return draw_chart(self.costs, self.cost).__await__()
 
 
-def start_chart(costs: CostAssumptions, reply: Reply) -> asyncio.Task[Chart | None] | None:
-    """Start drawing the chart of a summary reply (so it draws while the card is posted);
-    None for any other reply, or a summary without a cost section."""
+def start_chart(costs: CostAssumptions, reply: Reply) -> Drawing | None:
+    """The chart of a summary reply, to await once the summary is posted (nothing is drawn
+    before); None for any other reply, or a summary without a cost section."""
     if not isinstance(reply, Summary) or not can_draw(reply.assessment.get("cost")):
         return None
-    task = asyncio.create_task(draw_chart(costs, reply.assessment["cost"]))
-    _drawing.add(task)  # keep a reference until it ends, even if its poster gave up
-    task.add_done_callback(_drawing.discard)
-    return task
+    return Drawing(costs, reply.assessment["cost"])

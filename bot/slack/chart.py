@@ -6,8 +6,8 @@ uploading failures are logged (one line) and never reach the person or the turn.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Awaitable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -22,7 +22,7 @@ async def share_chart(
     *,
     channel: str,
     thread_ts: str,
-    drawing: asyncio.Future[Chart | None],
+    drawing: Awaitable[Chart | None],
 ) -> bool:
     """Upload the chart being drawn into `channel` (and `thread_ts`); True when it was."""
     try:

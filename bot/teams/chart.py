@@ -9,7 +9,6 @@ Failures to draw, render or send are one log line; the person never sees an erro
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from collections.abc import Awaitable, Callable
@@ -34,7 +33,7 @@ def chart_card(renderer: JsonRenderer, chart: Chart) -> dict[str, Any]:
 
 
 async def send_chart(
-    send: SendCard, *, renderer: JsonRenderer, drawing: asyncio.Future[Chart | None]
+    send: SendCard, *, renderer: JsonRenderer, drawing: Awaitable[Chart | None]
 ) -> bool:
     """Send the chart being drawn as a card of its own; True when it was sent."""
     try:

@@ -10,7 +10,6 @@ import threading
 import pytest
 from PIL import Image
 
-import dialogs.cost
 from bot.chart import (
     DRAWING_THREADS,
     HEIGHT_PX,
@@ -133,11 +132,13 @@ async def test_started_only_for_a_summary_with_costs() -> None:
     no_cost = Summary(assessment={"cost": None}, answers=(), skipped=())
     assert start_chart(costs, notice) is None
     assert start_chart(costs, no_cost) is None
+    summary = Summary(assessment={"cost": sample_cost()}, answers=(), skipped=())
+    drawing = start_chart(costs, summary)
+    assert drawing is not None
+    chart = await drawing  # drawn only now, with the cost model's own prices
+    assert chart is not None and chart.alt_text == alt_text(sample_cost())
 
 
-@pytest.mark.skipif(
-    not hasattr(dialogs.cost, "monthly_usd"), reason="dialogs.cost.monthly_usd not there yet"
-)
 async def test_drawn_with_the_cost_models_own_prices() -> None:
     chart = await draw_chart(load_assumptions(), sample_cost())
     assert chart is not None and len(chart.png) < MAX_PNG_BYTES

@@ -6,17 +6,10 @@ import io
 import json
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
-import dialogs.cost
 from tests.bot.test_cli import run, write_answers
 from tests.support.answers import FULL_ANSWERS
-
-needs_cost_model_v2 = pytest.mark.skipif(
-    not hasattr(dialogs.cost, "monthly_usd"),
-    reason="dialogs.cost.monthly_usd (cost model v2) not there yet",
-)
 
 
 def test_no_volume_no_chart_and_a_warning(tmp_path: Path) -> None:
@@ -31,7 +24,6 @@ def test_no_volume_no_chart_and_a_warning(tmp_path: Path) -> None:
     assert not chart.exists() and "## Cost chart" not in result.stdout
 
 
-@needs_cost_model_v2
 def test_markdown_shows_the_chart_written_beside_it(tmp_path: Path) -> None:
     answers = write_answers(tmp_path, dict(FULL_ANSWERS))
     result = run(
@@ -46,7 +38,6 @@ def test_markdown_shows_the_chart_written_beside_it(tmp_path: Path) -> None:
     assert line.endswith("](<cost.png>)") and "At your 2B tokens a month" in line
 
 
-@needs_cost_model_v2
 def test_json_keeps_its_shape_with_a_chart(tmp_path: Path) -> None:
     answers = write_answers(tmp_path, dict(FULL_ANSWERS))
     plain = run(["assess", "--answers", str(answers)])
@@ -56,7 +47,6 @@ def test_json_keeps_its_shape_with_a_chart(tmp_path: Path) -> None:
     assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")
 
 
-@needs_cost_model_v2
 def test_chart_path_that_cannot_be_written_is_an_error(tmp_path: Path) -> None:
     answers = write_answers(tmp_path, dict(FULL_ANSWERS))
     result = run(["assess", "--answers", str(answers), "--chart", str(tmp_path / "no" / "c.png")])

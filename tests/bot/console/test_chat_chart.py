@@ -5,17 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
-import dialogs.cost
 from tests.bot.console.test_chat import chat
 from tests.support.answers import TYPED_ANSWERS
 
 
-@pytest.mark.skipif(
-    not hasattr(dialogs.cost, "monthly_usd"),
-    reason="dialogs.cost.monthly_usd (cost model v2) not there yet",
-)
 def test_summary_is_followed_by_the_path_of_its_chart() -> None:
     out = chat(["live", "core", *TYPED_ANSWERS[2:]], columns=1000).stdout
     found = re.search(r"^Cost chart \(a picture of the cost figures above\): (\S+)$", out, re.M)

@@ -10,18 +10,12 @@ import pytest
 from PIL import Image
 from slack_sdk.web.async_client import AsyncWebClient
 
-import dialogs.cost
 from bot.chart import CAPTION, FILENAME, Chart, draw
 from bot.slack.chart import share_chart
 from tests.bot.chart_fixtures import sample_cost, sample_price
 from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.bot.slack.test_dm import click_through
 from tests.support.slack_standin import SlackStandIn
-
-needs_cost_model_v2 = pytest.mark.skipif(
-    not hasattr(dialogs.cost, "monthly_usd"),
-    reason="dialogs.cost.monthly_usd (cost model v2) not there yet",
-)
 
 
 def drawn() -> asyncio.Future[Chart | None]:
@@ -87,7 +81,6 @@ async def test_drawing_failure_is_logged_not_raised(
     assert "cost chart not uploaded: RuntimeError: no fonts" in caplog.text
 
 
-@needs_cost_model_v2
 async def test_summary_in_a_dm_comes_with_its_chart(slack: SlackHarness) -> None:
     user = new_user()
     dm = "D" + user

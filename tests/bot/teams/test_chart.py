@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import dialogs.cost
 from bot.chart import CAPTION, Chart, draw
 from bot.render import JsonRenderer, create_environment
 from bot.teams.chart import chart_card, send_chart
@@ -79,10 +78,6 @@ async def test_send_failure_is_logged_not_raised(
     assert "cost chart not sent: TimeoutError: send timed out" in caplog.text
 
 
-@pytest.mark.skipif(
-    not hasattr(dialogs.cost, "monthly_usd"),
-    reason="dialogs.cost.monthly_usd (cost model v2) not there yet",
-)
 async def test_summary_card_is_followed_by_its_chart(teams: TeamsHarness) -> None:
     person = Person()
     assert await teams.say(person, "hi") in (200, 201)
