@@ -31,8 +31,8 @@ TEXTS = {
     Outcome.COUNTED: "Thanks for telling us. It shows where the advice works and where it misses.",
     Outcome.REPEATED: "Your vote on this summary is already counted.",
     Outcome.OUTDATED: (
-        "That summary has been replaced by a newer one, so the vote was not counted. "
-        "Use the buttons on your latest summary."
+        "That summary is no longer your current one (an answer has changed since), so the "
+        "vote was not counted. Use the buttons on your latest summary."
     ),
 }
 
