@@ -236,7 +236,7 @@ def draw(cost: Mapping[str, Any], price: Price) -> Chart:
     axes.set_ylabel("US dollars a month (log scale)", fontsize=8)
     axes.set_title(title, fontsize=9)
     axes.grid(True, which="major", linewidth=0.4, color="#dddddd")
-    axes.legend(fontsize=6.5, loc="best", framealpha=0.9, edgecolor="#dddddd")
+    axes.legend(fontsize=6.5, loc="lower right", framealpha=0.9, edgecolor="#dddddd")
     note = "Serving cost only; each band runs from the low to the high estimate."
     if cost.get("prices_as_of"):
         note += f" Prices as of {cost['prices_as_of']}."
@@ -281,22 +281,24 @@ def _mark_break_evens(
             horizontalalignment="right" if right else "left",
             fontsize=7,
             bbox={"boxstyle": "square,pad=0.2", "facecolor": "#ffffff", "edgecolor": "none"},
+            zorder=6,  # above the legend
         )
 
 
 def _small_png(figure: Any) -> bytes:
-    """The figure as a palette PNG with no metadata (no dates: same figures, same bytes)."""
+    """The figure as a palette PNG with no metadata (no dates: same figures, same bytes),
+    from the canvas's pixels (no PNG of matplotlib's own to encode and read back)."""
     from PIL import Image  # noqa: PLC0415 (see draw)
 
-    raw = io.BytesIO()
-    figure.savefig(raw, format="png", dpi=DPI, metadata={"Software": None})
-    raw.seek(0)
-    with Image.open(raw) as image:
-        small = image.convert("RGB").quantize(
-            colors=COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
-        )
-        out = io.BytesIO()
-        small.save(out, format="PNG", optimize=True)
+    canvas = figure.canvas
+    canvas.draw()
+    width, height = canvas.get_width_height()
+    pixels = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    small = pixels.convert("RGB").quantize(
+        colors=COLOURS, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
