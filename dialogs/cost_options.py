@@ -129,8 +129,18 @@ def break_even(
     price = price_per_token(a, tier)
     if price <= 0:
         return None
-    last = _last_loss(deployment(a, option_id, end, redundancy=redundancy), price)
-    return None if last >= SEARCH_LIMIT else math.floor(last) + 1
+    d = deployment(a, option_id, end, redundancy=redundancy)
+    last = _last_loss(d, price)
+    if last >= SEARCH_LIMIT:
+        return None
+    # K / price in floating point can land a token either side of the exact tie: settle it
+    # against the costs themselves (strictly cheaper from the volume returned).
+    volume = math.floor(last) + 1
+    while d.cost(volume) >= volume * price:
+        volume += 1
+    while volume > 1 and d.cost(volume - 1) < (volume - 1) * price:
+        volume -= 1
+    return volume
 
 
 @functools.lru_cache(maxsize=256)
