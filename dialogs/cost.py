@@ -17,12 +17,14 @@
         }, ...
       ],
       "break_even_tokens": {            # tokens a month from which the self-run option stays
+                                        # cheaper than the tier at every higher volume
         "vs_small_tier": {"option": "own_cloud_small", "low": int | null, "high": int | null},
         "vs_frontier_tier": {"option": "own_cloud_large", "low": int | null, "high": int | null},
         # only when the team's evals show a small model is good enough:
         "small_vs_frontier_tier": {"option": "own_cloud_small", "low", "high", "note": str},
       },                                # (null: not within 10 trillion tokens a month)
-      "never_pays": [str, ...],         # plain statements when self-running never pays
+      "never_pays": [str, ...],         # plain statements where a comparison is null at both
+                                        # ends and both its options are allowed; else []
       "assumptions": [{"name", "value", "unit", "source", "as_of", "note"}, ...],
       "quality_note": str,
     }
