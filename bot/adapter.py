@@ -22,6 +22,15 @@ UNAVAILABLE = (
     "kept; please try again in a minute."
 )
 FAILED = "Something went wrong on our side. Your progress is kept; please try again."
+SLOW = (
+    "The chat service is answering slowly right now. What you sent is saved; if the next "
+    "question does not show up, type `status`."
+)
+
+
+class SlowPlatform(Exception):
+    """A platform call timed out: it may or may not have been carried out (a question posted
+    late is found, not posted again, by the next turn; see bot.delivery)."""
 
 
 class Place(Protocol):
@@ -40,11 +49,17 @@ class ErrorTexts:
 
     unavailable: str = UNAVAILABLE
     failed: str = FAILED
+    slow: str = SLOW
 
     @classmethod
-    def marked(cls, *, unavailable: str, failed: str) -> ErrorTexts:
-        """The shared wording behind a platform's marks (an emoji, a "!")."""
-        return cls(unavailable=f"{unavailable} {UNAVAILABLE}", failed=f"{failed} {FAILED}")
+    def marked(cls, *, unavailable: str, failed: str, slow: str = SLOW) -> ErrorTexts:
+        """The shared wording behind a platform's marks (an emoji, a "!"); `slow` may name
+        the platform."""
+        return cls(
+            unavailable=f"{unavailable} {UNAVAILABLE}",
+            failed=f"{failed} {FAILED}",
+            slow=f"{unavailable} {slow}",
+        )
 
 
 TEXTS = ErrorTexts()
@@ -127,6 +142,9 @@ class Boundary:
         if isinstance(error, StoreUnavailable):
             log.warning("%s: store unavailable in conversation %s: %s", self.platform, where, error)
             return self.texts.unavailable
+        if isinstance(error, SlowPlatform):
+            log.warning("%s: %s in conversation %s", self.platform, error, where)
+            return self.texts.slow
         if self.api is not None and isinstance(error, self.api.types):
             status, reason = self.api.describe(error)
             if self.api.count is not None:

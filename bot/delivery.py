@@ -4,7 +4,8 @@
 close, tell the clicker privately). After posting a question the loop tells the advisor its
 message id, which the person's next commit records (a question answered by typing has it
 recorded at once, as the message that answers it may reach another process); after a failed
-post it says so, and the next turn shows the question again.
+post it says so, and the next turn shows the question again: first looking for it (a post
+that timed out may have been carried out all the same), then posting it only if not found.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class Surface(Protocol):
 
     async def private(self, reply: Reply) -> None:
         """Tell only the person who clicked (where the platform can)."""
+        ...
+
+    async def find(self, ask: Ask, *, since: float) -> str | None:
+        """The id of a message of ours showing question `ask.stamp`, posted since `since`
+        (seconds since the epoch), or None (also where the platform cannot look)."""
         ...
 
 
@@ -74,7 +80,13 @@ async def _carry_out(
         elif step.kind == "private":
             await surface.private(step.reply)
         elif step.kind == "ask" and isinstance(step.reply, Ask):
-            message_id = await surface.post(step.reply)
+            message_id = None
+            if before is not None and before.stamp == step.reply.stamp and not before.message_id:
+                # Shown again after a claim with no message recorded: its post may have timed
+                # out after the platform took it. Look before posting it a second time.
+                message_id = await surface.find(step.reply, since=before.at)
+            if message_id is None:
+                message_id = await surface.post(step.reply)
             advisor.shown(key, step.reply.stamp, message_id)
             if not step.reply.options:  # answered by typing: see Advisor.record
                 await advisor.record(key, step.reply.stamp, message_id)

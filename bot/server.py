@@ -125,7 +125,7 @@ async def create_service(
     drainer = Drainer()
     advisor = create_advisor(settings)
     advisor.observer = TurnObserver(metrics=metrics, log_text=settings.log_debug_text)
-    http = create_http_session()
+    http = create_http_session(settings.slack_api_timeout_seconds)
     app = web.Application(
         middlewares=[_refuse_while_draining(drainer)], client_max_size=MAX_BODY_BYTES
     )

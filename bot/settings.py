@@ -38,6 +38,10 @@ class Settings:
     shutdown_seconds: float = 20.0
     metrics_port: int | None = None
     teams_send_deadline_seconds: float = 10.0
+    # One Slack Web API call, at most: longer than Slack's slowest answers (12 s has been seen).
+    # A call that times out may have been carried out: the person hears that Slack is slow,
+    # and a question whose post timed out is looked for before it is posted again.
+    slack_api_timeout_seconds: float = 30.0
 
     @property
     def session_ttl_seconds(self) -> int:
@@ -143,6 +147,7 @@ class Settings:
         metrics_port = number("ADVISOR_METRICS_PORT", 0, 1, 65535, whole=True)
         # A turn's outbound Teams calls in all; Teams redelivers a turn not answered in ~15 s.
         send_deadline = number("ADVISOR_TEAMS_SEND_DEADLINE_SECONDS", 10.0, 0.1, 14)
+        slack_timeout = number("ADVISOR_SLACK_API_TIMEOUT_SECONDS", 30.0, 0.1, 120)
         level = env.get("ADVISOR_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("ADVISOR_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -169,4 +174,5 @@ class Settings:
             shutdown_seconds=shutdown,
             metrics_port=int(metrics_port) or None,
             teams_send_deadline_seconds=send_deadline,
+            slack_api_timeout_seconds=slack_timeout,
         ), problems

@@ -380,6 +380,7 @@ class Advisor:
                 duplicate=True,
                 session_id=session.id,
                 state=session.state,
+                before=screen,
                 shows=ask.stamp,
             )
         return TurnResult(

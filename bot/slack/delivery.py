@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.adapter import SlowPlatform
 from bot.chart import start_chart
 from bot.delivery import deliver
 from bot.slack.chart import share_chart
 from bot.slack.render import SlackRenderer
 from dialogs.advisor import Advisor
-from dialogs.replies import Reply, TurnResult
+from dialogs.replies import Ask, Reply, TurnResult
 from dialogs.turn import SessionKey
 
 log = logging.getLogger(__name__)
+
+# Looking for a question whose post timed out: how far before its claim to look (clock
+# differences), and how many messages to read (it is among the last few of the conversation).
+LOOKUP_SKEW_SECONDS = 600.0
+LOOKUP_LIMIT = 50
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +89,36 @@ class Delivery:
         return self.renderer.reply(reply, owner=place.user, in_thread=place.in_thread)
 
 
+@contextlib.contextmanager
+def _timing(what: str) -> Iterator[None]:
+    """A Web API call that timed out may have been carried out all the same (Slack answered
+    too late): say so (bot.adapter.SlowPlatform), rather than that something went wrong."""
+    try:
+        yield
+    except TimeoutError as exc:
+        raise SlowPlatform(f"{what} timed out (Slack may have done it all the same)") from exc
+
+
+def _shows(message: dict[str, Any], stamp: str) -> bool:
+    """Whether a message (as conversations.history gives it) is ours and is question `stamp`:
+    its "answers" block (ask.json.j2; every question has one) holds buttons with that stamp.
+    Confirmations and summaries carry the same stamp in other blocks, and do not count."""
+    if not message.get("bot_id"):
+        return False
+    for block in message.get("blocks") or ():
+        if not isinstance(block, dict) or block.get("block_id") != "answers":
+            continue
+        for element in block.get("elements") or ():
+            raw = element.get("value") if isinstance(element, dict) else None
+            if not isinstance(raw, str) or stamp not in raw:
+                continue
+            with contextlib.suppress(ValueError):
+                data = json.loads(raw)
+                if isinstance(data, dict) and data.get("s") == stamp:
+                    return True
+    return False
+
+
 class _SlackSurface:
     """One conversation's messages, as bot.delivery.Surface."""
 
@@ -91,7 +130,8 @@ class _SlackSurface:
     async def post(self, reply: Reply) -> str:
         payload = self.delivery.render_one(reply, self.place)
         drawing = start_chart(self.delivery.advisor.engine.costs, reply)  # a summary's chart
-        ts = await self.delivery.post(self.client, self.place, payload)
+        with _timing("chat.postMessage"):
+            ts = await self.delivery.post(self.client, self.place, payload)
         if drawing is not None:  # after the summary, into the same place; never raises
             place = self.place
             await share_chart(
@@ -101,11 +141,33 @@ class _SlackSurface:
 
     async def update(self, target: str, reply: Reply) -> None:
         payload = self.delivery.render_one(reply, self.place)
-        await self.client.chat_update(channel=self.place.channel, ts=target, **payload)
+        with _timing("chat.update"):
+            await self.client.chat_update(channel=self.place.channel, ts=target, **payload)
 
     async def private(self, reply: Reply) -> None:
         payload = self.delivery.render_one(reply, self.place)
-        await self.delivery.ephemeral(self.client, self.place, payload)
+        with _timing("chat.postEphemeral"):
+            await self.delivery.ephemeral(self.client, self.place, payload)
+
+    async def find(self, ask: Ask, *, since: float) -> str | None:
+        """Our message showing `ask`, among the conversation's (or thread's) messages since
+        a little before the question was claimed (clocks differ), newest first."""
+        place = self.place
+        window: dict[str, Any] = {
+            "channel": place.channel,
+            "oldest": f"{max(since - LOOKUP_SKEW_SECONDS, 0.0):.6f}",
+            "limit": LOOKUP_LIMIT,
+        }
+        with _timing("conversations.history"):
+            if place.thread_ts:
+                response = await self.client.conversations_replies(ts=place.thread_ts, **window)
+            else:
+                response = await self.client.conversations_history(**window)
+        messages = response.get("messages") or []
+        for message in sorted(messages, key=lambda m: str(m.get("ts", "")), reverse=True):
+            if isinstance(message, dict) and _shows(message, ask.stamp):
+                return str(message.get("ts", "")) or None
+        return None
 
     async def close(self, target: str, prompt: str) -> None:
         """Take the buttons off a question the person moved away from (back, skip, edit)."""

@@ -37,13 +37,16 @@ from dialogs.advisor import Advisor
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-WEB_API_TIMEOUT_SECONDS = 10
+#: The default bound on one Web API call (ADVISOR_SLACK_API_TIMEOUT_SECONDS, bot.settings).
+WEB_API_TIMEOUT_SECONDS = 30.0
 
 
-def create_http_session() -> aiohttp.ClientSession:
+def create_http_session(
+    timeout_seconds: float = WEB_API_TIMEOUT_SECONDS,
+) -> aiohttp.ClientSession:
     """The one HTTP session for outbound Web API calls. slack_sdk applies its own `timeout`
     only to sessions it creates, so a session we hand it must carry the timeout itself."""
-    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_SECONDS))
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_seconds))
 
 
 def configure_web_client(
@@ -55,7 +58,7 @@ def configure_web_client(
     delays Slack's 3-second deadline.
     """
     client.base_url = settings.slack_api_url
-    client.timeout = WEB_API_TIMEOUT_SECONDS
+    client.timeout = int(settings.slack_api_timeout_seconds + 0.999)  # sessions it makes itself
     client.session = session
     client.retry_handlers = [
         # Only a connection that never opened is safe to retry: after a reset mid-request,
@@ -232,7 +235,7 @@ def create_socket_connection(
 
 
 async def run_socket(settings: Settings, advisor: Advisor) -> None:
-    async with create_http_session() as session:
+    async with create_http_session(settings.slack_api_timeout_seconds) as session:
         app = build_slack_app(settings, advisor, session, socket=True)
         assert settings.slack_app_token is not None
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)

@@ -16,8 +16,16 @@ USAGE = (
     "• `/llm-advisor help` this message\n"
     "You can also mention me in a channel to start in a thread."
 )
-ERRORS = ErrorTexts.marked(unavailable=":hourglass:", failed=":warning:")
+ERRORS = ErrorTexts.marked(
+    unavailable=":hourglass:",
+    failed=":warning:",
+    slow=(
+        "Slack is answering slowly right now. What you sent is saved; if the next question "
+        "does not show up, type `status`."
+    ),
+)
 UNAVAILABLE = ERRORS.unavailable
+SLOW = ERRORS.slow
 FAILED = ERRORS.failed
 FOREIGN = (
     "That assessment belongs to {who}. To get your own, mention me in a channel or type "

@@ -16,6 +16,7 @@ from botbuilder.schema import Activity
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
+from bot.adapter import SlowPlatform
 from bot.chart import start_chart
 from bot.delivery import deliver
 from bot.observe import hashed
@@ -282,6 +283,11 @@ class _TeamsSurface:
                 # otherwise call advisor.not_shown). "" is a message id not known yet; a claim
                 # nobody records is shown again after dialogs.screen.CLAIM_TAKEOVER_SECONDS.
                 self.delivery.advisor.shown(self.place.key, reply.stamp, "")
+            if isinstance(exc, TimeoutError) and _may_have_arrived(exc):
+                # Not "something went wrong": it may well have gone through, just late.
+                raise SlowPlatform(
+                    "send timed out (Teams may have posted it all the same)"
+                ) from exc
             raise
         if drawing is not None:  # a card of its own after the summary; never raises
             send = partial(self.delivery.send_card, self.context, self.place)
@@ -295,6 +301,11 @@ class _TeamsSurface:
 
     async def private(self, reply: Reply) -> None:
         await self.post(reply)
+
+    async def find(self, ask: Ask, *, since: float) -> str | None:
+        """A bot cannot read a Teams chat's history (without Graph permissions): a send that
+        may have arrived counts as shown instead (see post)."""
+        return None
 
     async def close(self, target: str, prompt: str) -> None:
         """Take the buttons off a question card the person moved away from."""

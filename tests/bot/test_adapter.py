@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.adapter import FAILED, UNAVAILABLE, Boundary, ErrorTexts
+from bot.adapter import FAILED, SLOW, UNAVAILABLE, Boundary, ErrorTexts
 from bot.app import create_advisor
 from bot.console.chat import ConsoleChat, console_key
 from bot.observe import Metrics
@@ -134,7 +134,10 @@ def test_each_platform_marks_the_one_wording() -> None:
     marked = ErrorTexts.marked(unavailable=":hourglass:", failed=":warning:")
     assert marked.unavailable == f":hourglass: {UNAVAILABLE}"
     assert marked.failed == f":warning: {FAILED}"
-    assert marked == SLACK_ERRORS
+    assert marked.slow == f":hourglass: {SLOW}"
+    # Slack names itself where the shared wording says "the chat service".
+    assert (SLACK_ERRORS.unavailable, SLACK_ERRORS.failed) == (marked.unavailable, marked.failed)
+    assert SLACK_ERRORS.slow.startswith(":hourglass: Slack is answering slowly")
 
 
 # ------------------------------------------------------------- the adapters behind it

@@ -39,6 +39,10 @@ from tests.support.teams_connector import ConnectorCall, TeamsConnector
 # generous, since it only bounds a wait and asserts nothing about speed.
 WAIT_SECONDS = 8.0
 
+# The rigs' bound on one Slack Web API call (ADVISOR_SLACK_API_TIMEOUT_SECONDS; 30 s by
+# default): short, so a test can make Slack answer later than that without waiting long.
+SLACK_API_TIMEOUT_SECONDS = 1.5
+
 FIRST_PROMPT = "Where is the product"
 SECOND_PROMPT = "How much is a better answer worth"
 

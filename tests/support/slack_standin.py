@@ -87,6 +87,8 @@ class SlackStandIn(LoopbackServer):
         self.files = SlackFiles()
         self.acks: list[dict[str, Any]] = []
         self._faults: defaultdict[str, deque[_Fault]] = defaultdict(deque)
+        #: Messages posted (chat.postMessage) per channel, for conversations.history/replies.
+        self.history: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         self._delays: defaultdict[str, deque[float]] = defaultdict(deque)
         self._sockets: list[tuple[int, web.WebSocketResponse]] = []  # (connection number, ws)
         self._connections_made = 0
@@ -193,6 +195,7 @@ class SlackStandIn(LoopbackServer):
         self.files.uploads.clear()
         self._faults.clear()
         self._delays.clear()
+        self.history.clear()
 
     # -- reading what happened ---------------------------------------------------------------
 
@@ -399,7 +402,21 @@ class SlackStandIn(LoopbackServer):
                 }
             case "chat.postMessage":
                 ts = self._next_ts()
+                self.history[channel or ""].append(_echo(payload, ts))
                 return {"ok": True, "channel": channel, "ts": ts, "message": _echo(payload, ts)}
+            case "conversations.history":
+                # Newest first, as Slack gives them; `oldest` and `limit` are not applied (the
+                # stand-in's timestamps are not the wall clock's).
+                messages = list(reversed(self.history.get(channel or "", [])))
+                return {"ok": True, "messages": messages, "has_more": False}
+            case "conversations.replies":
+                thread = str(payload.get("ts", ""))
+                messages = [
+                    m
+                    for m in self.history.get(channel or "", [])
+                    if thread in (m.get("ts"), m.get("thread_ts"))
+                ]
+                return {"ok": True, "messages": messages, "has_more": False}
             case "chat.update":
                 ts = str(payload.get("ts", ""))
                 if not ts:

@@ -25,6 +25,10 @@ WEB_API_SCOPES: dict[str, str] = {
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
     "conversations_open": "im:write",
+    # Looking for a question whose post timed out (bot.slack.delivery); DMs and channels need
+    # the *:history scope of their kind, which the events above already ask for.
+    "conversations_history": "im:history",
+    "conversations_replies": "channels:history",
     "views_publish": "",
     "files_upload_v2": "files:write",  # the cost chart beside the summary (bot/slack/chart.py)
 }

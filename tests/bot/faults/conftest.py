@@ -18,6 +18,7 @@ from tests.bot.slack.conftest import SECRET, SlackHarness
 from tests.bot.teams.conftest import TeamsHarness
 from tests.support.fault_proxy import FaultProxy
 from tests.support.fault_rigs import (
+    SLACK_API_TIMEOUT_SECONDS,
     WAIT_SECONDS,
     SlackRig,
     TeamsRig,
@@ -59,6 +60,7 @@ async def wiring(
             slack_bot_token="xoxb-test",
             slack_signing_secret=SECRET,
             slack_api_url=slack_api.rebase(standin.base_url),
+            slack_api_timeout_seconds=SLACK_API_TIMEOUT_SECONDS,
             teams_dev_mode=True,
         )
         service = await create_service(settings)

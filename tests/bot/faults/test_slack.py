@@ -19,10 +19,11 @@ import pytest
 
 from bot.slack.app import FAILED as SLACK_FAILED
 from bot.slack.app import UNAVAILABLE as SLACK_UNAVAILABLE
-from bot.slack.server import WEB_API_TIMEOUT_SECONDS
+from bot.slack.texts import SLOW as SLACK_SLOW
 from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.fault_rigs import (
     SECOND_PROMPT,
+    SLACK_API_TIMEOUT_SECONDS,
     WAIT_SECONDS,
     SlackRig,
     delivered,
@@ -32,19 +33,21 @@ from tests.support.fault_rigs import (
     texts_since,
 )
 
-# The advisor's own bound on a Slack Web API call, plus room to post the failure message.
-SLACK_TIMEOUT_WAIT_SECONDS = WEB_API_TIMEOUT_SECONDS + 1.0
+# The rigs' bound on a Slack Web API call, plus room to post the failure message.
+SLACK_TIMEOUT_WAIT_SECONDS = SLACK_API_TIMEOUT_SECONDS + 1.0
 
 
 # ============================================================================== Slack Web API
 
 
-def assert_posted_at_most_once_or_told(slack: SlackHarness, dm: str, user: str, posts: int) -> None:
+def assert_posted_at_most_once_or_told(
+    slack: SlackHarness, dm: str, user: str, posts: int, message: str = SLACK_FAILED
+) -> None:
     """The outcome an ambiguous failure allows: the next question once, or a clear message."""
     shown = delivered_questions(slack, dm)[1:]
     assert len(shown) <= 1, "the next question was posted twice"
     told = texts_since(slack, dm, user, posts, 0)
-    assert shown or SLACK_FAILED in told, f"no question and no clear message: {told!r}"
+    assert shown or message in told, f"no question and no clear message: {told!r}"
     if shown:
         assert SECOND_PROMPT in shown[0].payload["text"]
 
@@ -118,8 +121,9 @@ async def test_slack_api_timeout_keeps_the_session_and_the_person_hears_back(
     slack_rig: SlackRig,
 ) -> None:
     """chat.postMessage of the next question is never answered (its connection black-holed;
-    new connections work). Within the advisor's own Web API timeout (WEB_API_TIMEOUT_SECONDS)
-    the person should get the question once or a clear message, with the answer stored once."""
+    new connections work). Within the advisor's own Web API timeout (the rigs' short
+    ADVISOR_SLACK_API_TIMEOUT_SECONDS) the person should get the question once or hear that
+    Slack is slow, with the answer stored once."""
     slack = slack_rig.slack
     user = new_user()
     dm = await slack_rig.start(user)
@@ -136,7 +140,7 @@ async def test_slack_api_timeout_keeps_the_session_and_the_person_hears_back(
         lambda: texts_since(slack, dm, user, posts, 0), within=SLACK_TIMEOUT_WAIT_SECONDS
     )
     await slack_rig.settled()
-    assert_posted_at_most_once_or_told(slack, dm, user, posts)
+    assert_posted_at_most_once_or_told(slack, dm, user, posts, SLACK_SLOW)
 
 
 # ============================================================================== coming back
@@ -218,3 +222,67 @@ async def test_slack_after_a_failed_turn_the_person_gets_the_next_question_when_
     back = texts_since(slack, dm, user, posts, 0)
     assert len(shown) == 1, f"coming back, the person saw {back!r} and no question"
     assert SECOND_PROMPT in shown[0].payload["text"]
+
+
+# ============================================================================== Slack slow
+
+
+@pytest.mark.parametrize(
+    "posted",
+    [
+        pytest.param(True, id="posted-late"),
+        pytest.param(False, id="never-posted"),
+    ],
+)
+async def test_a_question_whose_post_times_out_is_never_posted_twice_nor_called_an_error(
+    slack_rig: SlackRig, posted: bool
+) -> None:
+    """Slack answers chat.postMessage of the next question after the client's timeout (the
+    rigs' short ADVISOR_SLACK_API_TIMEOUT_SECONDS; Slack has taken 12 s), having posted the
+    message, or not. The person reads that Slack is slow and their answer is saved, not that
+    something went wrong. Their next turn looks for the question before posting it again: it
+    is shown once either way, and its message is the one an answer updates in place."""
+    slack = slack_rig.slack
+    user = new_user()
+    dm = await slack_rig.start(user)
+    before = await stored(slack_rig.store, slack_key(user))
+    posts = len(slack.posts(dm))
+
+    if posted:  # Slack posts it, and answers after the client gave up
+        slack.standin.delay("chat.postMessage", SLACK_API_TIMEOUT_SECONDS + 1.0)
+    else:  # the call never reaches Slack, and nothing answers
+        slack_rig.api.black_hole(times=1, matching=b"chat.postMessage")
+    _, event_id = await slack_rig.say(user, "live")
+    await slack_rig.finished(event_id)
+    await slack.eventually(
+        lambda: SLACK_SLOW in texts_since(slack, dm, user, posts, 0), within=WAIT_SECONDS
+    )
+    assert SLACK_FAILED not in texts_since(slack, dm, user, posts, 0)
+    late = None
+    if posted:  # Slack answers (too late) once it has posted the question
+        late = slack.posts(dm)[posts]
+        assert SECOND_PROMPT in late.payload["text"]
+        await slack.eventually(lambda: late.result.get("ok"), within=WAIT_SECONDS)
+    after = await stored(slack_rig.store, slack_key(user))
+    assert after.answers == {"stage": "live"} and after.version == before.version + 1
+
+    _, status_id = await slack_rig.say(user, "status")
+    await slack_rig.finished(status_id)
+    shown = delivered_questions(slack, dm)[1:]
+    assert len(shown) == 1, "the question was posted twice (or never)"
+    assert SECOND_PROMPT in shown[0].payload["text"]
+    assert (shown[0] is late) is posted
+    if not posted:
+        assert slack_rig.api.counters.black_holed == 1, "the fault never fired"
+    assert slack.standin.calls_to("conversations.history"), "the question was not looked for"
+
+    # Answering it updates that message in place, and the next question follows once.
+    question = shown[0]
+    button = next(iter(slack.question_buttons(question).values()))
+    await slack.action(
+        user, button["action_id"], button["value"], channel=dm, message_ts=question.result["ts"]
+    )
+    await slack.eventually(lambda: len(delivered_questions(slack, dm)) == 3, within=WAIT_SECONDS)
+    await slack_rig.settled()
+    assert len(delivered(slack.updates(question.result["ts"]))) == 1
+    assert SLACK_FAILED not in texts_since(slack, dm, user, posts, 0)

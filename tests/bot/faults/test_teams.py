@@ -18,8 +18,10 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.adapter import SLOW
 from bot.teams.bot import FAILED as TEAMS_FAILED
-from tests.bot.teams.conftest import Person, TeamsHarness, card_text
+from bot.teams.delivery import CALL_TIMEOUT_SECONDS
+from tests.bot.teams.conftest import Person, TeamsHarness, card_text, option_data
 from tests.support.fault_rigs import (
     SECOND_PROMPT,
     TeamsRig,
@@ -38,12 +40,14 @@ TEAMS_REDELIVERY_SECONDS = 15.0
 # ============================================================================== Teams connector
 
 
-def assert_sent_at_most_once_or_told(teams: TeamsHarness, person: Person, since: int) -> None:
+def assert_sent_at_most_once_or_told(
+    teams: TeamsHarness, person: Person, since: int, message: str = TEAMS_FAILED
+) -> None:
     """The outcome an ambiguous failure allows: the next question once, or a clear message."""
     shown = questions(teams, person)[1:]
     assert len(shown) <= 1, "the next question card was sent twice"
     told = said(teams, person, since)
-    assert shown or TEAMS_FAILED in told, f"no question and no clear message: {told!r}"
+    assert shown or message in told, f"no question and no clear message: {told!r}"
     if shown:
         assert SECOND_PROMPT in card_text(shown[0])
 
@@ -167,4 +171,39 @@ async def test_teams_connector_timeout_ends_the_turn_before_teams_redelivers(
 
     done, _ = await asyncio.wait([turn], timeout=TEAMS_REDELIVERY_SECONDS)
     assert done, "the turn was still waiting on the hung connector call"
-    assert_sent_at_most_once_or_told(teams, person, count)
+    assert_sent_at_most_once_or_told(teams, person, count, SLOW)
+
+
+async def test_teams_a_card_sent_late_is_not_sent_twice_nor_called_an_error(
+    teams_rig: TeamsRig,
+) -> None:
+    """The connector takes the next question card but answers only after the bot's limit on
+    one call (Teams has taken 10 s). The person reads that the service is slow and their
+    answer is saved, not that something went wrong; their next message does not send the card
+    again, and answering on the late card updates it in place."""
+    teams = teams_rig.teams
+    person = await teams_rig.start()
+    before = await stored(teams_rig.store, teams_key(person))
+    count = len(teams.texts(person.conversation))
+
+    teams_rig.connector.delay("send", CALL_TIMEOUT_SECONDS + 1.0)
+    assert await teams_rig.say(person, "live") in (200, 201)
+    told = said(teams, person, count)
+    assert SLOW in told and TEAMS_FAILED not in told
+    late = await teams.eventually(lambda: questions(teams, person)[1:])
+    assert len(late) == 1 and SECOND_PROMPT in card_text(late[0])
+    after = await stored(teams_rig.store, teams_key(person))
+    assert after.answers == {"stage": "live"} and after.version == before.version + 1
+
+    assert await teams_rig.say(person, "status") in (200, 201)
+    assert len(questions(teams, person)) == 2, "the late card was sent a second time"
+
+    data = next(iter(option_data(late[0]).values()))
+    assert await teams.click(person, late[0], data) in (200, 201)
+    updated = [
+        c
+        for c in teams_rig.connector.calls
+        if c.accepted and c.kind == "update" and c.activity_id == late[0].answer["id"]
+    ]
+    assert len(updated) == 1, "answering on the late card did not update it in place"
+    assert len(questions(teams, person)) == 3
