@@ -461,7 +461,7 @@ async def test_three_processes_behave_as_one_bot(
         for q in questions
         if first.question_buttons(q)
     ]
-    assert len(asked) == len(set(asked)) == 16, "no question posted twice"
+    assert len(asked) == len(set(asked)) == 23, "no question posted twice"
     assert len(first.summaries(dm)) == 1
     for q in questions:
         assert len(first.updates(q.result["ts"])) == 1
