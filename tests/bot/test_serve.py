@@ -471,10 +471,10 @@ async def test_three_processes_behave_as_one_bot(
     answers = {k: v for k, v in doc["answers"].items()}
     assert answers == {**FULL_ANSWERS, "monthly_tokens": "2000000000"}
     assert doc["state"] == "done"
-    assert len(doc["history"]) == 17  # 17 answers, none applied twice
-    # Every delivery is one committed turn: the opening, 17 answers, and the 6 extra clicks
+    assert len(doc["history"]) == 24  # 24 answers, none applied twice
+    # Every delivery is one committed turn: the opening, 24 answers, and the 8 extra clicks
     # (told "already answered"); the number sent to all three processes counted once.
-    assert doc["version"] == 18 + 6
+    assert doc["version"] == 25 + 8
 
 
 async def _session_doc(redis_url: str, place: Place) -> dict[str, Any]:
