@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, fields
 from json.encoder import encode_basestring_ascii as escape
 from typing import Any
@@ -96,7 +97,8 @@ class SlackRenderer(JsonRenderer):
                 for a in reply.answers
             ]
             context["shareable"] = True
-        return self._render(f"{reply.kind}.json.j2", **context)
+        payload = self._render(f"{reply.kind}.json.j2", **context)
+        return fitted(payload) if isinstance(reply, Summary) else payload
 
     def _ask_message(self, ask: Ask, owner: str, prefix: str) -> dict[str, Any]:
         """ask.json.j2, rendered once per layout (a test holds the stamp and the owner to the
@@ -156,6 +158,34 @@ class SlackRenderer(JsonRenderer):
             title=self.flow.title,
             intro=self.flow.intro,
         )
+
+
+# Slack refuses messages of about 12,000 characters of blocks (shared engineering notes). A summary
+# over this budget (an updated one starts with what changed) first drops the line that repeats
+# the answers (the "Change an answer" menu and `status` list them too).
+SUMMARY_BLOCKS_BUDGET = 11_900
+_DROPPABLE = ("*Your answers:*",)
+
+
+def blocks_size(blocks: list[dict[str, Any]]) -> int:
+    return len(json.dumps(blocks, ensure_ascii=False, separators=(",", ":")))
+
+
+def fitted(message: dict[str, Any]) -> dict[str, Any]:
+    """The summary message, its droppable context lines left out while it is over budget."""
+    blocks = list(message["blocks"])
+    for prefix in _DROPPABLE:
+        if blocks_size(blocks) <= SUMMARY_BLOCKS_BUDGET:
+            break
+        blocks = [b for b in blocks if not _context_starting(b, prefix)]
+    return {**message, "blocks": blocks}
+
+
+def _context_starting(block: dict[str, Any], prefix: str) -> bool:
+    elements = block.get("elements") if block.get("type") == "context" else None
+    if not isinstance(elements, list) or not elements or not isinstance(elements[0], dict):
+        return False
+    return str(elements[0].get("text", "")).startswith(prefix)
 
 
 def _with_values(message: dict[str, Any], values: list[str]) -> dict[str, Any]:
