@@ -108,6 +108,14 @@ def assumed_lines(assumed: dict[str, str], names: dict[str, Any]) -> list[str]:
     ]
 
 
+def by_answer(answers: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """`{member: option}` grouped by option, the most chosen first ("ana, cy: regulated")."""
+    groups: dict[str, list[str]] = {}
+    for member, option in answers.items():
+        groups.setdefault(option, []).append(member)
+    return sorted(groups.items(), key=lambda item: -len(item[1]))
+
+
 def wrap(text: str, width: int) -> str:
     """Fold each line to `width` columns at spaces, never inside a word or a `command`; a line's
     continuation is indented under its text. A single word longer than `width` stays whole."""
@@ -170,6 +178,7 @@ def create_environment() -> jinja2.Environment:
     env.filters["flag_line"] = flag_line
     env.filters["glossary_line"] = glossary_line
     env.filters["assumed_lines"] = assumed_lines
+    env.filters["by_answer"] = by_answer
     return env
 
 
