@@ -1,4 +1,6 @@
-"""`llm-advisor`: chat in the terminal, assess an answers file, check the configuration."""
+"""`llm-advisor`: chat in the terminal, assess an answers file, check the configuration.
+
+`assess` lives in `bot.assess`; the servers in `bot.server` and `bot.slack.server`."""
 
 from __future__ import annotations
 
@@ -10,10 +12,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, TextIO
 
 from bot.app import create_advisor, create_store
-from bot.chart import Chart, render_chart
+from bot.assess import add_assess_options, fail, run_assess
 from bot.check import run_checks
 from bot.console.chat import ConsoleChat, console_key, read_stdin_line
 from bot.render import Renderer, create_environment
@@ -21,14 +22,7 @@ from bot.server import run_serve
 from bot.settings import Settings
 from bot.slack.server import run_socket
 from bot.teams.package import build_package
-from dialogs.answers import AnswerSet, read_answers
-from dialogs.assessment import assess, figure_wins
-from dialogs.cost import CostAssumptions, load_assumptions
 from dialogs.errors import AdvisorError, ConfigError, FlowError, StoreUnavailable
-from dialogs.flow import Flow, Question
-from dialogs.flow_loader import load_flow
-
-EXIT_USAGE = 2
 
 
 def _version() -> str:
@@ -75,28 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
     chat = _command(sub, "chat", "walk through the assessment in the terminal")
     chat.add_argument("--session", default="default", help="session name; resume it later by name")
-    assess_p = _command(sub, "assess", "assess an answers file without a conversation")
-    assess_p.add_argument(
-        "--answers",
-        required=True,
-        metavar="FILE",
-        help="JSON object of question id to option id (ids in dialogs/flows/build_vs_buy.yaml), "
-        "or - for stdin",
-    )
-    assess_p.add_argument(
-        "--format",
-        choices=("json", "markdown"),
-        default="json",
-        help="json for programs (default) or markdown for people",
-    )
-    assess_p.add_argument("--partial", action="store_true", help="treat missing answers as skipped")
-    assess_p.add_argument(
-        "--chart",
-        metavar="PATH",
-        default=None,
-        help="also draw the cost chart as a PNG at PATH (the markdown shows it); none when the "
-        "monthly volume is not known",
-    )
+    add_assess_options(_command(sub, "assess", "assess an answers file without a conversation"))
     _command(sub, "check", "validate the flow, templates and settings, and ping Redis")
     admin = _command(sub, "admin", "operator commands")
     admin_sub = admin.add_subparsers(
@@ -143,12 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(problems: Sequence[object], out: TextIO = sys.stderr) -> int:
-    for p in problems:
-        print(f"error: {p}", file=out)
-    return EXIT_USAGE
-
-
 async def _chat(settings: Settings, session: str) -> int:
     advisor = create_advisor(settings)
     renderer = Renderer(env=create_environment(), flow=advisor.flow, folder="console")
@@ -179,7 +146,7 @@ async def _slack_socket(settings: Settings) -> int:
 
 async def _admin_forget(settings: Settings, platform: str, workspace: str, user: str) -> int:
     if settings.redis_url is None:
-        return _fail(["REDIS_URL is not set: there is no shared session store to delete from"])
+        return fail(["REDIS_URL is not set: there is no shared session store to delete from"])
     store = create_store(settings)
     try:
         count = await store.forget(platform=platform, workspace=workspace, user=user)
@@ -192,7 +159,7 @@ async def _admin_forget(settings: Settings, platform: str, workspace: str, user:
 async def _admin_export(settings: Settings, platform: str, workspace: str, user: str) -> int:
     """Every stored session of the person, as one JSON document on stdout (data rights)."""
     if settings.redis_url is None:
-        return _fail(["REDIS_URL is not set: there is no shared session store to read from"])
+        return fail(["REDIS_URL is not set: there is no shared session store to read from"])
     store = create_store(settings)
     try:
         sessions = await store.sessions_of(platform=platform, workspace=workspace, user=user)
@@ -200,98 +167,6 @@ async def _admin_export(settings: Settings, platform: str, workspace: str, user:
         await store.close()
     person = {"platform": platform, "workspace": workspace, "user": user}
     print(json.dumps({**person, "sessions": sessions}, indent=2, sort_keys=True))
-    return 0
-
-
-ANSWERS_SHAPE = 'expected a JSON object of question id to option id, such as {"stage": "live"}'
-
-
-def _load_answers(path: str) -> tuple[Any, list[str]]:
-    """The answers file's JSON, or what keeps it from being read, said so a person can fix it."""
-    name = "stdin" if path == "-" else path
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return None, [f"{name} is not UTF-8 text: {ANSWERS_SHAPE}"]
-    except OSError as exc:
-        return None, [f"cannot read {path}: {exc.strerror or exc}"]
-    if not text.strip():
-        return None, [f"{name} is empty: {ANSWERS_SHAPE}"]
-    try:
-        return json.loads(text), []
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        return None, [f"{name} is not valid JSON ({exc.msg} at {where}): {ANSWERS_SHAPE}"]
-
-
-def _remedy(question: Question) -> str:
-    ids = ", ".join(o.id for o in question.options)
-    return f"use an option id ({ids}) or leave it out with --partial"
-
-
-def _read_answer_set(flow: Flow, data: Any, *, partial: bool) -> AnswerSet:
-    """`read_answers`, saying what to do about a null or a missing answer: which option ids
-    would do, or --partial to leave the question unanswered (where a null counts as left out)."""
-    if not isinstance(data, dict):
-        return read_answers(flow, data, partial=partial)  # its problem says what shape to use
-    nulls = [q for k, v in data.items() if v is None and (q := flow.question(str(k))) is not None]
-    null_ids = {q.id for q in nulls}
-    given = {k: v for k, v in data.items() if str(k) not in null_ids}
-    lenient = read_answers(flow, given, partial=True)  # missing answers come back as skipped
-    if partial:
-        return lenient
-    problems = list(lenient.problems)
-    # A null typed figure is no figure, which is allowed: only choices need an answer.
-    problems += [
-        f"{q.id}: no answer given (null); {_remedy(q)}" for q in nulls if q.input == "choice"
-    ]
-    for qid in lenient.skipped:
-        question = flow.question(qid)
-        required = question is not None and question.input == "choice" and question.since == 1
-        if question is not None and required and qid not in null_ids:
-            problems.append(f"{qid}: missing answer ({question.prompt}); {_remedy(question)}")
-    if problems:
-        return AnswerSet(answers=lenient.answers, skipped=lenient.skipped, problems=tuple(problems))
-    return read_answers(flow, given, partial=False)
-
-
-def _write_chart(costs: CostAssumptions, result: dict[str, Any], path: str) -> Chart | None:
-    """Draw the assessment's cost chart to `path`; None (and a warning) when there is none."""
-    chart = render_chart(costs, result.get("cost"))
-    if chart is None:
-        why = "the monthly volume is not known" if not result.get("cost") else "not drawn"
-        print(f"warning: no cost chart ({why})", file=sys.stderr)
-        return None
-    Path(path).write_bytes(chart.png)
-    return chart
-
-
-def _assess(
-    settings: Settings, path: str, fmt: str, partial: bool, chart_path: str | None = None
-) -> int:
-    flow = load_flow(settings.flow_file)
-    costs = load_assumptions(settings.cost_assumptions_file)
-    data, unreadable = _load_answers(path)
-    if unreadable:
-        return _fail(unreadable)
-    answer_set = _read_answer_set(flow, data, partial=partial)
-    if answer_set.problems:
-        return _fail(answer_set.problems)
-    _, disagreement = figure_wins(flow, answer_set.answers)
-    if disagreement:
-        print(f"warning: {disagreement}", file=sys.stderr)
-    result = assess(flow, answer_set.answers, skipped=answer_set.skipped, costs=costs)
-    try:
-        chart = _write_chart(costs, result, chart_path) if chart_path else None
-    except OSError as exc:
-        return _fail([f"--chart {chart_path}: {exc.strerror or exc}"])
-    if fmt == "json":
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-    else:
-        renderer = Renderer(env=create_environment(), flow=flow, folder="markdown")
-        print(renderer.render("assessment.md.j2", a=result))
-        if chart is not None:
-            print(renderer.render("chart.md.j2", chart=chart, path=chart_path))
     return 0
 
 
@@ -314,11 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
-        return _fail(exc.problems)
+        return fail(exc.problems)
     logging.basicConfig(level=settings.log_level, stream=sys.stderr)
     try:
         if args.command == "assess":
-            return _assess(settings, args.answers, args.format, args.partial, args.chart)
+            return run_assess(settings, args)
         if args.command == "serve":
             return asyncio.run(
                 run_serve(
@@ -364,11 +239,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         return asyncio.run(_chat(settings, args.session))
     except (FlowError, ConfigError) as exc:
-        return _fail(exc.problems)
+        return fail(exc.problems)
     except StoreUnavailable as exc:
-        return _fail([f"the session store is unavailable: {exc}"])
+        return fail([f"the session store is unavailable: {exc}"])
     except AdvisorError as exc:
-        return _fail([str(exc)])
+        return fail([str(exc)])
     except KeyboardInterrupt:
         print("\nBye.")
         return 130

@@ -96,3 +96,58 @@ def test_a_figure_that_disagrees_with_the_range_wins_with_a_warning(tmp_path: Pa
     assert data["cost"]["monthly_tokens"] == 20_000_000_000
     agreeing = assess(tmp_path, {**FULL_ANSWERS, "monthly_tokens": "2B"})
     assert agreeing.returncode == 0 and "warning" not in agreeing.stderr
+
+
+def team_files(tmp_path: Path, **members: dict[str, str]) -> list[str]:
+    paths = []
+    for name, changes in members.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({**FULL_ANSWERS, **changes}), encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def test_assess_team_gives_the_consensus_and_each_disagreement(tmp_path: Path) -> None:
+    files = team_files(
+        tmp_path,
+        ana={"data_sensitivity": "regulated", "evals": "harness"},
+        bo={"data_sensitivity": "air_gapped", "evals": "none"},
+        cy={"data_sensitivity": "regulated", "evals": "labelled_set"},
+    )
+    result = run(["assess", "--team", *files])
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    team = data["team"]
+    assert team["members"] == ["ana", "bo", "cy"]
+    assert team["consensus"]["answers"]["data_sensitivity"] == "air_gapped"
+    assert team["consensus"]["how"]["data_sensitivity"] == "strictest"
+    assert team["consensus"]["answers"]["evals"] == "labelled_set"
+    assert team["consensus"]["how"]["evals"] == "lower_median"
+    assert [d["question"] for d in team["disagreements"]] == ["data_sensitivity", "evals"]
+    data_rules = team["disagreements"][0]
+    assert data_rules["answers"] == {"ana": "regulated", "bo": "air_gapped", "cy": "regulated"}
+    assert data_rules["changes"]["answer"] == "regulated"
+    assert data["recommendation"] == team["recommendation"]
+    assert data["recommendation"]["hosting"] == "air_gapped"
+    assert [i["member"] for i in team["individual"]] == ["ana", "bo", "cy"]
+
+
+def test_assess_team_names_and_markdown(tmp_path: Path) -> None:
+    files = team_files(tmp_path, a={"stage": "live"}, b={"stage": "scale"})
+    result = run(
+        ["assess", "--team", *files, "--names", "Product lead,ML lead", "--format", "markdown"]
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("# Team assessment (2 members)\n\n## Disagreements")
+    assert 'Product lead: "Live with steady usage"' in out
+    assert "Either way the advice stays the same." in out
+    wrong = run(["assess", "--team", *files, "--names", "only one"])
+    assert wrong.returncode == 2 and "--names gives 1 name(s) for 2 file(s)" in wrong.stderr
+
+
+def test_assess_team_reports_each_members_problems(tmp_path: Path) -> None:
+    files = team_files(tmp_path, ana={"stage": "unicorn"}, bo={})
+    result = run(["assess", "--team", *files])
+    assert result.returncode == 2 and result.stdout == ""
+    assert "ana: stage: unknown option 'unicorn'" in result.stderr
