@@ -95,3 +95,20 @@ async def test_summary_in_a_dm_comes_with_its_chart(slack: SlackHarness) -> None
     summary = slack.summaries(dm)[0]
     methods = [c.method for c in slack.standin.calls]
     assert methods.index("files.completeUploadExternal") > slack.standin.calls.index(summary)
+
+
+async def test_an_upload_refused_leaves_the_summary_and_tells_nobody(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = new_user()
+    dm = "D" + user
+    slack.standin.fail("files.getUploadURLExternal", error="missing_scope")
+    await slack.command(user)
+    with caplog.at_level(logging.WARNING, logger="bot.slack.chart"):
+        await click_through(slack, user, dm)
+        await slack.eventually(lambda: slack.standin.calls_to("files.getUploadURLExternal"))
+        await slack.eventually(lambda: "cost chart not uploaded: missing_scope" in caplog.text)
+    assert len(slack.summaries(dm)) == 1
+    assert slack.standin.files.shared == []
+    assert slack.ephemerals(user) == []
+    assert not [p for p in slack.posts(dm) if "went wrong" in str(p.payload.get("text"))]
