@@ -96,8 +96,13 @@ def flag_line(flag: dict[str, str]) -> str:
     return f"{flag['text']} Revisit {flag['revisit']}"
 
 
-def glossary_line(entry: dict[str, str]) -> str:
-    return f"{entry['term']}: {entry['meaning']}"
+def glossary_line(entry: dict[str, str], *, short: bool = False) -> str:
+    """A term and its meaning; `short` keeps the meaning's first sentence (cards have little
+    room; `help <term>` gives the rest)."""
+    meaning = entry["meaning"]
+    if short:
+        meaning = re.split(r"(?<=[.!?])\s", meaning, maxsplit=1)[0]
+    return f"{entry['term']}: {meaning}"
 
 
 def assumed_lines(assumed: dict[str, str], names: dict[str, Any]) -> list[str]:

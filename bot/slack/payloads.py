@@ -56,6 +56,21 @@ def button_value(body: dict[str, Any]) -> dict[str, str] | None:
         return None
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         return None
+    return {**_block_fields(action), **data}
+
+
+def _block_fields(action: dict[str, Any]) -> dict[str, str]:
+    """Fields a whole block carries once for all its elements (the summary's edit menu keeps
+    the owner and stamp in its block id, not in each of its two dozen options)."""
+    block = action.get("block_id")
+    if not isinstance(block, str) or "{" not in block:
+        return {}
+    try:
+        data = orjson.loads(block[block.index("{") :])
+    except ValueError:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return {}
     return data
 
 

@@ -92,9 +92,9 @@ class SlackRenderer(JsonRenderer):
             context["buttons"] = [start]
         elif isinstance(reply, Summary):
             context["owner_value"] = value(u=owner, s=reply.stamp)
+            context["actions_block"] = "summary_actions:" + value(u=owner, s=reply.stamp)
             context["edit_options"] = [
-                {"text": a.short, "value": value(u=owner, q=a.question, s=reply.stamp)}
-                for a in reply.answers
+                {"text": a.short, "value": value(q=a.question)} for a in reply.answers
             ]
             context["shareable"] = True
         payload = self._render(f"{reply.kind}.json.j2", **context)

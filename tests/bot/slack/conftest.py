@@ -195,7 +195,10 @@ class SlackHarness:
 
     @staticmethod
     def is_summary(call: Call) -> bool:
-        return any(b.get("block_id") == "summary_actions" for b in call.payload.get("blocks", []))
+        return any(
+            str(b.get("block_id", "")).startswith("summary_actions")
+            for b in call.payload.get("blocks", [])
+        )
 
 
 @pytest.fixture

@@ -147,14 +147,16 @@ async def test_edit_an_answer_from_the_summary(slack: SlackHarness) -> None:
     await slack.command(user)
     await click_through(slack, user, dm)
     summary = slack.summaries(dm)[0]
-    select = next(
-        e
+    block, select = next(
+        (b, e)
         for b in summary.payload["blocks"]
         if b["type"] == "actions"
         for e in b["elements"]
         if e["action_id"] == "summary_edit"
     )
     team = next(o for o in select["options"] if json.loads(o["value"])["q"] == "team")
+    # The owner and stamp ride once on the block, not on each of the two dozen options.
+    assert json.loads(team["value"]) == {"q": "team"} and user in block["block_id"]
     await slack.action(
         user,
         "summary_edit",
@@ -163,6 +165,7 @@ async def test_edit_an_answer_from_the_summary(slack: SlackHarness) -> None:
         message_ts=summary.result["ts"],
         action_type="static_select",
         selected_option=team,
+        block_id=block["block_id"],
     )
     asked = await slack.eventually(
         lambda: [q for q in slack.questions(dm) if "strongest skills" in q.payload["text"]][1:]
