@@ -101,6 +101,9 @@ async def run(args: argparse.Namespace) -> Figures:
                         await slack_slow(slack, figures, delay=args.slack_delay)
                         await teams_slow(teams, figures)
                     await dead_connector(teams, figures, 3)
+            except Exception:
+                print(f"serve's log ends:\n{server.log_tail(60)}")
+                raise
             finally:
                 await store.close()
                 server.stop()
@@ -159,6 +162,12 @@ def main() -> None:
         help="ADVISOR_SLACK_API_TIMEOUT_SECONDS for serve (its default is 30)",
     )
     args = parser.parse_args()
+    if args.code:
+        # The editable install maps bot.templates to this repository's templates/; a tree of
+        # its own (a `git archive`) needs them beside its bot package to render its own.
+        linked = Path(args.code, "bot", "templates")
+        if not linked.exists():
+            linked.symlink_to(Path(args.code, "templates").resolve(), target_is_directory=True)
     figures = asyncio.run(run(args))
     print(report(figures, args))
     for note in figures.notes:

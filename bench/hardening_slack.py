@@ -87,7 +87,16 @@ async def slack_next(slack: Slack, user: str, seen: set[str]) -> Call:
                 return call
         return None
 
-    call: Call = await until(found, f"the next question of {user}")
+    try:
+        call: Call = await until(found, f"the next question of {user}")
+    except TimeoutError as exc:
+        dm = "D" + user
+        told = [
+            (c.method, str(c.payload.get("text", ""))[:90])
+            for c in slack.standin.calls
+            if dm in (c.payload.get("channel"), "D" + str(c.payload.get("user")))
+        ]
+        raise TimeoutError(f"{exc}; the last calls in their DM: {told[-6:]}") from None
     return call
 
 
