@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from dialogs.engine import EngineConfig, step
 from dialogs.flow import Flow
-from dialogs.replies import Ask, Reply
+from dialogs.replies import Ask, Reply, Summary
 from dialogs.session import Session
 from dialogs.turn import Click, SessionKey, Turn
 from tests.conftest import T0
@@ -55,6 +55,21 @@ class Conversation:
             assert self.session.state == "asking", f"{question} was never asked"
             self.say(answers[self.session.current or ""])
         raise AssertionError(f"{question} was never asked")
+
+    def finish(
+        self, answers: Mapping[str, str] = FULL_ANSWERS, *, skip: tuple[str, ...] = ()
+    ) -> Summary:
+        """Start, then answer by option id (or figure), typing skip at the questions in
+        `skip`, until the summary; returns it."""
+        self.say(None)
+        for _ in range(60):
+            assert self.session is not None
+            current = self.session.current or ""
+            replies = self.say("skip" if current in skip else answers[current])
+            found = [r for r in replies if isinstance(r, Summary)]
+            if found:
+                return found[0]
+        raise AssertionError("the assessment never finished")
 
 
 def kinds(replies: list[Reply]) -> list[str]:

@@ -20,18 +20,7 @@ from tests.support.conversation import Conversation
 
 def skipped_summary(flow: Flow, config: EngineConfig) -> Summary:
     """A finished chat in which the domain-text question was skipped."""
-    chat = Conversation(flow=flow, config=config)
-    chat.say(None)
-    for _ in range(60):
-        assert chat.session is not None
-        if chat.session.state == "done":
-            break
-        current = chat.session.current or ""
-        replies = chat.say("skip" if current == "domain_corpus" else FULL_ANSWERS[current])
-        found = [r for r in replies if isinstance(r, Summary)]
-        if found:
-            return found[0]
-    raise AssertionError("no summary")
+    return Conversation(flow=flow, config=config).finish(skip=("domain_corpus",))
 
 
 def rendered(flow: Flow, summary: Summary) -> dict[str, str]:
