@@ -49,3 +49,14 @@ def test_the_image_installs_the_locked_runtime_dependencies() -> None:
     written = (ROOT / "deploy" / "requirements.txt").read_text()
     assert written == exported.stdout, "deploy/requirements.txt is stale: run scripts/lock"
     assert "--hash=sha256:" in written
+
+
+def test_the_lock_covers_the_agents_extra_and_the_image_leaves_it_out() -> None:
+    """The Agents SDK adapter (TEAMS_SDK=agents) is an optional extra: locked, in the test
+    environment, and not in the default image's requirements."""
+    lock = (ROOT / "uv.lock").read_text()
+    for name in ("microsoft-agents-hosting-aiohttp", "microsoft-agents-hosting-msteams"):
+        assert f'name = "{name}"' in lock
+    assert 'name = "microsoft-agents-hosting-teams"' not in lock  # the deprecated package
+    written = (ROOT / "deploy" / "requirements.txt").read_text()
+    assert "microsoft-agents" not in written
