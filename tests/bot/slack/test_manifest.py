@@ -1,7 +1,10 @@
-"""The Slack manifests declare exactly the command, events, scopes and interactivity used."""
+"""The Slack manifests declare exactly the command, events, scopes and interactivity used:
+manifest.json (the Slack CLI's, Socket Mode for `slack run`) and deploy/slack/ (production over
+HTTP, and Socket Mode), each with the agent messaging experience (features.agent_view)."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -9,18 +12,28 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.slack.listeners.manifest import COMMAND, COMMAND_SCOPE, EVENTS, WEB_API_SCOPES
+from bot.slack.listeners.manifest import (
+    AGENT_SCOPE,
+    COMMAND,
+    COMMAND_SCOPE,
+    EVENTS,
+    SUGGESTED_PROMPTS,
+    WEB_API_SCOPES,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
-MANIFESTS = [
-    ROOT / "deploy" / "slack" / "manifest.yaml",
-    ROOT / "deploy" / "slack" / "manifest.socket.yaml",
-]
+CLI_MANIFEST = ROOT / "manifest.json"
+HTTP_MANIFEST = ROOT / "deploy" / "slack" / "manifest.yaml"
+SOCKET_MANIFEST = ROOT / "deploy" / "slack" / "manifest.socket.yaml"
+MANIFESTS = [CLI_MANIFEST, HTTP_MANIFEST, SOCKET_MANIFEST]
 CALL = re.compile(r"client\.([a-z]+_[A-Za-z0-9_]+)\(")
+# What Slack's manifest schema requires at the top, and of the features this app uses.
+REQUIRED = ("display_information", "features", "oauth_config", "settings")
 
 
 def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    text = path.read_text()
+    data: dict[str, Any] = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     return data
 
 
@@ -34,6 +47,8 @@ def test_every_web_api_call_in_the_adapter_has_a_known_scope() -> None:
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
 def test_manifest_matches_the_app(path: Path) -> None:
     manifest = load(path)
+    assert all(key in manifest for key in REQUIRED)
+    assert manifest["display_information"]["name"]
     events = {e for table in EVENTS.values() for e in table}
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == events
     scopes = {s for table in EVENTS.values() for s in table.values() if s}
@@ -43,14 +58,58 @@ def test_manifest_matches_the_app(path: Path) -> None:
     assert commands == [COMMAND]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_manifest_has_the_agent_experience_not_the_legacy_one(path: Path) -> None:
+    features = load(path)["features"]
+    assert "assistant_view" not in features
+    agent = features["agent_view"]
+    assert 0 < len(agent["agent_description"]) <= 255
+    assert agent["suggested_prompts"] == [dict(p) for p in SUGGESTED_PROMPTS]
+    assert len(agent["suggested_prompts"]) <= 4  # Slack shows at most four
+    assert AGENT_SCOPE in load(path)["oauth_config"]["scopes"]["bot"]
+    assert "app_context_changed" in load(path)["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_every_manifest_asks_for_the_same_scopes_and_events() -> None:
+    loaded = [load(p) for p in MANIFESTS]
+    scopes = [sorted(m["oauth_config"]["scopes"]["bot"]) for m in loaded]
+    events = [sorted(m["settings"]["event_subscriptions"]["bot_events"]) for m in loaded]
+    assert scopes[0] == scopes[1] == scopes[2]
+    assert events[0] == events[1] == events[2]
+    assert [m["features"]["agent_view"] for m in loaded[1:]] == [
+        loaded[0]["features"]["agent_view"]
+    ] * 2
 
 
 def test_http_and_socket_variants() -> None:
-    http, socket = (load(p) for p in MANIFESTS)
+    http, socket, cli = (load(p) for p in (HTTP_MANIFEST, SOCKET_MANIFEST, CLI_MANIFEST))
     assert http["settings"]["socket_mode_enabled"] is False
     assert socket["settings"]["socket_mode_enabled"] is True
     url = http["settings"]["event_subscriptions"]["request_url"]
     assert url.endswith("/slack/events")
     assert http["settings"]["interactivity"]["request_url"] == url
     assert http["features"]["slash_commands"][0]["url"] == url
-    assert "request_url" not in socket["settings"]["event_subscriptions"]
+    for local in (socket, cli):
+        assert "request_url" not in local["settings"]["event_subscriptions"]
+        assert "request_url" not in local["settings"]["interactivity"]
+        assert "url" not in local["features"]["slash_commands"][0]
+    # `slack run` connects over Socket Mode: the CLI's manifest is the Socket Mode one.
+    assert cli["settings"]["socket_mode_enabled"] is True
+    assert cli["_metadata"]["major_version"] == 2
+
+
+def test_the_slack_cli_finds_its_hooks_and_the_local_manifest() -> None:
+    hooks = load(ROOT / ".slack" / "hooks.json")["hooks"]
+    # slack-cli-hooks answers get-hooks (get-manifest reads manifest.json); our own start
+    # hook runs the app over Socket Mode with the tokens the CLI puts in the environment.
+    assert hooks["get-hooks"] == "python3 -m slack_cli_hooks.hooks.get_hooks"
+    assert hooks["start"].split()[:3] == ["llm-advisor", "slack", "--socket"]
+    config = load(ROOT / ".slack" / "config.json")
+    assert config["manifest"]["source"] == "local"
+    ignored = (ROOT / ".slack" / ".gitignore").read_text().split()
+    assert "apps.dev.json" in ignored  # the CLI's per-developer app ids stay out of git
+    assert CLI_MANIFEST.parent == (ROOT / ".ci").parent  # beside .ci/, where the CLI looks

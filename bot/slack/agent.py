@@ -1,0 +1,132 @@
+"""Slack's agent messaging experience (features.agent_view): the Messages tab's suggested
+prompts, and the status line a thread shows while a slow reply is being put together.
+
+These need a paid plan or a developer sandbox. Where the workspace does not have them, Slack
+answers the call with an error; the workspace is then remembered as without them (for this
+process) and the app carries on as before. Nothing here ever fails a turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.render import Recent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Prompt:
+    """A suggested prompt: its button's title, the message it sends as the person, and what
+    the advisor reads that message as (a command the engine knows)."""
+
+    title: str
+    message: str
+    means: str
+
+
+PROMPTS: tuple[Prompt, ...] = (
+    Prompt(
+        title="Should we build our own LLM?",
+        message="Should we build our own LLM?",
+        means="start",
+    ),
+    # Team mode has its own command (bot/slack/listeners/commands.py); in the Messages tab the
+    # prompt starts (or continues) the person's own assessment, whose summary they can share.
+    Prompt(title="Start a team assessment", message="Start a team assessment", means="start"),
+    Prompt(title="Show my last result", message="Show my last result", means="results"),
+    # The cost comparison needs the rest of the answers: the assessment starts, and its
+    # volume question takes "2B" as typed.
+    Prompt(
+        title="What does it cost at 2B tokens a month?",
+        message="What does it cost at 2B tokens a month?",
+        means="start",
+    ),
+)
+PROMPTS_TITLE = "Build or buy an LLM? Pick one, or just type."
+_MEANS = {p.message.casefold(): p.means for p in PROMPTS}
+
+# What Slack answers where the workspace (or the app's configuration) lacks the agent
+# features: not on a paid plan or sandbox, agent_view not turned on, the scope not granted.
+UNSUPPORTED = frozenset(
+    {
+        "feature_not_enabled",
+        "not_allowed_token_type",
+        "unknown_method",
+        "method_not_supported_for_channel_type",
+        "missing_scope",
+        "team_not_allowed",
+        "not_allowed",
+        "access_denied",
+    }
+)
+# Workspaces remembered as without the agent features, at most this many.
+REMEMBERED_WORKSPACES = 4096
+
+SUMMARY_STATUS = "is putting your summary together…"
+SUMMARY_LOADING = (
+    "Weighing your answers…",
+    "Pricing the options…",
+    "Drawing the cost chart…",
+)
+
+
+def prompt_means(text: str) -> str | None:
+    """The command a suggested prompt's message stands for, or None for anything else."""
+    return _MEANS.get(text.strip().casefold())
+
+
+class AgentFeatures:
+    """The agent experience's calls, each tried once per workspace until Slack says no."""
+
+    def __init__(self) -> None:
+        self._without: Recent[str, bool] = Recent(REMEMBERED_WORKSPACES)
+
+    def available(self, team: str) -> bool:
+        return self._without.get(team) is None
+
+    def unavailable(self, team: str, error: SlackApiError) -> None:
+        """Note Slack's refusal; the workspace is remembered as without the features when the
+        error says so (a passing fault is only logged)."""
+        reason = str(error.response.get("error", ""))
+        if reason in UNSUPPORTED:
+            if self.available(team):
+                log.info("workspace without Slack's agent features (%s): falling back", reason)
+            self._without.put(team, True)
+        else:
+            log.warning("Slack agent feature call failed: %s", reason)
+
+    async def suggest(self, client: AsyncWebClient, *, team: str, channel: str) -> None:
+        """Pin the suggested prompts to the top of the person's Messages tab (`channel`)."""
+        if not self.available(team) or not channel:
+            return
+        prompts = [{"title": p.title, "message": p.message} for p in PROMPTS]
+        try:
+            await client.assistant_threads_setSuggestedPrompts(
+                channel_id=channel, title=PROMPTS_TITLE, prompts=prompts
+            )
+        except SlackApiError as exc:
+            self.unavailable(team, exc)
+
+    async def status(
+        self, client: AsyncWebClient, *, team: str, channel: str, thread_ts: str, text: str
+    ) -> bool:
+        """Show `text` as the thread's status line ("" clears it); whether Slack took it."""
+        if not self.available(team) or not (channel and thread_ts):
+            return False
+        loading = list(SUMMARY_LOADING) if text else None
+        try:
+            await client.assistant_threads_setStatus(
+                channel_id=channel, thread_ts=thread_ts, status=text, loading_messages=loading
+            )
+        except SlackApiError as exc:
+            self.unavailable(team, exc)
+            return False
+        except TimeoutError:
+            log.warning("Slack took too long to set a thread status: carried on without it")
+            return False
+        return True
