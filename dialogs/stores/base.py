@@ -48,6 +48,14 @@ def session_key(key: SessionKey) -> str:
     return f"{KEY_PREFIX}:s:{_tail(key)}"
 
 
+def team_key(key: SessionKey) -> str:
+    """The key of the team assessment of thread `key.thread` in `key`'s conversation (the
+    user part is left empty: a team belongs to no one person, so one member's `forget` leaves
+    it, while the workspace's goes with the rest). The conversation's hash tag, like the
+    members' team sessions: the team and its members' answers share one Cluster slot."""
+    return f"{KEY_PREFIX}:t:{hash_tag(key)}:{_part(key.thread)}:"
+
+
 def claim_key(key: SessionKey, name: str) -> str:
     """The key of a one-time claim `name` (see `SessionStore.claim`) in `key`'s conversation:
     the same hash tag, and the person's kind of key, so `forget` takes it with the rest."""
@@ -95,12 +103,12 @@ def is_session_key(name: str) -> bool:
 
 
 class SessionStore(Protocol):
-    """Where sessions live: nine methods. `commit` is an atomic compare-and-set in one round
-    trip: it applies `document` (whose "version" is `expected_version + 1`) only when the
-    stored version is still `expected_version` (0: no session yet), the stored document carries
-    the "commit" nonce `expected_commit` (when given: versions start again at 1 after
-    `forget`, and a copy read earlier must not pass for a new session), and `event_id` is not
-    among the stored document's recent events.
+    """Where sessions live: nine methods (and two for team assessments). `commit` is an
+    atomic compare-and-set in one round trip: it applies `document` (whose "version" is
+    `expected_version + 1`) only when the stored version is still `expected_version` (0: no
+    session yet), the stored document carries the "commit" nonce `expected_commit` (when
+    given: versions start again at 1 after `forget`, and a copy read earlier must not pass for
+    a new session), and `event_id` is not among the stored document's recent events.
 
     (Keys of kinds "r" and "m", written by versions before 0.2 for cached replies and screen
     notes, are no longer written; they expire, and `forget` deletes them with the rest.)
@@ -145,6 +153,23 @@ class SessionStore(Protocol):
         self, *, platform: str, workspace: str, user: str
     ) -> list[dict[str, Any]]:
         """Every stored session document of one person in one workspace or tenant (export)."""
+        ...
+
+    async def load_team(self, key: SessionKey) -> dict[str, Any] | None:
+        """The team assessment document of thread `key.thread` (see `team_key`), if any."""
+        ...
+
+    async def commit_team(
+        self,
+        key: SessionKey,
+        *,
+        expected_version: int,
+        document: Mapping[str, Any],
+        event_id: str,
+        ttl_seconds: int,
+    ) -> CommitOutcome:
+        """`commit`'s compare-and-set, version and event rules, the same script, applied to the
+        team document at `team_key(key)` (dialogs.team_session)."""
         ...
 
     async def ping(self) -> None: ...

@@ -16,6 +16,7 @@ from dialogs.stores.base import (
     is_session_key,
     is_workspace_key,
     session_key,
+    team_key,
 )
 from dialogs.turn import SessionKey
 
@@ -56,12 +57,56 @@ class MemoryStore:
         ttl_seconds: int,
         expected_commit: str = "",
     ) -> CommitOutcome:
+        return await self._cas(
+            session_key(key),
+            expected_version=expected_version,
+            document=document,
+            event_id=event_id,
+            ttl_seconds=ttl_seconds,
+            expected_commit=expected_commit,
+        )
+
+    async def load_team(self, key: SessionKey) -> dict[str, Any] | None:
+        raw = self._get(team_key(key))
+        if raw is None:
+            return None
+        stored = _parsed(raw)
+        return stored if stored is not None else {"_unreadable": True}
+
+    async def commit_team(
+        self,
+        key: SessionKey,
+        *,
+        expected_version: int,
+        document: Mapping[str, Any],
+        event_id: str,
+        ttl_seconds: int,
+    ) -> CommitOutcome:
+        return await self._cas(
+            team_key(key),
+            expected_version=expected_version,
+            document=document,
+            event_id=event_id,
+            ttl_seconds=ttl_seconds,
+            expected_commit="",
+        )
+
+    async def _cas(
+        self,
+        name: str,
+        *,
+        expected_version: int,
+        document: Mapping[str, Any],
+        event_id: str,
+        ttl_seconds: int,
+        expected_commit: str,
+    ) -> CommitOutcome:
         async with self._lock:
-            raw = self._get(session_key(key))
+            raw = self._get(name)
             text = json.dumps(document)
             expires = self._clock() + ttl_seconds
             if raw is not None and raw == text:  # the same commit sent again
-                self._data[session_key(key)] = (text, expires)
+                self._data[name] = (text, expires)
                 return CommitOutcome(status=Commit.APPLIED)
             stored = _parsed(raw)
             current = stored if stored is not None or raw is None else {"_unreadable": True}
@@ -78,7 +123,7 @@ class MemoryStore:
             same = isinstance(mine, Mapping) and recorded and mine.get("stamp") == recorded[0]
             if same and isinstance(mine, Mapping) and recorded and mine.get("id") == "":
                 text = json.dumps({**document, "screen": {**mine, "id": recorded[1]}})
-            self._data[session_key(key)] = (text, expires)
+            self._data[name] = (text, expires)
             return CommitOutcome(status=Commit.APPLIED, recorded=recorded)
 
     async def record(self, key: SessionKey, *, stamp: str, message_id: str) -> bool:

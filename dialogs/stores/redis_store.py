@@ -30,6 +30,7 @@ from dialogs.stores.base import (
     is_session_key,
     person_pattern,
     session_key,
+    team_key,
     workspace_pattern,
 )
 from dialogs.stores.redis_client import RedisClient, _client, create_redis_client
@@ -225,7 +226,49 @@ class RedisStore:
         ttl_seconds: int,
         expected_commit: str = "",
     ) -> CommitOutcome:
-        keys = [session_key(key)]
+        return await self._cas(
+            session_key(key),
+            expected_version=expected_version,
+            document=document,
+            event_id=event_id,
+            ttl_seconds=ttl_seconds,
+            expected_commit=expected_commit,
+        )
+
+    async def load_team(self, key: SessionKey) -> dict[str, Any] | None:
+        return _document(await self._get(team_key(key)))
+
+    async def commit_team(
+        self,
+        key: SessionKey,
+        *,
+        expected_version: int,
+        document: Mapping[str, Any],
+        event_id: str,
+        ttl_seconds: int,
+    ) -> CommitOutcome:
+        """The team document through the sessions' own commit script (it has no screen, so
+        only the version, event and re-send rules apply)."""
+        return await self._cas(
+            team_key(key),
+            expected_version=expected_version,
+            document=document,
+            event_id=event_id,
+            ttl_seconds=ttl_seconds,
+            expected_commit="",
+        )
+
+    async def _cas(
+        self,
+        name: str,
+        *,
+        expected_version: int,
+        document: Mapping[str, Any],
+        event_id: str,
+        ttl_seconds: int,
+        expected_commit: str,
+    ) -> CommitOutcome:
+        keys = [name]
         args: list[str | int | bytes] = [
             expected_version,
             orjson.dumps(document),
