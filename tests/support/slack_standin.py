@@ -31,6 +31,7 @@ from tests.support.block_kit import (
     card_problems_of,
 )
 from tests.support.loopback import LoopbackServer
+from tests.support.slack_agent import AGENT_METHODS, AgentApi
 from tests.support.slack_files import SlackFiles
 
 T = TypeVar("T")
@@ -85,6 +86,9 @@ class SlackStandIn(LoopbackServer):
         self.envelopes: list[dict[str, Any]] = []
         #: Files uploaded with files_upload_v2 (tests/support/slack_files.py).
         self.files = SlackFiles()
+        #: The agent experience's methods (tests/support/slack_agent.py); ``agent.enabled =
+        #: False`` is a workspace without them.
+        self.agent = AgentApi()
         self.acks: list[dict[str, Any]] = []
         self._faults: defaultdict[str, deque[_Fault]] = defaultdict(deque)
         #: Messages posted (chat.postMessage) per channel, for conversations.history/replies.
@@ -193,6 +197,7 @@ class SlackStandIn(LoopbackServer):
         self.envelopes.clear()
         self.acks.clear()
         self.files.uploads.clear()
+        self.agent.reset()
         self._faults.clear()
         self._delays.clear()
         self.history.clear()
@@ -462,12 +467,31 @@ class SlackStandIn(LoopbackServer):
             case "files.completeUploadExternal":
                 given = payload.get("channel_id")
                 return self.files.complete(payload, _dm_for_user(given) if given else None)
+            case _ if method in AGENT_METHODS:
+                return self._agent_answer(method, payload, channel)
             case "apps.connections.open":
                 if token is None or not token.startswith("xapp-"):
                     return {"ok": False, "error": "not_allowed_token_type"}
                 return {"ok": True, "url": self.socket_url}
             case _:
                 return {"ok": True}
+
+    def _agent_answer(
+        self, method: str, payload: dict[str, Any], channel: str | None
+    ) -> dict[str, Any]:
+        answer = self.agent.answer(method, payload, channel=channel, ts=self._next_ts())
+        self.card_problems.extend(self.agent.problems)
+        self.agent.problems.clear()
+        stream = self.agent.streams.get(str(answer.get("ts", "")))
+        if method == "chat.startStream" and stream is not None:
+            self.history[stream.channel].append(
+                stream.message(user=BOT_USER_ID, bot_id=BOT_ID, team=TEAM_ID)
+            )
+        elif method == "chat.stopStream" and stream is not None:  # the finished message
+            history = self.history[stream.channel]
+            final = stream.message(user=BOT_USER_ID, bot_id=BOT_ID, team=TEAM_ID)
+            self.history[stream.channel] = [final if m["ts"] == stream.ts else m for m in history]
+        return answer
 
     async def _socket(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(timeout=2.0)
