@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime
-from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -19,50 +17,39 @@ from bot.feedback import TEXTS as VOTE_TEXTS
 from bot.feedback import Vote, cast
 from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
-from bot.teams.delivery import CALL_TIMEOUT_SECONDS, Delivery, Place
+from bot.teams.common import (
+    COMMANDS,
+    FOREIGN,
+    MENTION,
+    UNREADABLE,
+    Place,
+    member_place,
+    read_submit,
+)
+from bot.teams.common import place_of as place_from
+from bot.teams.common import typed_text as common_typed_text
+from bot.teams.delivery import CALL_TIMEOUT_SECONDS, Delivery
 from bot.teams.render import TeamsRenderer
-from bot.text import clean
 from dialogs.advisor import Advisor
 from dialogs.presenter import intro
 from dialogs.turn import Click, Turn
 
 # Re-exported: tests and benchmarks recognise the error texts by these names.
-__all__ = ["FAILED", "UNAVAILABLE", "AdvisorTeamsBot"]
+__all__ = [
+    "COMMANDS",
+    "FAILED",
+    "FOREIGN",
+    "MENTION",
+    "UNAVAILABLE",
+    "UNREADABLE",
+    "AdvisorTeamsBot",
+]
 
-FOREIGN = (
-    "That card belongs to someone else's assessment. To get your own, mention me in the channel "
-    "or message me directly."
-)
-UNREADABLE = "That card could not be read. Type status to see where you are."
-MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)
 log = logging.getLogger(__name__)
-COMMANDS = {"back", "skip", "yes", "no", "restart", "start", "edit"}
 
 
 def place_of(context: TurnContext) -> Place:
-    activity = context.activity
-    conversation = activity.conversation
-    base, _, thread = str(conversation.id or "").partition(";messageid=")
-    channel_data: dict[str, Any] = (
-        activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    )
-    tenant_info = channel_data.get("tenant")
-    tenant = (
-        getattr(conversation, "tenant_id", None)
-        or (tenant_info.get("id") if isinstance(tenant_info, dict) else None)
-        or "unknown-tenant"
-    )
-    sender: ChannelAccount = activity.from_property
-    user = str(getattr(sender, "aad_object_id", None) or sender.id)
-    if getattr(conversation, "conversation_type", None) == "personal":
-        thread = ""
-    return Place(
-        tenant=str(tenant),
-        conversation=base,
-        thread=thread,
-        user=user,
-        user_name=str(sender.name or ""),
-    )
+    return place_from(context.activity)
 
 
 def teams_channel_data_ok(value: object) -> bool:
@@ -78,8 +65,8 @@ def teams_channel_data_ok(value: object) -> bool:
 
 
 def typed_text(context: TurnContext) -> str:
-    """The message text without @mentions (Teams wraps them in <at> tags), made storable."""
-    return clean(MENTION.sub("", str(context.activity.text or "")).strip())
+    """The message text without @mentions, made storable (bot.teams.common)."""
+    return common_typed_text(context.activity.text)
 
 
 def _describe(error: Exception) -> tuple[int | None, str]:
@@ -176,49 +163,26 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def submit(self, context: TurnContext, place: Place, value: object) -> None:
         """A card button (Action.Submit): its data arrives as the activity's value."""
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            await self.delivery.send_text(context, place, UNREADABLE)
-            return
-        if value.get("u") != place.user:
-            await self.delivery.send_text(context, place, FOREIGN)
-            return
+        submitted = read_submit(value, place)
         reply_to = str(context.activity.reply_to_id or "") or None
-        if "vote" in value:
-            await self.vote(context, place, value)
-            return
-        command = value.get("cmd")
-        if command is not None:
-            if command not in COMMANDS:
-                await self.delivery.send_text(context, place, UNREADABLE)
-            elif command == "start":
-                await self.turn(context, place)
-            else:
-                # Bound to the card it was on: a button without a stamp (or an old one) is stale.
-                if command == "edit":
-                    command = f"edit {value.get('question', '')}".strip()
-                click = Click(command=command, stamp=value.get("s", ""))
-                await self.turn(context, place, click=click, clicked_id=reply_to)
-            return
-        q, o, s = value.get("q"), value.get("o"), value.get("s")
-        if not (q and o and s):
-            await self.delivery.send_text(context, place, UNREADABLE)
-            return
-        await self.turn(
-            context, place, click=Click(question=q, option=o, stamp=s), clicked_id=reply_to
-        )
+        if submitted.notice is not None:
+            await self.delivery.send_text(context, place, submitted.notice)
+        elif submitted.vote is not None:
+            await self.vote(context, place, submitted.vote, submitted.stamp)
+        elif submitted.start:
+            await self.turn(context, place)
+        else:
+            await self.turn(context, place, click=submitted.click, clicked_id=reply_to)
 
-    async def vote(self, context: TurnContext, place: Place, value: dict[str, str]) -> None:
+    async def vote(self, context: TurnContext, place: Place, vote: Vote, stamp: str) -> None:
         """A "was this useful" vote (templates/teams/_feedback.j2): counted once per person and
         summary (bot.feedback). Teams has no private reply, so the thanks is an ordinary one."""
-        if value["vote"] not in tuple(Vote):
-            await self.delivery.send_text(context, place, UNREADABLE)
-            return
         metrics = self.metrics
         outcome = await cast(
             self.advisor,
             place.key,
-            stamp=value.get("s", ""),
-            vote=Vote(value["vote"]),
+            stamp=stamp,
+            vote=vote,
             count=metrics.vote if metrics is not None else None,
         )
         await self.delivery.send_text(context, place, VOTE_TEXTS[outcome])
@@ -236,13 +200,7 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         place = place_of(turn_context)
         for member in members_added:
             if member.id != bot_id:
-                place = Place(
-                    tenant=place.tenant,
-                    conversation=place.conversation,
-                    thread="",
-                    user=str(getattr(member, "aad_object_id", None) or member.id),
-                    user_name=str(member.name or ""),
-                )
+                place = member_place(place, member)
         card = self.renderer.welcome(intro(self.advisor.flow), owner=place.user)
         await self.delivery.send_card(turn_context, place, card)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -21,10 +20,10 @@ from bot.chart import start_chart
 from bot.delivery import deliver
 from bot.observe import hashed
 from bot.teams.chart import send_chart
+from bot.teams.common import Place
 from bot.teams.render import TeamsRenderer
 from dialogs.advisor import Advisor
 from dialogs.replies import Answered, Ask, Reply, TurnResult
-from dialogs.turn import SessionKey
 
 log = logging.getLogger(__name__)
 
@@ -83,31 +82,6 @@ def limit_connector(context: TurnContext, timeout: float) -> None:
         return
     config.retry_policy.retries = 0
     config.connection.timeout = max(timeout, 0.01)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Place:
-    """Where a session lives in Teams: a personal chat, or one thread of a channel."""
-
-    tenant: str
-    conversation: str
-    thread: str
-    user: str
-    user_name: str
-
-    @property
-    def key(self) -> SessionKey:
-        return SessionKey(
-            platform="teams",
-            workspace=self.tenant,
-            conversation=self.conversation,
-            thread=self.thread,
-            user=self.user,
-        )
-
-    @property
-    def in_thread(self) -> bool:
-        return bool(self.thread)
 
 
 def _status(exc: Exception) -> int | None:
