@@ -19,6 +19,8 @@ Answers = Mapping[str, str]
 class Option:
     id: str
     label: str
+    # Words and phrases that point to this option in a free-text description (dialogs.intake).
+    cues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

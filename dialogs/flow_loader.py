@@ -25,7 +25,7 @@ QUESTION_FIELDS = frozenset(
     {"id", "prompt", "short", "why", "factors", "options", "input", "skippable", "assume"}
     | {"ask_if", "since"}
 )
-OPTION_FIELDS = frozenset({"id", "label"})
+OPTION_FIELDS = frozenset({"id", "label", "cues"})
 
 # Every notice the engine can give; a flow that lacks one fails validation, not a user's turn.
 REQUIRED_MESSAGES: tuple[str, ...] = (
@@ -157,7 +157,9 @@ def _questions(r: Reader, raw: Any) -> tuple[Question, ...]:
                 continue
             if any(x.id == oid for x in options):
                 r.fail(f"{where}.options[{j}].id", f"{oid!r} is used twice")
-            options.append(Option(id=oid, label=r.text(om, "label", f"{where}.option {oid}")))
+            label = r.text(om, "label", f"{where}.option {oid}")
+            cues = _cues(r, om.get("cues", []), f"{where}.option {oid}.cues")
+            options.append(Option(id=oid, label=label, cues=cues))
         if kind == "choice" and len(options) < 2:
             r.fail(f"{where}.options", "a choice question needs at least two options")
         factors = tuple(str(f) for f in r.items(q.get("factors", []), f"{where}.factors"))
@@ -197,6 +199,20 @@ def _questions(r: Reader, raw: Any) -> tuple[Question, ...]:
         if required not in ids:
             r.fail(f"question {required}", "is missing (framework.md fixes this id)")
     return tuple(out)
+
+
+def _cues(r: Reader, raw: Any, where: str) -> tuple[str, ...]:
+    """An option's cues: a list of phrases, each with at least one letter or digit; `...`
+    stands between words that may be a few words apart, `*` ends a word that may go on."""
+    found: list[str] = []
+    for k, cue in enumerate(r.items(raw, where)):
+        if not isinstance(cue, str) or not any(c.isalnum() for c in cue):
+            r.fail(f"{where}[{k}]", "must be a phrase with at least one letter or digit")
+        elif cue.strip().startswith("...") or cue.strip().endswith("..."):
+            r.fail(f"{where}[{k}]", "'...' goes between words, not at either end")
+        else:
+            found.append(cue.strip())
+    return tuple(found)
 
 
 def _messages(r: Reader, m: Mapping[str, Any]) -> dict[str, str]:

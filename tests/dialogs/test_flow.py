@@ -96,7 +96,7 @@ def test_a_label_cut_at_an_unquoted_comma_is_refused_naming_the_field() -> None:
     """In a YAML flow mapping `{id: x, label: 100 to 10,000}` is the label "100 to 10" and a
     stray key: the loader refuses it (before, the chat showed "100 to 10" and `check` said
     "all sound")."""
-    raw = PACKAGED.read_text().replace('label: "100 to 10,000"}', "label: 100 to 10,000}")
+    raw = PACKAGED.read_text().replace('label: "100 to 10,000",', "label: 100 to 10,000,")
     assert problems_of(raw) == [
         "my-flow.yaml: question examples.option 100_10k.0: is not a field here "
         "(quote a text that holds a comma)"
@@ -126,7 +126,8 @@ def test_every_label_the_chat_shows_is_the_whole_label_written() -> None:
     """Each option's label, as loaded, is the text between `label:` and the closing brace of
     its line in the file (quotes aside): nothing cut off at a comma or a colon."""
     written = [
-        text.split("label:", 1)[1].rsplit("}", 1)[0].strip().strip('"')
+        # An option with cues goes on after its label, on the next line.
+        text.split("label:", 1)[1].rsplit("}", 1)[0].strip().removesuffix(",").strip('"')
         for text in (raw.strip() for raw in PACKAGED.read_text().splitlines())
         if text.startswith("- {id:") and "label:" in text
     ]

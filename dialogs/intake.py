@@ -1,0 +1,351 @@
+"""Reading a free-text description: for every question a paragraph settles, the answer and the
+words it came from; the questions still open.
+
+Rules only, no outside service. Each option's `cues` (in the flow file, next to the option) are
+phrases looked for at word boundaries: `*` ends a word that may go on ("regulat*"), `...` stands
+between words up to a few words apart ("no idea ... tokens"). A cue just after a negation ("no",
+"not", "without", ...) in the same clause does not count, unless the cue itself starts with one
+("no gpus"). Figures are read from the text: tokens per month (or per day, week or year) fill
+`monthly_tokens` and its `volume` range; an amount of dollars or euros near "budget" fills
+`budget`. Several data rules resolve to the strictest and several skills to the strongest;
+any other question the text points two ways on is left open, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from dialogs.commands import Figure, parse_tokens
+from dialogs.flow import Flow, Question
+from dialogs.ids import MONTHLY_TOKENS
+from dialogs.matching import option_for
+
+VOLUME = "volume"
+BUDGET = "budget"
+# Questions where several cues mean the highest of them (options listed from lowest): the
+# strictest data rule, the strongest skill on the team.
+HIGHEST_WINS = frozenset({"data_sensitivity", "team"})
+
+_NEGATORS = frozenset(
+    {"no", "not", "non", "never", "without", "nor", "zero", "neither", "don't", "dont"}
+    | {"doesn't", "isn't", "aren't", "won't", "cannot", "can't", "haven't", "hasn't", "lack"}
+    | {"lacking", "none", "nothing", "nobody"}
+)
+_NEGATION_REACH = 3  # words before a cue that can negate it
+_GAP_WORDS = 5  # most words a `...` in a cue stands for
+_MERGE_GAP = 30  # characters between two cues of one answer that still make one evidence span
+_CLAUSE_END = re.compile(r"[.;!?\n]\s|[;!?\n]|\bbut\b|\bhowever\b", re.IGNORECASE)
+
+# A figure as people write it: 300M, 2,5M, 1.5 Mrd, 300 000, 2,000,000, 1.000.000, 1.5e9.
+_NUM = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,]\d)|\d+(?:[.,]\d+)*(?:e\d+)?"
+_SCALE = r"k|m|b|t|bn|mn|mio|mil|mill|mrd|thousand|million|billion|trillion|milliard|milliarde"
+_UNIT_OF = {
+    "mio": "m",
+    "mil": "m",
+    "mill": "m",
+    "mrd": "b",
+    "milliard": "b",
+    "milliarde": "b",
+}
+_PERIOD = r"month|mo|day|week|wk|year|yr|annum"
+_TOKENS = re.compile(
+    rf"(?<![\w.,])(?P<num>{_NUM})\s*(?P<scale>{_SCALE})?\.?\s*"
+    r"(?:(?:of|llm|input|output|and|total|in|tok)\s+){0,4}tokens?\b"
+    rf"(?P<tail>[^.;!?\n]{{0,30}}?(?:\b(?:a|per|each|every|/|an)\s*(?P<per>{_PERIOD})\b"
+    r"|(?P<ly>monthly|daily|weekly|yearly|annually)))?",
+    re.IGNORECASE,
+)
+_PER_BEFORE = re.compile(
+    rf"(?:\b(?:a|per|each|every)\s+(?P<per>{_PERIOD})|(?P<ly>monthly|daily|weekly|yearly))\b"
+    r"[^.;!?\n]{0,40}$",
+    re.IGNORECASE,
+)
+_PER_MONTH = {
+    "month": 1.0,
+    "mo": 1.0,
+    "monthly": 1.0,
+    "day": 30.0,
+    "daily": 30.0,
+    "week": 52 / 12,
+    "wk": 52 / 12,
+    "weekly": 52 / 12,
+    "year": 1 / 12,
+    "yr": 1 / 12,
+    "annum": 1 / 12,
+    "yearly": 1 / 12,
+    "annually": 1 / 12,
+}
+_CURRENCY = r"\$|€|usd|eur|euros?|dollars?|k€|k\$"
+_MONEY = re.compile(
+    rf"(?:(?P<cur1>{_CURRENCY})\s*)?(?<![\w.,])(?P<num>{_NUM})\s*(?P<scale>{_SCALE})?\b\.?"
+    rf"\s*(?P<cur2>{_CURRENCY})?",
+    re.IGNORECASE,
+)
+_BUDGET_WORD = re.compile(
+    r"\b(?:budget\w*|funding|funded|set aside|allocated|earmarked|can spend|could spend|"
+    r"willing to spend|afford|invest)\b",
+    re.IGNORECASE,
+)
+_UNDER = re.compile(r"(?:under|less than|below|up to|at most|max(?:imum)?|no more than)\s*$")
+_OVER = re.compile(r"(?:over|more than|above|at least|north of)\s*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Found:
+    """One settled question: the option id (or, for `monthly_tokens`, the figure in digits) and
+    the words of the description it came from, with where they are."""
+
+    answer: str
+    evidence: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Intake:
+    """What a description settled, the questions still to ask (flow order; a question ruled out
+    by a settled answer is not among them) and those it pointed two ways on."""
+
+    found: Mapping[str, Found]
+    open: tuple[str, ...]
+    conflicts: tuple[str, ...] = ()
+
+    def answers(self) -> dict[str, str]:
+        return {qid: f.answer for qid, f in self.found.items()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Hit:
+    option: str
+    start: int
+    end: int
+
+
+def extract(flow: Flow, text: str) -> Intake:
+    """Read `text` against the flow's cues and figures; see the module docstring."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'")
+    found: dict[str, Found] = {}
+    conflicts: list[str] = []
+    for question in flow.questions:
+        if question.input != "choice":
+            continue
+        hits = _resolve(question, _cue_hits(question, text))
+        if hits is None:
+            conflicts.append(question.id)
+        elif hits:
+            found[question.id] = _evidence(text, hits)
+    _figures(flow, text, found, conflicts)
+    open_ = _still_open(flow, found)
+    return Intake(found=found, open=open_, conflicts=tuple(q for q in conflicts if q in open_))
+
+
+def cue_pattern(cue: str) -> re.Pattern[str]:
+    """The regular expression a cue stands for (see the module docstring)."""
+    return _compiled(cue.lower())
+
+
+@lru_cache(maxsize=4096)
+def _compiled(cue: str) -> re.Pattern[str]:
+    gap = rf"(?:[^\w.;!?\n]+[\w'$€]+){{0,{_GAP_WORDS}}}?[^\w.;!?\n]+"
+    body = gap.join(_words(part) for part in cue.split("..."))
+    return re.compile(rf"(?<![\w$€]){body}(?!\w)", re.IGNORECASE)
+
+
+def _words(part: str) -> str:
+    out = []
+    for word in part.split():
+        star = word.endswith("*")
+        esc = re.escape(word.rstrip("*")).replace(r"\-", r"[\s-]?")
+        out.append(esc + (r"\w*" if star else ""))
+    return r"[\s-]+".join(out)
+
+
+def _starts_negated(cue: str) -> bool:
+    first = cue.lower().split()[0].rstrip("*")
+    return first in _NEGATORS
+
+
+def _negated(text: str, start: int) -> bool:
+    before = _CLAUSE_END.split(text[max(0, start - 60) : start])[-1]
+    words = re.findall(r"[\w']+", before.lower())[-_NEGATION_REACH:]
+    return any(w in _NEGATORS for w in words)
+
+
+def _cue_hits(question: Question, text: str) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for option in question.options:
+        for cue in option.cues:
+            check = not _starts_negated(cue)
+            for m in cue_pattern(cue).finditer(text):
+                if check and _negated(text, m.start()):
+                    continue
+                hits.append(_Hit(option=option.id, start=m.start(), end=m.end()))
+    # A cue inside a longer one of another option gives way ("ml engineers with mlops").
+    return [
+        h
+        for h in hits
+        if not any(
+            o.option != h.option and o.start <= h.start and h.end <= o.end and o != h for o in hits
+        )
+    ]
+
+
+def _resolve(question: Question, hits: list[_Hit]) -> list[_Hit] | None:
+    """The hits of the one option the text settles; [] when none; None when it points two ways."""
+    chosen = {h.option for h in hits}
+    if len(chosen) <= 1:
+        return sorted(hits, key=lambda h: h.start)
+    if question.id in HIGHEST_WINS:
+        order = [o.id for o in question.options]
+        top = max(chosen, key=order.index)
+        return sorted((h for h in hits if h.option == top), key=lambda h: h.start)
+    return None
+
+
+def _evidence(text: str, hits: list[_Hit]) -> Found:
+    """The first cue's words, stretched over the cues of the same answer right after it
+    ("personal data under GDPR")."""
+    start, end = hits[0].start, hits[0].end
+    for h in hits[1:]:
+        gap = text[end : h.start]
+        if h.start - end > _MERGE_GAP or _CLAUSE_END.search(gap) or "," in gap:
+            break
+        end = max(end, h.end)
+    return Found(answer=hits[0].option, evidence=text[start:end].strip(), start=start, end=end)
+
+
+def _still_open(flow: Flow, found: Mapping[str, Found]) -> tuple[str, ...]:
+    answers = {q: f.answer for q, f in found.items()}
+    return tuple(
+        q.id
+        for q in flow.questions
+        if q.id not in answers and not any(g in answers for g in q.ask_if.failing(answers))
+    )
+
+
+def number_value(raw: str, scale: str | None) -> int | None:
+    """A figure as written ("2,5", "300 000", "1.000.000", "1.5") with its scale ("M", "Mrd")."""
+    digits = re.sub(r"[ \u00a0\u202f]", "", raw)
+    if scale is None and re.fullmatch(r"\d{1,3}(?:\.\d{3})+", digits):
+        digits = digits.replace(".", "")  # "200.000 €": a thousands dot, not a decimal one
+    elif re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", digits):
+        digits = digits.replace(",", "")
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?|\d{1,3}\.\d{3},\d+", digits):
+        digits = digits.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d+,\d{1,2}", digits):
+        digits = digits.replace(",", ".")
+    elif re.fullmatch(r"\d+,\d{3}", digits):
+        digits = digits.replace(",", "")
+    unit = (scale or "").lower()
+    return parse_tokens(digits + _UNIT_OF.get(unit, unit))
+
+
+def _figures(flow: Flow, text: str, found: dict[str, Found], conflicts: list[str]) -> None:
+    volume, budget = flow.question(VOLUME), flow.question(BUDGET)
+    if volume is not None:
+        tokens = list(_token_figures(text))
+        _settle_tokens(volume, text, tokens, found, conflicts)
+    if budget is not None:
+        amounts = list(_budget_figures(text))
+        picked = {option_for(budget, fig) for fig, _, _ in amounts}
+        if len(picked) == 1 and None not in picked:
+            _, start, end = amounts[0]
+            option = picked.pop()
+            assert option is not None
+            found[BUDGET] = Found(
+                answer=option, evidence=text[start:end].strip(), start=start, end=end
+            )
+        elif amounts:
+            found.pop(BUDGET, None)
+            conflicts.append(BUDGET)
+
+
+def _settle_tokens(
+    volume: Question,
+    text: str,
+    tokens: list[tuple[Figure, int, int]],
+    found: dict[str, Found],
+    conflicts: list[str],
+) -> None:
+    """A figure decides the volume range (over a cue such as "not sure"); figures in two ranges
+    leave both questions open; two figures in one range, or a bound, settle only the range."""
+    if not tokens:
+        return
+    ranges = {option_for(volume, figure) for figure, _, _ in tokens}
+    if len(ranges) != 1 or None in ranges:
+        found.pop(VOLUME, None)
+        conflicts.append(VOLUME)
+        return
+    figure, start, end = tokens[0]
+    option = ranges.pop()
+    assert option is not None
+    evidence = text[start:end].strip()
+    found[VOLUME] = Found(answer=option, evidence=evidence, start=start, end=end)
+    if len({f for f, _, _ in tokens}) == 1 and not figure.qualifier:
+        found[MONTHLY_TOKENS] = Found(
+            answer=str(figure.value), evidence=evidence, start=start, end=end
+        )
+
+
+def _token_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
+    """(tokens a month, start, end) for each figure of tokens given per period; "over 10
+    billion" is a bound (it picks a range but is no figure)."""
+    for m in _TOKENS.finditer(text):
+        per = m.group("per") or m.group("ly")
+        lead = text[_clause_start(text, m.start()) : m.start()]
+        if per is None:
+            before = _PER_BEFORE.search(lead)
+            if before is None:
+                continue
+            per = before.group("per") or before.group("ly")
+        value = number_value(m.group("num"), m.group("scale"))
+        if value is None:
+            continue
+        monthly = round(value * _PER_MONTH[per.lower()])
+        yield Figure(value=monthly, qualifier=_qualifier(lead)), m.start(), m.end()
+
+
+def _qualifier(lead: str) -> Literal["", "over", "under"]:
+    lead = lead.lower()
+    return "under" if _UNDER.search(lead) else "over" if _OVER.search(lead) else ""
+
+
+def _budget_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
+    """Each amount of money said to be a budget, with the span from the word to the amount."""
+    for m in _MONEY.finditer(text):
+        if not (m.group("cur1") or m.group("cur2")):
+            continue
+        clause_start = _clause_start(text, m.start())
+        clause_end = _clause_end(text, m.end())
+        word = None
+        for w in _BUDGET_WORD.finditer(text, clause_start, clause_end):
+            if word is None or abs(w.start() - m.start()) < abs(word.start() - m.start()):
+                word = w
+        if word is None or abs(word.start() - m.start()) > 60:
+            continue
+        scale = m.group("scale")
+        cur = (m.group("cur1") or m.group("cur2") or "").lower()
+        if scale is None and cur.startswith("k"):
+            scale = "k"
+        value = number_value(m.group("num"), scale)
+        if value is None:
+            continue
+        qualifier = _qualifier(text[clause_start : m.start()])
+        start, end = min(word.start(), m.start()), max(word.end(), m.end())
+        yield Figure(value=value, qualifier=qualifier), start, end
+
+
+def _clause_start(text: str, at: int) -> int:
+    cut = 0
+    for m in _CLAUSE_END.finditer(text, 0, at):
+        cut = m.end()
+    return cut
+
+
+def _clause_end(text: str, at: int) -> int:
+    m = _CLAUSE_END.search(text, at)
+    return m.start() if m else len(text)

@@ -1,0 +1,167 @@
+"""The rule-based intake (issue 16): what a paragraph settles, with the words it came from."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.flow import Flow
+from dialogs.intake import extract, number_value
+from tests.dialogs.test_flow import broken, problems_of
+
+ISSUE_EXAMPLE = (
+    "We're a 40-person fintech, MVP live, personal data under GDPR, about 300M tokens a month, "
+    "two ML engineers, no GPUs, budget around $50k"
+)
+
+
+def test_the_issues_example_with_its_evidence(flow: Flow) -> None:
+    intake = extract(flow, ISSUE_EXAMPLE)
+    assert intake.answers() == {
+        "stage": "mvp",
+        "data_sensitivity": "regulated",
+        "team": "ml_eng",
+        "gpus": "none",
+        "volume": "10m_500m",
+        "monthly_tokens": "300000000",
+        "budget": "10k_100k",
+    }
+    evidence = {qid: f.evidence for qid, f in intake.found.items()}
+    assert evidence["data_sensitivity"] == "personal data under GDPR"
+    assert evidence["gpus"] == "no GPUs"
+    assert evidence["monthly_tokens"] == "300M tokens a month"
+    assert evidence["budget"] == "budget around $50k"
+    for found in intake.found.values():
+        assert ISSUE_EXAMPLE[found.start : found.end].strip() == found.evidence
+    # Open: every question not settled, in flow order; none of the settled ones.
+    assert intake.open[0] == "value" and not set(intake.open) & set(intake.found)
+    assert "vendor_tuning" in intake.open and "residency" in intake.open
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens", "volume"),
+    [
+        ("about 1.5 Mrd tokens a month", 1_500_000_000, "500m_10b"),
+        ("300 000 tokens per month", 300_000, "under_10m"),
+        ("we are at 2,5M tokens a month", 2_500_000, "under_10m"),
+        ("2,000,000,000 tokens per month", 2_000_000_000, "500m_10b"),
+        ("1.000.000 tokens per month", 1_000_000, "under_10m"),
+        ("roughly 10M tokens per day", 300_000_000, "10m_500m"),
+        ("60 billion tokens a year", 5_000_000_000, "500m_10b"),
+        ("800M tokens/month", 800_000_000, "500m_10b"),
+        ("about 15 Mio. tokens per month", 15_000_000, "10m_500m"),
+        ("25 bn tokens a month", 25_000_000_000, "over_10b"),
+        ("per month we expect 40 million tokens", 40_000_000, "10m_500m"),
+    ],
+)
+def test_tokens_a_month_in_common_forms(flow: Flow, text: str, tokens: int, volume: str) -> None:
+    answers = extract(flow, text).answers()
+    assert answers["monthly_tokens"] == str(tokens)
+    assert answers["volume"] == volume
+
+
+def test_a_bound_picks_the_range_but_is_no_figure(flow: Flow) -> None:
+    intake = extract(flow, "Over 10 billion tokens a month expected.")
+    assert intake.answers() == {"volume": "over_10b"}
+    assert "monthly_tokens" in intake.open
+
+
+def test_tokens_without_a_period_are_not_a_monthly_figure(flow: Flow) -> None:
+    assert "volume" not in extract(flow, "We have about 1 billion tokens of documents.").found
+
+
+@pytest.mark.parametrize(
+    ("text", "budget"),
+    [
+        ("budget around $50k", "10k_100k"),
+        ("Budget: 200.000 €", "100k_1m"),
+        ("budget of 2M dollars", "over_1m"),
+        ("Our budget is 80 k€", "10k_100k"),
+        ("budget under $10k for now", "under_10k"),
+        ("we can spend up to 100k USD", "10k_100k"),
+        ("Budget: 1,2 M€", "over_1m"),
+    ],
+)
+def test_budget_in_dollars_or_euros(flow: Flow, text: str, budget: str) -> None:
+    assert extract(flow, text).answers().get("budget") == budget
+
+
+def test_money_that_is_not_a_budget_is_left_alone(flow: Flow) -> None:
+    intake = extract(flow, "We spend $3k a month on the API and revenue is $2M.")
+    assert "budget" not in intake.found and "budget" in intake.open
+
+
+def test_negation(flow: Flow) -> None:
+    assert extract(flow, "We don't have any GPUs.").answers() == {"gpus": "none"}
+    assert "data_sensitivity" not in extract(flow, "The data is not regulated.").found
+    assert extract(flow, "We have no ML engineers, just web developers.").answers() == {
+        "team": "app_devs"
+    }
+
+
+def test_not_sure_goes_to_the_option_that_says_so(flow: Flow) -> None:
+    intake = extract(flow, "No idea how many tokens we will use.")
+    assert intake.answers() == {"volume": "unknown"}
+    # An unknown volume rules the figure out: it is not among the questions still asked.
+    assert "monthly_tokens" not in intake.open and "volume" not in intake.open
+
+
+def test_several_data_rules_resolve_to_the_strictest(flow: Flow) -> None:
+    text = "Some data is public, some confidential, and the HR part is personal data."
+    found = extract(flow, text).found["data_sensitivity"]
+    assert found.answer == "regulated" and found.evidence == "personal data"
+
+
+def test_conflicts_are_left_open(flow: Flow) -> None:
+    intake = extract(flow, "Today 5M tokens a month; after the rollout 2B tokens a month.")
+    assert "volume" not in intake.found and "monthly_tokens" not in intake.found
+    assert "volume" in intake.conflicts and "volume" in intake.open
+    stage = extract(flow, "Product A is live with steady usage while product B is an idea.")
+    assert "stage" not in stage.found and "stage" in stage.conflicts
+
+
+def test_an_answer_rules_out_the_questions_it_skips(flow: Flow) -> None:
+    intake = extract(flow, "Everything runs on air-gapped machines.")
+    assert intake.answers() == {"data_sensitivity": "air_gapped"}
+    assert "vendor_tuning" not in intake.open and "residency" not in intake.open
+
+
+def test_nothing_to_go_on(flow: Flow) -> None:
+    for text in ("", "   ", "We want to do something with AI.", "1234 !!! €€€"):
+        intake = extract(flow, text)
+        assert intake.found == {}
+        assert len(intake.open) == len(flow.questions)
+
+
+@pytest.mark.parametrize(
+    ("raw", "scale", "value"),
+    [("2,5", "M", 2_500_000), ("300 000", None, 300_000), ("1.5", "Mrd", 1_500_000_000)],
+)
+def test_number_value(raw: str, scale: str | None, value: int) -> None:
+    assert number_value(raw, scale) == value
+
+
+def test_cues_are_validated_at_load() -> None:
+    def edit(cues: object) -> object:
+        def apply(d: dict) -> None:  # type: ignore[type-arg]
+            d["questions"][0]["options"][0]["cues"] = cues
+
+        return apply
+
+    for bad in ("idea", [""], ["..."], ["idea ..."], [3]):
+        problems = problems_of(broken(edit(bad)))
+        assert problems, bad
+        assert all(
+            p.startswith("my-flow.yaml") and "question stage.option idea.cues" in p
+            for p in problems
+        ), problems
+
+
+def test_every_option_but_the_ranges_has_cues(flow: Flow) -> None:
+    # Volume ranges and budgets come from figures; every other option can be said in words.
+    bare = [
+        f"{q.id}.{o.id}"
+        for q in flow.questions
+        for o in q.options
+        if not o.cues and q.id not in ("volume", "budget")
+    ]
+    assert bare == []
