@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapter import ApiErrors, Boundary
 from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
+from bot.slack.agent import AgentFeatures
 from bot.slack.delivery import Delivery, Place
 from bot.slack.listeners import register_listeners
 from bot.slack.render import SlackRenderer
@@ -55,6 +56,7 @@ class SlackAdvisor:
         self.renderer = renderer
         self.delivery = Delivery(advisor=advisor, renderer=renderer)
         self.drainer = drainer or Drainer()
+        self.agent = AgentFeatures()
         self.metrics = metrics
         self.api_errors = ApiErrors(
             types=(SlackApiError,),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.agent import prompt_means
 from bot.slack.delivery import Place
 from bot.slack.payloads import MENTION, as_text, mentions, team_id
 from bot.text import clean
@@ -39,6 +40,9 @@ async def on_message(
     user = str(event["user"])
     event_id = str(body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
     if event.get("channel_type") == "im":
+        # A suggested prompt of the Messages tab sends its message as the person: read it as
+        # the command it stands for (bot.slack.agent.PROMPTS).
+        text = prompt_means(text) or text
         place = Place(team=team, channel=channel, thread_ts="", user=user)
         await slack.safely(client, place, lambda: _typed(slack, client, place, event_id, text))
         return
