@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,7 +24,7 @@ from dialogs.scoring import decide
 READINESS = ("evals", "examples", "domain_corpus", "team", "budget", "gpus")
 STRICTEST = ("data_sensitivity",)
 
-How = Literal["strictest", "lower_median", "majority"]
+How = Literal["strictest", "lower_median", "majority", "settled"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,9 +124,26 @@ def disagreements(flow: Flow, members: Sequence[Member], agreed: Consensus) -> l
     return out
 
 
-def assess_team(flow: Flow, members: Sequence[Member], *, costs: CostAssumptions) -> dict[str, Any]:
-    """The team's assessment: the usual fields computed on the consensus, and `team`."""
+def assess_team(
+    flow: Flow,
+    members: Sequence[Member],
+    *,
+    costs: CostAssumptions,
+    settled: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The team's assessment: the usual fields computed on the consensus, and `team`.
+    `settled`: answers the team's facilitator picked, which stand in for the consensus's
+    (how: "settled") on the questions that still apply."""
     agreed = consensus(flow, members)
+    if settled:
+        picked = {q: a for q, a in settled.items() if (k := flow.question(q)) and k.option(a)}
+        answers = {**agreed.answers, **picked}
+        applicable = {q.id for q in flow.applicable(answers)}
+        how: dict[str, How] = {**agreed.how, **dict.fromkeys(picked, "settled")}
+        agreed = Consensus(
+            answers={q: a for q, a in answers.items() if q in applicable or q == MONTHLY_TOKENS},
+            how={q: h for q, h in how.items() if q in applicable},
+        )
     result = assess(flow, agreed.answers, costs=costs)
     individual = [
         {

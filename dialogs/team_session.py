@@ -232,6 +232,13 @@ def settle(team: Team, question: str, option: str) -> Team:
     return replace(team, settled={**team.settled, question: option})
 
 
+def close(team: Team) -> Team:
+    """The facilitator closes the team: no more answers; what was finished is revealed."""
+    if team.closed:
+        return team
+    return replace(team, closed=True, revealed=team.revealed or bool(team.finished))
+
+
 def reminded(team: Team, users: tuple[str, ...], at: float) -> Team:
     seats = tuple(replace(s, reminded_at=at) if s.user in users else s for s in team.seats)
     return replace(team, seats=seats)

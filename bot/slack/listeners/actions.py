@@ -15,9 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.feedback import TEXTS as VOTE_TEXTS
 from bot.feedback import Vote, cast
 from bot.slack.delivery import Place
+from bot.slack.listeners import team
 from bot.slack.listeners.manifest import ACTIONS
 from bot.slack.payloads import CHANNEL_ID, USER_ID, action_place, button_value
 from bot.slack.render import ANSWER_PREFIX, COMMAND_ACTIONS, HOME_START, SUMMARY_EDIT, SUMMARY_SHARE
+from bot.slack.team_render import TEAM_ACTIONS
 from bot.slack.texts import (
     CANNOT_SHARE,
     FOREIGN,
@@ -34,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # "Was this useful?" under the summary (templates/slack/_feedback.j2, bot.feedback).
 FEEDBACK_ACTIONS = {"feedback_useful": Vote.USEFUL, "feedback_not_useful": Vote.NOT_USEFUL}
-_NAMED = (*ACTIONS, *FEEDBACK_ACTIONS)
+_NAMED = (*ACTIONS, *FEEDBACK_ACTIONS, *TEAM_ACTIONS)
 ACTION_PATTERN = re.compile(
     "^(?:" + "|".join([f"{ANSWER_PREFIX}[0-9]+", *(re.escape(a) for a in _NAMED)]) + ")$"
 )
@@ -62,6 +64,18 @@ async def on_action(slack: SlackAdvisor, body: dict[str, Any], client: AsyncWebC
             await slack.turn(client, dm, event_id)
             return
         data = button_value(body)
+        if team.handles(action_id, data):  # a team card's control, or a team question
+            tap = team.Tap(
+                slack=slack,
+                client=client,
+                place=place,
+                ts=ts,
+                action_id=action_id,
+                data=data,
+                event_id=event_id,
+            )
+            await team.on_action(tap)
+            return
         if action_id == SUMMARY_SHARE:
             await share(slack, client, place, action, data)
             return

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.delivery import Place
+from bot.slack.listeners import team
 from bot.slack.listeners.manifest import COMMAND
 from bot.slack.payloads import as_text
 from bot.slack.texts import (
@@ -49,6 +50,7 @@ class Invocation:
     here: Place  # the channel the command was typed in
     event_id: str
     word: str  # the sub-command
+    rest: str = ""  # what follows the sub-command, as typed (a team's title)
 
     async def dm(self) -> Place:
         return await self.slack.dm_place(self.client, self.here.team, self.here.user)
@@ -128,7 +130,11 @@ SUBCOMMANDS: dict[str, SubCommand] = {
     ),
     # A copy of the person's saved assessments, posted where only they see it: the DM.
     "export": SubCommand(ack=EXPORT_IN_DM, run=_confirm),
+    # A team assessment in this channel (bot/slack/listeners/team.py); takes a title.
+    "team": SubCommand(ack=None, run=team.start),
 }
+# Sub-commands followed by free text (the rest goes to `Invocation.rest`).
+TAKES_TEXT = ("team",)
 
 
 async def run_command(
@@ -139,6 +145,7 @@ async def run_command(
     body: dict[str, Any],
     client: AsyncWebClient,
     respond: AsyncRespond,
+    rest: str = "",
 ) -> None:
     """The work after the acknowledgement, inside the adapter's error boundary."""
     team, user = as_text(body.get("team_id")), as_text(body.get("user_id"))
@@ -151,7 +158,13 @@ async def run_command(
     )
     here = Place(team=team, channel=channel, thread_ts="", user=user)
     call = Invocation(
-        slack=slack, client=client, respond=respond, here=here, event_id=event_id, word=word
+        slack=slack,
+        client=client,
+        respond=respond,
+        here=here,
+        event_id=event_id,
+        word=word,
+        rest=rest,
     )
     await slack.safely(client, here, lambda: sub.run(call), ephemeral=True)
 
@@ -162,6 +175,9 @@ def register(app: AsyncApp, slack: SlackAdvisor) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
         word = " ".join(str(body.get("text", "")).split()).lower()
+        head, _, rest = " ".join(str(body.get("text", "")).split()).partition(" ")
+        if head.lower() in TAKES_TEXT:
+            word = head.lower()
         sub = SUBCOMMANDS.get(word)
         if sub is None:  # help, ?, or anything else
             await ack(response_type="ephemeral", text=USAGE)
@@ -170,4 +186,6 @@ def register(app: AsyncApp, slack: SlackAdvisor) -> None:
             await ack()
         else:
             await ack(response_type="ephemeral", text=sub.ack)
-        await run_command(slack, sub=sub, word=word, body=body, client=client, respond=respond)
+        await run_command(
+            slack, sub=sub, word=word, body=body, client=client, respond=respond, rest=rest
+        )

@@ -1,0 +1,308 @@
+"""Team assessments in Slack (issue 14): `/llm-advisor team [anonymous] [title]` posts the team
+card in the channel (its thread is the team); Join opens the member's DM with the questions,
+answered into a session of the team (dialogs.team_session: same Redis slot as the team);
+finishing, revealing, settling, reminding and closing update the one card in place.
+
+Every click arrives through bot/slack/listeners/actions.py, inside the adapter's error
+boundary; the team card's controls by their action ids, a member's clicks on team questions by
+the "t" (the team: channel and card ts) their buttons carry.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import team_texts as say
+from bot.slack.delivery import Place
+from bot.slack.render import ANSWER_PREFIX, COMMAND_ACTIONS, SUMMARY_EDIT
+from bot.slack.team_desk import TeamPlace, desk, team_ref
+from bot.slack.team_render import (
+    TEAM_ACTIONS,
+    TEAM_CLOSE,
+    TEAM_JOIN,
+    TEAM_OBSERVE,
+    TEAM_REMIND,
+    TEAM_REVEAL,
+    TEAM_SETTLE,
+    escape,
+    mention,
+)
+from bot.slack.texts import CANNOT_POST_HERE, UNREADABLE
+from dialogs.replies import TurnResult
+from dialogs.session import State
+from dialogs.team_session import (
+    Role,
+    Team,
+    TeamRef,
+    close,
+    finish,
+    join,
+    reminded,
+    reveal,
+    settle,
+)
+from dialogs.turn import Click, Turn
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackAdvisor
+    from bot.slack.listeners.commands import Invocation
+
+NOT_HERE = ("not_in_channel", "channel_not_found", "is_archived")
+TRIGGER_SECONDS = 3600
+REMIND_EVERY_SECONDS = 3600  # at most one reminder per member per hour
+DEFAULT_TITLE = "Build or buy, as a team"
+
+
+# ------------------------------------------------------------------------------ the command
+
+
+def parse_title(text: str) -> tuple[bool, str]:
+    """`[anonymous] [title]` after the sub-command word."""
+    words = text.split()
+    anonymous = bool(words) and words[0].lower() in ("anonymous", "anon")
+    title = " ".join(words[1:] if anonymous else words)
+    return anonymous, title[:140]
+
+
+async def start(call: Invocation) -> None:
+    """Post the team card in this channel; its thread is the team."""
+    here, slack = call.here, call.slack
+    if here.channel.startswith("D"):
+        await call.respond(response_type="ephemeral", text=say.IN_A_CHANNEL)
+        return
+    if not await slack.advisor.once(here.key, call.event_id, ttl_seconds=TRIGGER_SECONDS):
+        return  # the same command delivered again: its card is posted already
+    anonymous, title = parse_title(call.rest)
+    team = Team(
+        title=title,
+        facilitator=here.user,
+        anonymous=anonymous,
+        created_at=datetime.now(UTC).isoformat(),
+    )
+    the_desk = desk(slack)
+    try:
+        root = await call.client.chat_postMessage(channel=here.channel, **the_desk.card(team))
+    except SlackApiError as exc:
+        if exc.response.get("error") in NOT_HERE:
+            await call.respond(response_type="ephemeral", text=CANNOT_POST_HERE)
+            return
+        raise
+    ref = team_ref(here.team, here.channel, str(root["ts"]))
+    await the_desk.book.change(ref, call.event_id, lambda stored: stored or team)
+
+
+# ------------------------------------------------------------------------------ the clicks
+
+
+def handles(action_id: str, data: dict[str, str] | None) -> bool:
+    """Whether a click is the team's: a team card control, or a member's team question."""
+    return action_id in TEAM_ACTIONS or (data is not None and "t" in data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tap:
+    """One click, as the team's handlers need it: where, on which message, what it carried."""
+
+    slack: SlackAdvisor
+    client: AsyncWebClient
+    place: Place
+    ts: str  # the clicked message
+    action_id: str
+    data: dict[str, str] | None
+    event_id: str
+
+    async def tell(self, text: str) -> None:
+        await self.slack.delivery.ephemeral(self.client, self.place, {"text": text})
+
+
+async def on_action(tap: Tap) -> None:
+    if tap.action_id in TEAM_ACTIONS:
+        await _on_card(tap, team_ref(tap.place.team, tap.place.channel, tap.ts))
+    elif tap.data is not None:
+        await _on_question(tap, tap.data)
+
+
+FACILITATOR_ACTIONS = {
+    TEAM_REVEAL: "reveal the answers",
+    TEAM_REMIND: "send reminders",
+    TEAM_CLOSE: "close it",
+    TEAM_SETTLE: "settle a disagreement",
+}
+
+
+async def _on_card(tap: Tap, ref: TeamRef) -> None:
+    the_desk = desk(tap.slack)
+    team = await the_desk.book.load(ref)
+    if team is None:
+        await tap.tell(say.GONE)
+        return
+    if tap.action_id in (TEAM_JOIN, TEAM_OBSERVE):
+        await _join(tap, ref)
+        return
+    if tap.place.user != team.facilitator:
+        what = FACILITATOR_ACTIONS[tap.action_id]
+        await tap.tell(say.FACILITATOR_ONLY.format(who=mention(team.facilitator), what=what))
+        return
+    book = the_desk.book
+    if tap.action_id == TEAM_REVEAL:
+        if team.revealed:
+            await tap.tell(say.REVEALED_ALREADY)
+            return
+        if not team.finished:
+            await tap.tell(say.NOTHING_TO_REVEAL)
+            return
+        change = await book.change(ref, tap.event_id, lambda t: reveal(t) if t else None)
+    elif tap.action_id == TEAM_CLOSE:
+        change = await book.change(ref, tap.event_id, lambda t: close(t) if t else None)
+    elif tap.action_id == TEAM_SETTLE:
+        q, o = (tap.data or {}).get("q", ""), (tap.data or {}).get("o", "")
+        question = tap.slack.advisor.flow.question(q)
+        if not (question and question.option(o)):
+            await tap.tell(UNREADABLE)
+            return
+        change = await book.change(ref, tap.event_id, lambda t: settle(t, q, o) if t else None)
+        if change.changed:
+            await tap.tell(say.SETTLED)
+    else:
+        await _remind(tap, ref, team)
+        return
+    if change.changed:
+        await the_desk.refresh(tap.client, ref)
+
+
+async def _join(tap: Tap, ref: TeamRef) -> None:
+    the_desk, user = desk(tap.slack), tap.place.user
+    role = Role.MEMBER if tap.action_id == TEAM_JOIN else Role.OBSERVER
+    change = await the_desk.book.change(
+        ref, tap.event_id, lambda t: join(t, user, role) if t else None
+    )
+    team = change.after
+    if change.duplicate or team is None:
+        return  # a redelivered click: it joined already
+    if team.closed:
+        await tap.tell(say.CLOSED)
+        return
+    seat = team.seat(user)
+    title = team.title or DEFAULT_TITLE
+    if seat is None:
+        await tap.tell(say.ALREADY_REVEALED.format(title=escape(title)))
+        return
+    if change.changed:
+        await the_desk.refresh(tap.client, ref)
+    if seat.role is Role.OBSERVER:
+        await tap.tell(say.WATCHING.format(title=escape(title)))
+        return
+    dm = await tap.slack.dm_place(tap.client, tap.place.team, user)
+    member = TeamPlace(
+        team=dm.team, channel=dm.channel, thread_ts="", user=user, ref=ref, title=title
+    )
+    if change.changed:
+        note = say.ANONYMOUS_NOTE if team.anonymous else ""
+        text = say.JOINED.format(title=escape(title), channel=ref.conversation, anonymous=note)
+        await tap.client.chat_postMessage(channel=dm.channel, text=text)
+    await _member_turn(tap.slack, tap.client, member, tap.event_id)
+
+
+async def _remind(tap: Tap, ref: TeamRef, team: Team) -> None:
+    if not team.answering:
+        await tap.tell(say.EVERYONE_DONE)
+        return
+    now = time.time()
+    due = tuple(s.user for s in team.answering if now - s.reminded_at >= REMIND_EVERY_SECONDS)
+    change = await desk(tap.slack).book.change(
+        ref, tap.event_id, lambda t: reminded(t, due, now) if t and due else None
+    )
+    if change.duplicate:
+        return
+    if not due or not change.changed:
+        await tap.tell(say.NOBODY_TO_REMIND)
+        return
+    title = escape(team.title or DEFAULT_TITLE)
+    for user in due:
+        dm = await tap.slack.dm_place(tap.client, tap.place.team, user)
+        text = say.REMINDER.format(
+            facilitator=team.facilitator, title=title, channel=ref.conversation
+        )
+        await tap.client.chat_postMessage(channel=dm.channel, text=text)
+    await tap.tell(say.REMINDED.format(count=len(due)))
+
+
+async def _on_question(tap: Tap, data: dict[str, str]) -> None:
+    """A member's click on one of their team questions (or their team summary), in the DM."""
+    place = tap.place
+    channel, _, thread = data.get("t", "").partition("/")
+    if not (channel and thread) or data.get("u", "") != place.user:
+        await tap.tell(UNREADABLE)
+        return
+    ref = team_ref(place.team, channel, thread)
+    team = await desk(tap.slack).book.load(ref)
+    if team is None:
+        await tap.tell(say.GONE)
+        return
+    if team.closed:
+        await tap.tell(say.CLOSED)
+        return
+    member = TeamPlace(
+        team=place.team,
+        channel=place.channel,
+        thread_ts="",
+        user=place.user,
+        ref=ref,
+        title=team.title or DEFAULT_TITLE,
+    )
+    if tap.action_id.startswith(ANSWER_PREFIX):
+        q, o, s = data.get("q"), data.get("o"), data.get("s")
+        if not (q and o and s):
+            await tap.tell(UNREADABLE)
+            return
+        click = Click(question=q, option=o, stamp=s)
+    elif tap.action_id in COMMAND_ACTIONS or tap.action_id == SUMMARY_EDIT:
+        command = COMMAND_ACTIONS.get(tap.action_id) or f"edit {data.get('q', '')}".strip()
+        click = Click(command=command, stamp=data.get("s", ""))
+    else:
+        await tap.tell(say.NOT_FOR_TEAM)
+        return
+    await _member_turn(tap.slack, tap.client, member, tap.event_id, click=click, clicked_ts=tap.ts)
+
+
+async def _member_turn(
+    slack: SlackAdvisor,
+    client: AsyncWebClient,
+    member: TeamPlace,
+    event_id: str,
+    *,
+    click: Click | None = None,
+    clicked_ts: str | None = None,
+) -> TurnResult:
+    """One engine turn in the member's team session; reaching the summary hands the answers
+    to the team (again after an edit; a redelivered last click hands them over as well, in
+    case the first delivery stopped between the two commits)."""
+    advisor = slack.advisor
+    turn = Turn(key=member.key, event_id=event_id, at=datetime.now(UTC), click=click)
+    result = await advisor.handle(turn)
+    the_desk = desk(slack)
+    await the_desk.delivery.deliver(client, member, result, clicked_ts=clicked_ts)
+    if result.state != State.DONE:
+        return result
+    session = await advisor.peek(member.key)
+    if session is None or session.state != State.DONE:
+        return result
+    answers = dict(session.answers)
+    change = await the_desk.book.change(
+        member.ref,
+        "fin:" + event_id,
+        lambda t: finish(t, member.user, answers) if t else None,
+    )
+    if change.changed:
+        before = change.before.seat(member.user) if change.before else None
+        if before is not None and not before.finished:
+            text = say.FINISHED.format(title=escape(member.title), channel=member.ref.conversation)
+            await client.chat_postMessage(channel=member.channel, text=text)
+        await the_desk.refresh(client, member.ref)
+    return result

@@ -1,0 +1,133 @@
+"""The Slack side of a team's state (issue 14): where a member's team questions go (their DM,
+kept under the team), how those messages carry the team, and the team card kept up to date
+(updates coalesced per process; each round reads the team again, so the card ends on the
+newest state whichever process changed it last)."""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import team_texts as say
+from bot.slack.delivery import Delivery, Place
+from bot.slack.team_render import escape, mention, team_card
+from dialogs.replies import Reply
+from dialogs.team import assess_team
+from dialogs.team_session import Team, TeamBook, TeamRef
+from dialogs.turn import SessionKey
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackAdvisor
+
+# Card updates one process makes in a row for one team before leaving the rest to the next
+# change.
+REFRESH_ROUNDS = 8
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamPlace(Place):
+    """A member's team questions: posted in their DM (`channel`), kept under the team."""
+
+    ref: TeamRef
+    title: str = ""
+
+    @property
+    def key(self) -> SessionKey:
+        return self.ref.member_key(self.user)
+
+
+def team_ref(team: str, channel: str, ts: str) -> TeamRef:
+    return TeamRef(platform="slack", workspace=team, conversation=channel, thread=ts)
+
+
+class TeamDelivery(Delivery):
+    """Delivery of a member's team questions: every button (and block id) carrying a value
+    also carries the team, and each message says which team it belongs to."""
+
+    def render_one(self, reply: Reply, place: Place) -> dict[str, Any]:
+        payload = super().render_one(reply, place)
+        if not isinstance(place, TeamPlace):
+            return payload
+        tag = f"{place.ref.conversation}/{place.ref.thread}"
+        blocks = [_tagged(b, tag) for b in payload.get("blocks", [])]
+        if blocks and len(blocks) < 50:
+            note = say.QUESTION_CONTEXT.format(title=escape(place.title))
+            blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+        return {**payload, "blocks": blocks}
+
+
+def _tagged(node: Any, tag: str) -> Any:
+    """A copy of a block with "t" added to every JSON value and JSON-carrying block id."""
+    if isinstance(node, list):
+        return [_tagged(n, tag) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _tagged(v, tag) for k, v in node.items()}
+    raw = out.get("value")
+    if isinstance(raw, str) and raw.startswith("{") and raw.endswith("}"):
+        out["value"] = raw[:-1] + ("," if len(raw) > 2 else "") + f'"t":"{tag}"}}'
+    block_id = out.get("block_id")
+    if isinstance(block_id, str) and "{" in block_id and block_id.endswith("}"):
+        out["block_id"] = block_id[:-1] + f',"t":"{tag}"}}'
+    return out
+
+
+class Desk:
+    """One app's team work: the book of team documents, and the card updates under way."""
+
+    def __init__(self, slack: SlackAdvisor) -> None:
+        advisor = slack.advisor
+        self.slack = slack
+        self.book = TeamBook(
+            store=advisor.store, ttl_seconds=advisor.engine.session_ttl_seconds + 86400
+        )
+        self.delivery = TeamDelivery(advisor=advisor, renderer=slack.renderer)
+        # Teams whose card this process is updating -> whether another change came meanwhile.
+        self._dirty: dict[TeamRef, bool] = {}
+
+    def card(self, team: Team) -> dict[str, Any]:
+        advisor = self.slack.advisor
+        result = None
+        if team.revealed and team.finished:
+            members = team.scored(mention=mention)
+            result = assess_team(
+                advisor.flow, members, costs=advisor.engine.costs, settled=team.settled
+            )
+        return team_card(team, flow=advisor.flow, result=result)
+
+    async def refresh(self, client: AsyncWebClient, ref: TeamRef) -> None:
+        """Bring the card up to the stored team. Coalesced: while this process is updating
+        the card, further calls only mark it dirty, and the running one reads again."""
+        if ref in self._dirty:
+            self._dirty[ref] = True
+            return
+        self._dirty[ref] = False
+        shown = -1
+        try:
+            for _ in range(REFRESH_ROUNDS):
+                team = await self.book.load(ref)
+                if team is None:
+                    return
+                if team.version == shown and not self._dirty[ref]:
+                    return
+                self._dirty[ref] = False
+                if team.version != shown:
+                    card = self.card(team)
+                    await client.chat_update(channel=ref.conversation, ts=ref.thread, **card)
+                    shown = team.version
+        finally:
+            del self._dirty[ref]
+
+
+_desks: weakref.WeakKeyDictionary[SlackAdvisor, Desk] = weakref.WeakKeyDictionary()
+
+
+def desk(slack: SlackAdvisor) -> Desk:
+    """The app's desk, made on first use (one per SlackAdvisor, so apps stay independent)."""
+    found = _desks.get(slack)
+    if found is None:
+        found = _desks[slack] = Desk(slack)
+    return found

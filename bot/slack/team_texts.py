@@ -1,0 +1,35 @@
+"""What the Slack app says about team assessments (issue 14), in its own words."""
+
+from __future__ import annotations
+
+IN_A_CHANNEL = (
+    "A team assessment runs in a channel: type `/llm-advisor team` there (optionally with a "
+    "title, and `anonymous` first to keep everyone's answers anonymous)."
+)
+GONE = "This team assessment is no longer available (it may have expired)."
+CLOSED = "This team assessment is closed."
+FACILITATOR_ONLY = "Only {who}, who started this team assessment, can {what}."
+JOINED = (
+    "You joined the team assessment *{title}* in <#{channel}>. Answer the questions below "
+    "with the buttons (typed answers here go to your own assessment). Nobody sees your answers "
+    "until the team's are revealed{anonymous}."
+)
+ANONYMOUS_NOTE = ", and then without your name"
+WATCHING = "You are watching *{title}*. The card in the channel shows the results once revealed."
+ALREADY_REVEALED = "The answers of *{title}* are revealed already; you can still watch the card."
+FINISHED = (
+    "Your answers to *{title}* are in. The team's results show on the card in <#{channel}> "
+    "once everyone has finished or the facilitator reveals them."
+)
+NOTHING_TO_REVEAL = "Nobody has finished yet, so there is nothing to reveal."
+REVEALED_ALREADY = "The answers are revealed already."
+REMINDED = "Reminded {count} of those still answering."
+NOBODY_TO_REMIND = "Everyone still answering has been reminded within the last hour."
+EVERYONE_DONE = "Everyone has finished; there is nobody to remind."
+REMINDER = (
+    "A reminder from <@{facilitator}>: the team assessment *{title}* in <#{channel}> is waiting "
+    "for your answers. Your next question is above in this conversation."
+)
+NOT_FOR_TEAM = "That works on your own assessments; team answers show on the team card."
+SETTLED = "The team goes with that answer; the card is updated."
+QUESTION_CONTEXT = "Team assessment: *{title}*"

@@ -1,0 +1,206 @@
+"""Team mode in Slack (issue 14), end to end over signed HTTP with the stand-in Web API and a real
+Redis: the card, joining (as a member or an observer), answering privately in the DM, progress
+without answers, the reveal once everyone is done (disagreements first), settling, the
+facilitator-only controls, and redelivered clicks acting once."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.slack.team_render import (
+    TEAM_CLOSE,
+    TEAM_JOIN,
+    TEAM_OBSERVE,
+    TEAM_REMIND,
+    TEAM_REVEAL,
+    TEAM_SETTLE,
+)
+from tests.bot.slack.conftest import SlackHarness, new_user
+from tests.support.answers import FULL_ANSWERS
+from tests.support.slack_signing import block_actions_payload
+from tests.support.slack_standin import Call
+
+# Each test's own channel: the stand-in's timestamps start again in every test, and a team is
+# its channel and card ts, kept in the one Redis all tests share.
+CHANNEL = "CTEAM"
+
+
+@pytest.fixture(autouse=True)
+def own_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(globals(), "CHANNEL", "C" + uuid.uuid4().hex[:8].upper())
+
+
+def card_text(call: Call) -> str:
+    return json.dumps(call.payload.get("blocks", []), ensure_ascii=False)
+
+
+def card_value(card: Call, action_id: str) -> str:
+    for block in card.payload["blocks"]:
+        for element in block.get("elements", []):
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return str(element["value"])
+    raise AssertionError(f"no {action_id} on the card")
+
+
+async def start_team(slack: SlackHarness, facilitator: str, text: str = "team Support bot") -> Call:
+    status, _ = await slack.command(facilitator, text, channel=CHANNEL)
+    assert status == 200
+    return await slack.eventually(lambda: (slack.posts(CHANNEL) or [None])[0])
+
+
+async def click_card(slack: SlackHarness, user: str, card: Call, action_id: str) -> None:
+    status, _ = await slack.action(
+        user,
+        action_id,
+        card_value(card, TEAM_JOIN),
+        channel=CHANNEL,
+        message_ts=card.result["ts"],
+    )
+    assert status == 200
+
+
+def latest_card(slack: SlackHarness, card: Call) -> str:
+    updates = slack.updates(card.result["ts"])
+    return card_text(updates[-1]) if updates else card_text(card)
+
+
+def skip_button(question: Call) -> dict[str, Any]:
+    for block in question.payload["blocks"]:
+        for element in block.get("elements", []):
+            if isinstance(element, dict) and element.get("action_id") == "cmd_skip":
+                return element
+    raise AssertionError("no skip button")
+
+
+async def answer_all(slack: SlackHarness, user: str, answers: dict[str, str]) -> None:
+    """Click through the member's team questions in their DM (skipping the typed figure)."""
+    dm = "D" + user
+    asked = 0
+    while True:
+        question = await slack.eventually(
+            lambda asked=asked: (
+                (slack.questions(dm)[asked:] or [None])[0] or (slack.summaries(dm) or [None])[0]
+            )
+        )
+        if slack.is_summary(question):
+            return
+        assert "Team assessment" in card_text(question)  # says which team it belongs to
+        buttons = slack.question_buttons(question)
+        ts = question.result["ts"]
+        if buttons:
+            qid = json.loads(next(iter(buttons.values()))["value"])["q"]
+            button = buttons[answers[qid]]
+            action_id, value = button["action_id"], button["value"]
+        else:
+            skip = skip_button(question)
+            action_id, value = skip["action_id"], skip["value"]
+        assert json.loads(value)["t"].startswith(CHANNEL + "/")
+        status, _ = await slack.action(user, action_id, value, channel=dm, message_ts=ts)
+        assert status == 200
+        await slack.eventually(lambda ts=ts: slack.updates(ts))
+        asked += 1
+
+
+async def test_three_members_and_an_observer_from_start_to_settle(slack: SlackHarness) -> None:
+    facilitator, ana, ben, olga = new_user(), new_user(), new_user(), new_user()
+    card = await start_team(slack, facilitator)
+    text = card_text(card)
+    assert "Support bot" in text and f"<@{facilitator}>" in text
+    for action in (TEAM_JOIN, TEAM_OBSERVE, TEAM_REVEAL, TEAM_REMIND, TEAM_CLOSE):
+        assert action in text
+
+    # Three members join (the facilitator too), one observer watches.
+    for user in (facilitator, ana, ben):
+        await click_card(slack, user, card, TEAM_JOIN)
+        await slack.eventually(lambda user=user: slack.questions("D" + user))
+    await click_card(slack, olga, card, TEAM_OBSERVE)
+    await slack.eventually(
+        lambda: any("watching" in c.payload["text"] for c in slack.ephemerals(olga))
+    )
+    assert not slack.questions("D" + olga)  # observers never answer
+    await slack.eventually(lambda: "Watching (1)" in latest_card(slack, card))
+
+    # Only the facilitator may reveal: anyone else is told so, privately.
+    await click_card(slack, ana, card, TEAM_REVEAL)
+    await slack.eventually(lambda: any("Only" in c.payload["text"] for c in slack.ephemerals(ana)))
+
+    # They answer privately, differing on data sensitivity and budget.
+    mine = dict(FULL_ANSWERS)
+    anas = {**FULL_ANSWERS, "data_sensitivity": "public", "budget": "under_10k"}
+    bens = {**FULL_ANSWERS, "data_sensitivity": "public"}
+    await answer_all(slack, facilitator, mine)
+    await answer_all(slack, ana, anas)
+    progress = await slack.eventually(
+        lambda: (t := latest_card(slack, card)) and "Finished (2)" in t and t
+    )
+    assert "Still answering (1)" in progress
+    assert f"<@{ben}>" in progress and "Where you disagree" not in progress
+    assert "Public or non-sensitive" not in progress  # answers stay hidden
+
+    await answer_all(slack, ben, bens)
+    revealed = await slack.eventually(
+        lambda: (t := latest_card(slack, card)) and "Where you disagree" in t and t
+    )
+    assert revealed.index("Where you disagree") < revealed.index("The team's advice")
+    assert "Public or non-sensitive" in revealed and f"<@{ana}>" in revealed
+    assert "Each member's own advice" in revealed
+    assert not slack.standin.card_problems
+
+    # Settling: only the facilitator; the card says which answer the team goes with.
+    settle_value = json.dumps({"q": "budget", "o": "under_10k"}, separators=(",", ":"))
+    for user in (ana, facilitator):
+        payload = block_actions_payload(
+            user_id=user,
+            action_id=TEAM_SETTLE,
+            value=None,
+            channel_id=CHANNEL,
+            message_ts=card.result["ts"],
+            action_type="static_select",
+            selected_option={"value": settle_value, "text": {"type": "plain_text", "text": "x"}},
+            trigger_id=slack.next_id("trig"),
+        )
+        body = urlencode({"payload": json.dumps(payload)})
+        status, _ = await slack.post(body, content_type="application/x-www-form-urlencoded")
+        assert status == 200
+    await slack.eventually(lambda: "Settled: _Under $10k" in latest_card(slack, card))
+    assert any("Only" in c.payload["text"] for c in slack.ephemerals(ana))
+    # One card: posted once in the channel, updated in place since.
+    assert len(slack.posts(CHANNEL)) == 1
+
+
+async def test_a_redelivered_join_acts_once(slack: SlackHarness) -> None:
+    facilitator, ana = new_user(), new_user()
+    card = await start_team(slack, facilitator)
+    payload = block_actions_payload(
+        user_id=ana,
+        action_id=TEAM_JOIN,
+        value=card_value(card, TEAM_JOIN),
+        channel_id=CHANNEL,
+        message_ts=card.result["ts"],
+        trigger_id=slack.next_id("trig"),
+    )
+    body = urlencode({"payload": json.dumps(payload)})
+    for _ in range(3):
+        status, _ = await slack.post(body, content_type="application/x-www-form-urlencoded")
+        assert status == 200
+    await slack.eventually(lambda: slack.questions("D" + ana))
+    await slack.eventually(lambda: "Still answering (1)" in latest_card(slack, card))
+    joined = [c for c in slack.posts("D" + ana) if "You joined" in c.payload.get("text", "")]
+    assert len(joined) == 1 and len(slack.questions("D" + ana)) == 1
+
+
+async def test_the_command_replayed_posts_one_card_and_a_dm_is_refused(
+    slack: SlackHarness,
+) -> None:
+    facilitator = new_user()
+    status, _ = await slack.command(facilitator, "team", channel="D" + facilitator)
+    assert status == 200
+    await slack.eventually(
+        lambda: any("in a channel" in json.dumps(c.payload) for c in slack.responses())
+    )
+    assert not slack.posts("D" + facilitator)
