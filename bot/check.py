@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlparse
 
 import jinja2
@@ -11,6 +12,7 @@ import jinja2
 from bot.app import create_store
 from bot.render import Renderer, create_environment
 from bot.settings import Settings
+from bot.teams_agents.credentials import missing_modules, sdk_missing
 from dialogs.cost import CostAssumptions, load_assumptions
 from dialogs.engine import EngineConfig, step
 from dialogs.errors import ConfigError, FlowError, Problem, RenderError, StoreUnavailable
@@ -93,6 +95,22 @@ def stale_assumptions(costs: CostAssumptions, *, today: date) -> list[str]:
     ]
 
 
+def teams_sdk_note(settings: Settings) -> str:
+    """Which SDK serves Teams (TEAMS_SDK) and whether its packages are installed."""
+    name, dist = (
+        ("Microsoft 365 Agents SDK", "microsoft-agents-hosting-aiohttp")
+        if settings.teams_sdk == "agents"
+        else ("botbuilder", "botbuilder-core")
+    )
+    try:
+        installed = f"installed ({dist} {version(dist)})"
+    except PackageNotFoundError:
+        installed = "NOT installed"
+    if settings.teams_sdk == "agents" and missing_modules():
+        installed = "NOT installed"
+    return f"teams sdk: {name} (TEAMS_SDK={settings.teams_sdk}), {installed}"
+
+
 def _redacted(url: str) -> str:
     """The URL without credentials: user info and the query (which may hold sentinel_password)."""
     parts = urlparse(url)
@@ -137,6 +155,9 @@ async def run_checks(
     malformed = {p.where for p in setting_problems}
     if "ADVISOR_SESSION_TTL_DAYS" not in malformed:
         notes.append(f"session retention: {settings.session_ttl_days} days without activity")
+    if "TEAMS_SDK" not in malformed:
+        notes.append(teams_sdk_note(settings))
+        problems.extend(sdk_missing(settings))
     if settings.redis_url:
         notes.append(f"session store: redis at {_redacted(settings.redis_url)}")
         store = create_store(settings)

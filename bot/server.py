@@ -29,6 +29,7 @@ from bot.slack.server import (
     create_socket_connection,
 )
 from bot.teams.server import add_teams_routes, create_teams_bot, credential_problems
+from bot.teams_agents import credentials as agents_credentials
 from dialogs.advisor import Advisor
 from dialogs.errors import ConfigError, Problem, StoreUnavailable
 
@@ -73,16 +74,21 @@ def platforms_configured(
         settings.require(*needed)
         return True, False
     if only == "teams":
-        problems = credential_problems(settings, dev=teams_dev)
+        problems = teams_problems(settings, dev=teams_dev)
         if problems:
             raise ConfigError(problems)
         return False, True
     slack = bool(settings.slack_bot_token and (settings.slack_signing_secret or slack_socket))
-    teams = bool(
-        (settings.microsoft_app_id and settings.microsoft_app_password)
-        or teams_dev
-        or settings.teams_dev_mode
+    credentialed = (
+        bool(settings.agents_client_id)
+        if settings.teams_sdk == "agents"
+        else bool(settings.microsoft_app_id and settings.microsoft_app_password)
     )
+    teams = credentialed or teams_dev or settings.teams_dev_mode
+    if teams and settings.teams_sdk == "agents":
+        missing = agents_credentials.sdk_missing(settings)
+        if missing:
+            raise ConfigError(missing)
     if not slack and not teams:
         problems = [
             Problem(file="environment", where=name, message="is not set")
@@ -105,6 +111,14 @@ def platforms_configured(
         )
         raise ConfigError(problems)
     return slack, teams
+
+
+def teams_problems(settings: Settings, *, dev: bool) -> list[Problem]:
+    """What keeps the chosen Teams SDK's endpoint from starting."""
+    if settings.teams_sdk == "agents":
+        missing = agents_credentials.sdk_missing(settings)
+        return missing or agents_credentials.credential_problems(settings, dev=dev)
+    return credential_problems(settings, dev=dev)
 
 
 async def create_service(
@@ -179,7 +193,19 @@ def _add_platforms(
                 settings, advisor, http, drainer=drainer, metrics=metrics
             )
             service.platforms.append("slack-socket")
-    if teams:
+    if teams and settings.teams_sdk == "agents":
+        # Imported only when chosen: the Agents SDK is an optional extra.
+        from bot.teams_agents.server import (  # noqa: PLC0415
+            add_agents_routes,
+            create_agents_bot,
+        )
+
+        agents = create_agents_bot(
+            settings, advisor, dev=teams_dev, drainer=drainer, metrics=metrics, **teams_options
+        )
+        add_agents_routes(app, agents)
+        service.platforms.append("teams")
+    elif teams:
         adapter, bot = create_teams_bot(
             settings, advisor, dev=teams_dev, drainer=drainer, metrics=metrics, **teams_options
         )

@@ -13,6 +13,18 @@ from dialogs.stores.redis_store import parse_redis_url
 
 DEFAULT_TTL_DAYS = 30
 SLACK_API_URL = "https://slack.com/api/"
+#: Which SDK serves Teams (TEAMS_SDK): botbuilder 4.17.1 (the default; archived, its last
+#: release) or the Microsoft 365 Agents SDK, its successor (the `agents` extra).
+TEAMS_SDKS = ("botbuilder", "agents")
+#: The Agents SDK's own names for its service connection's settings (MSAL).
+AGENTS_PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+#: The Agents SDK's kinds of credentials this adapter supports (its AuthTypes' values).
+AGENTS_AUTH_TYPES = (
+    "ClientSecret",
+    "UserManagedIdentity",
+    "SystemManagedIdentity",
+    "FederatedCredentials",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +46,13 @@ class Settings:
     microsoft_app_type: str = "SingleTenant"
     microsoft_app_tenant_id: str | None = None
     teams_dev_mode: bool = False
+    teams_sdk: str = "botbuilder"
+    # The Agents SDK's service connection (TEAMS_SDK=agents), under its own variable names.
+    agents_auth_type: str = "ClientSecret"
+    agents_client_id: str | None = None
+    agents_client_secret: str | None = None
+    agents_tenant_id: str | None = None
+    agents_federated_client_id: str | None = None
     log_debug_text: bool = False
     shutdown_seconds: float = 20.0
     metrics_port: int | None = None
@@ -137,6 +156,18 @@ class Settings:
         if app_type not in ("SingleTenant", "MultiTenant", "UserAssignedMSI"):
             bad("MICROSOFT_APP_TYPE", "must be SingleTenant, MultiTenant or UserAssignedMSI")
             app_type = "SingleTenant"
+        teams_sdk = env.get("TEAMS_SDK", "").strip().lower() or "botbuilder"
+        if teams_sdk not in TEAMS_SDKS:
+            bad("TEAMS_SDK", f"must be botbuilder or agents, got {teams_sdk!r}")
+            teams_sdk = "botbuilder"
+        agents = {
+            field: env.get(AGENTS_PREFIX + field, "").strip() or None
+            for field in ("AUTHTYPE", "CLIENTID", "CLIENTSECRET", "TENANTID", "FEDERATEDCLIENTID")
+        }
+        agents_auth_type = agents["AUTHTYPE"] or "ClientSecret"
+        if agents_auth_type not in AGENTS_AUTH_TYPES:
+            bad(AGENTS_PREFIX + "AUTHTYPE", f"must be one of {', '.join(AGENTS_AUTH_TYPES)}")
+            agents_auth_type = "ClientSecret"
         flags: dict[str, bool] = {}
         for name in ("TEAMS_DEV_MODE", "ADVISOR_LOG_DEBUG_TEXT"):
             raw = env.get(name, "").strip().lower()
@@ -170,6 +201,12 @@ class Settings:
             microsoft_app_type=app_type,
             microsoft_app_tenant_id=ms["MICROSOFT_APP_TENANT_ID"],
             teams_dev_mode=flags["TEAMS_DEV_MODE"],
+            teams_sdk=teams_sdk,
+            agents_auth_type=agents_auth_type,
+            agents_client_id=agents["CLIENTID"],
+            agents_client_secret=agents["CLIENTSECRET"],
+            agents_tenant_id=agents["TENANTID"],
+            agents_federated_client_id=agents["FEDERATEDCLIENTID"],
             log_debug_text=flags["ADVISOR_LOG_DEBUG_TEXT"],
             shutdown_seconds=shutdown,
             metrics_port=int(metrics_port) or None,

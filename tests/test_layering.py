@@ -16,18 +16,21 @@ ALLOWED = {
     DIALOGS / "stores" / name: ("redis",)
     for name in ("redis_store.py", "redis_client.py", "redis_url.py")
 }
-ADAPTERS = ("bot/slack", "bot/teams", "bot/console")
+ADAPTERS = ("bot/slack", "bot/teams", "bot/teams_agents", "bot/console")
+# The two Teams adapters (botbuilder, the Agents SDK) share bot/teams' SDK-neutral modules.
+TEAMS_SHARED = ("bot/teams/common", "bot/teams/render", "bot/teams/chart")
 # SDK import root -> the one folder of the product that may import it.
 BOXED = {
     "botbuilder": "bot/teams",
     "botframework": "bot/teams",
     "msrest": "bot/teams",
+    "microsoft_agents": "bot/teams_agents",
     "slack_bolt": "bot/slack",
     "slack_sdk": "bot/slack",
 }
 # Tests and benchmarks reach the Teams SDK through this one helper.
 TEAMS_SDK_HELPER = "tests/support/teams_sdk.py"
-TEAMS_SDK = ("botbuilder", "botframework", "msrest")
+TEAMS_SDK = ("botbuilder", "botframework", "msrest", "microsoft_agents")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -77,6 +80,8 @@ def test_adapters_never_import_each_other() -> None:
         home = next(a for a in ADAPTERS if relative.startswith(a + "/"))
         for module in imported_modules(path):
             target = module.replace(".", "/")
+            if home == "bot/teams_agents" and target in TEAMS_SHARED:
+                continue
             for other in ADAPTERS:
                 if other != home and (target == other or target.startswith(other + "/")):
                     offences.append(f"{relative} imports {module}")
@@ -101,4 +106,19 @@ def test_tests_and_benchmarks_reach_the_teams_sdk_through_one_helper() -> None:
         for module in imported_modules(path):
             if module.split(".")[0] in TEAMS_SDK:
                 offences.append(f"{relative} imports {module}")
+    assert offences == []
+
+
+def test_what_both_teams_adapters_share_imports_neither_sdk() -> None:
+    """bot/teams' shared modules import no SDK (nor anything of bot/teams that does), so the
+    Agents SDK adapter runs without botbuilder and the other way round."""
+    offences = []
+    for shared in TEAMS_SHARED:
+        path = ROOT / f"{shared}.py"
+        for module in imported_modules(path):
+            target = module.replace(".", "/")
+            root = module.split(".")[0]
+            inside = target.startswith("bot/teams/") and target not in TEAMS_SHARED
+            if root in TEAMS_SDK or inside:
+                offences.append(f"{shared}.py imports {module}")
     assert offences == []

@@ -1,4 +1,9 @@
-"""The real CloudAdapter behind a real aiohttp endpoint, replying to a stand-in Bot Connector."""
+"""The real CloudAdapter behind a real aiohttp endpoint, replying to a stand-in Bot Connector.
+
+The `teams` fixture runs each test on both Teams adapters (TEAMS_SDK): botbuilder and the
+Microsoft 365 Agents SDK, in dev mode (the Agents SDK's documented anonymous mode: its signing
+keys come from Microsoft's fixed addresses, which tests never reach; its 401 paths are tested
+apart, in test_agents_auth.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from aiohttp import web
 from bot.app import create_advisor
 from bot.settings import Settings
 from bot.teams.server import add_teams_routes, create_teams_bot
+from bot.teams_agents.server import add_agents_routes, create_agents_bot
 from dialogs.advisor import Advisor
 from dialogs.stores.base import SessionStore
 from dialogs.stores.redis_store import RedisStore, create_redis_client
@@ -158,13 +164,25 @@ async def store(redis_url: str) -> AsyncIterator[SessionStore]:
     await redis_store.close()
 
 
+#: The Teams adapters, by their TEAMS_SDK names.
+SDKS = ("botbuilder", "agents")
+
+
 async def start_teams(
-    connector: TeamsConnector, settings: Settings, store: SessionStore, **bot_options: Any
+    connector: TeamsConnector,
+    settings: Settings,
+    store: SessionStore,
+    *,
+    sdk: str = "botbuilder",
+    **bot_options: Any,
 ) -> tuple[TeamsHarness, web.AppRunner]:
     advisor = create_advisor(settings, store=store)
-    adapter, bot = create_teams_bot(settings, advisor, **bot_options)
     web_app = web.Application()
-    add_teams_routes(web_app, adapter, bot)
+    if sdk == "agents":
+        add_agents_routes(web_app, create_agents_bot(settings, advisor, **bot_options))
+    else:
+        adapter, bot = create_teams_bot(settings, advisor, **bot_options)
+        add_teams_routes(web_app, adapter, bot)
     runner = web.AppRunner(web_app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -178,12 +196,18 @@ async def start_teams(
     return harness, runner
 
 
+@pytest.fixture(params=SDKS)
+def sdk(request: pytest.FixtureRequest) -> str:
+    """The Teams adapter under test (TEAMS_SDK)."""
+    return str(request.param)
+
+
 @pytest.fixture
 async def teams(
-    connector: TeamsConnector, redis_url: str, store: SessionStore
+    connector: TeamsConnector, redis_url: str, store: SessionStore, sdk: str
 ) -> AsyncIterator[TeamsHarness]:
-    settings = Settings(redis_url=redis_url, teams_dev_mode=True)
-    harness, runner = await start_teams(connector, settings, store, dev=True)
+    settings = Settings(redis_url=redis_url, teams_dev_mode=True, teams_sdk=sdk)
+    harness, runner = await start_teams(connector, settings, store, sdk=sdk, dev=True)
     try:
         yield harness
     finally:

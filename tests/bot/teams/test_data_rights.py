@@ -64,7 +64,7 @@ async def test_removing_the_app_from_a_team_deletes_the_tenants_sessions(
 
     status = await teams.post(removal(teams, tenant, action="remove", aad="A1", personal=False))
 
-    assert status in (200, 201)
+    assert status in (200, 201, 202)
     assert all([await teams.advisor.store.load(k) is None for k in gone])
     assert await teams.advisor.store.load(kept[0]) is not None
     lines = [r.getMessage() for r in caplog.records if "installationUpdate" in r.getMessage()]
@@ -82,7 +82,7 @@ async def test_removing_the_personal_app_deletes_that_persons_sessions(
 
     status = await teams.post(removal(teams, tenant, action="remove", aad=me, personal=True))
 
-    assert status in (200, 201)
+    assert status in (200, 201, 202)
     assert await teams.advisor.store.load(mine[0]) is None
     assert await teams.advisor.store.load(theirs[0]) is not None
     lines = [r.getMessage() for r in caplog.records if "installationUpdate" in r.getMessage()]
@@ -94,5 +94,5 @@ async def test_an_upgrade_deletes_nothing(teams: TeamsHarness) -> None:
     keys = await seed(teams, tenant, ["A1"])
     activity = removal(teams, tenant, action="remove-upgrade", aad="A1", personal=False)
     status = await teams.post(activity)
-    assert status in (200, 201)
+    assert status in (200, 201, 202)
     assert await teams.advisor.store.load(keys[0]) is not None

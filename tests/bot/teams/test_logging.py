@@ -18,6 +18,11 @@ async def started(teams: TeamsHarness) -> Person:
     return person
 
 
+#: How each adapter's connector errors are named, and where their tracebacks are logged.
+ERROR_NAME = {"botbuilder": "ErrorResponseException", "agents": "ClientResponseError"}
+DELIVERY_LOGGER = {"botbuilder": "bot.teams.delivery", "agents": "bot.teams_agents.delivery"}
+
+
 def worth_reading(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.levelno >= logging.WARNING]
 
@@ -28,7 +33,7 @@ def as_logged(caplog: pytest.LogCaptureFixture, records: list[logging.LogRecord]
 
 
 async def test_a_refused_send_is_one_line_without_a_traceback(
-    teams: TeamsHarness, caplog: pytest.LogCaptureFixture
+    teams: TeamsHarness, caplog: pytest.LogCaptureFixture, sdk: str
 ) -> None:
     person = await started(teams)
     caplog.set_level(logging.DEBUG)
@@ -40,15 +45,15 @@ async def test_a_refused_send_is_one_line_without_a_traceback(
     assert line.levelno == logging.ERROR and line.exc_info is None
     message = line.getMessage()
     assert message.startswith("teams: send failed in conversation ")
-    assert message.endswith(": 403 (ErrorResponseException)")
+    assert message.endswith(f": 403 ({ERROR_NAME[sdk]})")
     assert "\n" not in as_logged(caplog, [line])
     # At DEBUG the traceback is there for whoever needs it.
-    [debug] = [r for r in caplog.records if r.name == "bot.teams.delivery"]
+    [debug] = [r for r in caplog.records if r.name == DELIVERY_LOGGER[sdk]]
     assert debug.levelno == logging.DEBUG and debug.exc_info is not None
 
 
 async def test_retries_then_failure_then_no_notice_each_say_so_once(
-    teams: TeamsHarness, caplog: pytest.LogCaptureFixture
+    teams: TeamsHarness, caplog: pytest.LogCaptureFixture, sdk: str
 ) -> None:
     person = await started(teams)
     caplog.set_level(logging.INFO)
@@ -65,7 +70,7 @@ async def test_retries_then_failure_then_no_notice_each_say_so_once(
     assert all(level == "WARNING" and "send got 502" in text for level, text in retries)
     assert [level for level, _ in rest] == ["ERROR", "ERROR"]
     assert rest[0][1].startswith("teams: send failed in conversation ")
-    assert rest[0][1].endswith(": 502 (ErrorResponseException)")
+    assert rest[0][1].endswith(f": 502 ({ERROR_NAME[sdk]})")
     assert "could not tell conversation" in rest[1][1]
-    assert rest[1][1].endswith(": 404 (ErrorResponseException)")
+    assert rest[1][1].endswith(f": 404 ({ERROR_NAME[sdk]})")
     assert "Traceback" not in as_logged(caplog, worth_reading(caplog))
