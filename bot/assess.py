@@ -1,4 +1,5 @@
-"""`llm-advisor assess`: one answers file, or several as a team (`--team`), without a chat."""
+"""`llm-advisor assess`: one answers file, or several as a team (`--team`), or what a written
+description settles (`--describe`), without a chat."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from dialogs.assessment import assess, figure_wins
 from dialogs.cost import CostAssumptions, load_assumptions
 from dialogs.flow import Flow, Question
 from dialogs.flow_loader import load_flow
+from dialogs.ids import MONTHLY_TOKENS
+from dialogs.intake import Intake, extract
 from dialogs.team import Member, assess_team
 
 EXIT_USAGE = 2
@@ -36,6 +39,12 @@ def add_assess_options(command: argparse.ArgumentParser) -> None:
         nargs="+",
         help="one answers file per team member: the team's consensus, where the members "
         "disagree and whether it matters",
+    )
+    files.add_argument(
+        "--describe",
+        metavar="FILE",
+        help="a description of your situation in your own words (or - for stdin): the answers "
+        "it settles, each with the words it came from, and the questions still open",
     )
     command.add_argument(
         "--names",
@@ -204,7 +213,82 @@ def _assess_team(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_text(path: str) -> tuple[str, list[str]]:
+    name = "stdin" if path == "-" else path
+    try:
+        return (sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")), []
+    except UnicodeDecodeError:
+        return "", [f"{name} is not UTF-8 text"]
+    except OSError as exc:
+        return "", [f"cannot read {path}: {exc.strerror or exc}"]
+
+
+def intake_json(intake: Intake) -> dict[str, Any]:
+    """`--describe --format json`: each settled answer (the figure as a number) and its words."""
+    extracted = {
+        qid: {
+            "answer": int(f.answer) if qid == MONTHLY_TOKENS else f.answer,
+            "evidence": f.evidence,
+        }
+        for qid, f in intake.found.items()
+    }
+    return {"extracted": extracted, "open": list(intake.open)}
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def intake_markdown(flow: Flow, intake: Intake) -> str:
+    lines = ["## What your description settles", ""]
+    if intake.found:
+        lines += ["| Question | Answer | From your words |", "|---|---|---|"]
+        for question in flow.questions:
+            found = intake.found.get(question.id)
+            if found is None:
+                continue
+            answer = (
+                f"{int(found.answer):,} tokens a month"
+                if question.id == MONTHLY_TOKENS
+                else question.label(found.answer)
+            )
+            lines.append(
+                f'| {_cell(question.short)} | {_cell(answer)} | "{_cell(found.evidence)}" |'
+            )
+    else:
+        lines.append("Nothing yet: the description does not settle any question.")
+    lines += ["", f"## Still open ({len(intake.open)})", ""]
+    lines += [
+        f"- {_cell(q.short)}: {_cell(q.prompt)}" for q in flow.questions if q.id in intake.open
+    ]
+    if intake.conflicts:
+        shorts = ", ".join(q.short for q in flow.questions if q.id in intake.conflicts)
+        lines += ["", f"The description points two ways on: {shorts}."]
+    return "\n".join(lines)
+
+
+def _describe(settings: Settings, args: argparse.Namespace) -> int:
+    extra = [f"--{name} goes with --answers or --team" for name in ("chart",) if args.chart]
+    extra += ["--partial goes with --answers or --team"] if args.partial else []
+    if extra:
+        return fail(extra)
+    text, unreadable = _read_text(args.describe)
+    if unreadable:
+        return fail(unreadable)
+    flow = load_flow(settings.flow_file)
+    intake = extract(flow, text)
+    if args.format == "json":
+        print(json.dumps(intake_json(intake), indent=2, ensure_ascii=False))
+    else:
+        print(intake_markdown(flow, intake))
+    return 0
+
+
 def run_assess(settings: Settings, args: argparse.Namespace) -> int:
+    if args.names is not None and not args.team:
+        return fail(["--names goes with --team"])
+    if args.describe is not None:
+        return _describe(settings, args)
     if args.team:
         return _assess_team(settings, args)
     if args.names is not None:
