@@ -27,6 +27,7 @@ SCHEMA = 1
 # finishes in 200 events; a redelivery arrives within seconds, long before it is pushed out.
 SEEN_KEPT = 256
 MEMBER_THREAD = "team/"  # a member's team session: thread "team/<card ts>", never a real thread
+MIN_TO_REVEAL = 2  # members who must all have finished for the answers to show by themselves
 
 
 class Role(StrEnum):
@@ -192,21 +193,21 @@ class Team:
 
 def join(team: Team, user: str, role: Role) -> Team:
     """`user` takes a seat (a member may become an observer before finishing, and back);
-    the team is unchanged when they already sit so, or once it is revealed or closed."""
+    the team is unchanged when they already sit so, or once it is closed. Joining after the
+    reveal is allowed: a latecomer's answers join the results when they finish."""
     seat = team.seat(user)
     if team.closed or (seat is not None and seat.role is role):
         return team
     if seat is not None and seat.finished:
         return team  # a member who finished stays one
-    if seat is None and (team.revealed and role is Role.MEMBER):
-        return team
     seats = tuple(s for s in team.seats if s.user != user)
     return replace(team, seats=(*seats, Seat(user=user, role=role)))
 
 
 def finish(team: Team, user: str, answers: Mapping[str, str]) -> Team:
     """A member reached their summary with `answers`: kept (later edits replace them); when
-    every member has finished, the team is revealed."""
+    every member has finished, and there are at least two (a quick first member must not
+    reveal their own answers before anyone else joins), the team is revealed."""
     seat = team.seat(user)
     if seat is None or seat.role is not Role.MEMBER or team.closed:
         return team
@@ -215,7 +216,7 @@ def finish(team: Team, user: str, answers: Mapping[str, str]) -> Team:
     done = replace(seat, finished=True, answers=dict(answers))
     seats = tuple(done if s.user == user else s for s in team.seats)
     new = replace(team, seats=seats)
-    if not new.answering and new.members:
+    if not new.answering and len(new.members) >= MIN_TO_REVEAL:
         new = replace(new, revealed=True)
     return new
 

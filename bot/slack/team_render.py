@@ -6,7 +6,10 @@ of 100 and every question in disagreement (tests/bot/slack/test_team.py)."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.render import labels
@@ -93,12 +96,39 @@ def team_card(team: Team, *, flow: Flow, result: Mapping[str, Any] | None) -> di
         header,
         _context(f"Started by {mention(team.facilitator)} (facilitator). {who}"),
     ]
-    if team.revealed and result is not None:
-        blocks += _results(team, flow, result)
-    else:
-        blocks += _progress(team)
     text = f"Team assessment: {escape(title)}"
-    return {"text": text, "blocks": blocks[:BLOCK_LIMIT]}
+    if not (team.revealed and result is not None):
+        return {"text": text, "blocks": [*blocks, *_progress(team)][:BLOCK_LIMIT]}
+    for fold in FOLDS:
+        card = [*blocks, *_results(team, flow, result, fold)][:BLOCK_LIMIT]
+        if blocks_size(card) <= BLOCKS_BUDGET:
+            break
+    return {"text": text, "blocks": card}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fold:
+    """How much of the results a card shows: tried in order until one fits Slack's size."""
+
+    names: bool = True  # who chose what, beside each answer's count
+    menus: str = "all"  # settle menus on "all" disagreements, those that "matter", or "none"
+    shown: int = SHOWN_DISAGREEMENTS  # disagreements with a section of their own
+    grouped: bool = False  # members' own advice grouped by headline, without names
+
+
+FOLDS = (
+    Fold(),
+    Fold(names=False, grouped=True),
+    Fold(names=False, grouped=True, menus="matters"),
+    Fold(names=False, grouped=True, menus="matters", shown=10),
+    Fold(names=False, grouped=True, menus="none", shown=8),
+)
+# Slack refuses messages of about 12,000 characters of blocks (bot/slack/render.py).
+BLOCKS_BUDGET = 11_500
+
+
+def blocks_size(blocks: list[dict[str, Any]]) -> int:
+    return len(json.dumps(blocks, ensure_ascii=False, separators=(",", ":")))
 
 
 def _progress(team: Team) -> list[dict[str, Any]]:
@@ -138,7 +168,9 @@ def _progress(team: Team) -> list[dict[str, Any]]:
     return blocks
 
 
-def _spread(team: Team, flow: Flow, d: Mapping[str, Any], names: Mapping[str, Any]) -> str:
+def _spread(
+    team: Team, flow: Flow, d: Mapping[str, Any], names: Mapping[str, Any], *, named: bool
+) -> str:
     question = flow.question(str(d["question"]))
     short = question.short if question is not None else str(d["question"])
     options = names["option"].get(str(d["question"]), {})
@@ -148,8 +180,8 @@ def _spread(team: Team, flow: Flow, d: Mapping[str, Any], names: Mapping[str, An
     parts = []
     for option, members in sorted(by_option.items(), key=lambda kv: -len(kv[1])):
         label = escape(str(options.get(option, option)))
-        listed = "" if team.anonymous else ": " + ", ".join(members[:NAMES_LISTED])
-        if not team.anonymous and len(members) > NAMES_LISTED:
+        listed = ": " + ", ".join(members[:NAMES_LISTED]) if named else ""
+        if named and len(members) > NAMES_LISTED:
             listed += f" and {len(members) - NAMES_LISTED} more"
         parts.append(f"• _{label}_ ({len(members)}){listed}")
     changes = d.get("changes")
@@ -184,7 +216,7 @@ def _settle_menu(flow: Flow, question_id: str) -> dict[str, Any] | None:
     }
 
 
-def _results(team: Team, flow: Flow, result: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _results(team: Team, flow: Flow, result: Mapping[str, Any], fold: Fold) -> list[dict[str, Any]]:
     names = labels(flow)
     info = result["team"]
     disagreements = list(info["disagreements"])
@@ -195,13 +227,15 @@ def _results(team: Team, flow: Flow, result: Mapping[str, Any]) -> list[dict[str
         )
     if disagreements:
         blocks.append(_section(f"*Where you disagree ({len(disagreements)})*"))
-        for d in disagreements[:SHOWN_DISAGREEMENTS]:
-            section = _section(_spread(team, flow, d, names))
+        for d in disagreements[: fold.shown]:
+            named = fold.names and not team.anonymous
+            section = _section(_spread(team, flow, d, names, named=named))
             menu = _settle_menu(flow, str(d["question"]))
-            if menu is not None and not team.closed:
+            wanted = fold.menus == "all" or (fold.menus == "matters" and d.get("changes"))
+            if menu is not None and wanted and not team.closed:
                 section["accessory"] = menu
             blocks.append(section)
-        rest = disagreements[SHOWN_DISAGREEMENTS:]
+        rest = disagreements[fold.shown :]
         if rest:
             shorts = ", ".join(escape(names["question"].get(d["question"], "")) for d in rest)
             blocks.append(_context(f"{len(rest)} more: {shorts}"))
@@ -224,10 +258,14 @@ def _results(team: Team, flow: Flow, result: Mapping[str, Any]) -> list[dict[str
             "chosen, ties to the cautious side)._"
         )
     )
-    own = [
-        f"• {i['member']}: {escape(str(i['recommendation']['headline']))}"
-        for i in info["individual"]
-    ]
+    if fold.grouped:
+        heads = Counter(str(i["recommendation"]["headline"]) for i in info["individual"])
+        own = [f"• {n} of {len(info['individual'])}: {escape(h)}" for h, n in heads.most_common()]
+    else:
+        own = [
+            f"• {i['member']}: {escape(str(i['recommendation']['headline']))}"
+            for i in info["individual"]
+        ]
     blocks.append(_section("*Each member's own advice*\n" + "\n".join(own)))
     steps = [f"• {escape(str(s))}" for s in result.get("next_steps", [])]
     if steps:
