@@ -8,6 +8,8 @@ USAGE = (
     "*/llm-advisor* walks you through building your own LLM versus using a hosted one.\n"
     "• `/llm-advisor` start or continue your assessment in a direct message\n"
     "• `/llm-advisor here` run it in a thread in this channel, visible to the channel\n"
+    "• `/llm-advisor team [title]` decide as a team: each member answers privately, and the "
+    "card in this channel shows where you disagree\n"
     "• `/llm-advisor status` your progress\n"
     "• `/llm-advisor results` your latest summary\n"
     "• `/llm-advisor restart` start over\n"
