@@ -92,3 +92,18 @@ def test_a_team_assessment_has_the_usual_fields_on_the_consensus(
     assert heads == {"ana": "fine_tune", "bo": "rag"}  # bo: citations bring retrieval
     assert [d["question"] for d in result["team"]["disagreements"]] == ["current_gap"]
     assert result["answers"]["current_gap"] == "inconsistent_behavior"  # tie: listed first
+
+
+def test_a_settled_answer_stands_in_for_the_consensus(costs: CostAssumptions) -> None:
+    """The facilitator's pick replaces the consensus's answer (how: "settled"); the
+    disagreement stays listed, now measured against the settled answers."""
+    team = [member("a", data_sensitivity="public"), member("b"), member("c")]
+    plain = assess_team(FLOW, team, costs=costs)
+    assert plain["team"]["consensus"]["answers"]["data_sensitivity"] == "regulated"
+    picked = assess_team(FLOW, team, costs=costs, settled={"data_sensitivity": "public"})
+    agreed = picked["team"]["consensus"]
+    assert agreed["answers"]["data_sensitivity"] == "public"
+    assert agreed["how"]["data_sensitivity"] == "settled"
+    assert [d["question"] for d in picked["team"]["disagreements"]] == ["data_sensitivity"]
+    unknown = assess_team(FLOW, team, costs=costs, settled={"nope": "x", "stage": "nope"})
+    assert unknown["team"]["consensus"] == plain["team"]["consensus"]
