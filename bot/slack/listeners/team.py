@@ -214,7 +214,11 @@ async def _remind(tap: Tap, ref: TeamRef, team: Team) -> None:
         await tap.tell(say.EVERYONE_DONE)
         return
     now = time.time()
-    due = tuple(s.user for s in team.answering if now - s.reminded_at >= REMIND_EVERY_SECONDS)
+    due = tuple(
+        s.user
+        for s in team.answering
+        if now - s.reminded_at >= REMIND_EVERY_SECONDS and s.user != team.facilitator
+    )
     change = await desk(tap.slack).book.change(
         ref, tap.event_id, lambda t: reminded(t, due, now) if t and due else None
     )

@@ -271,3 +271,90 @@ async def test_25_members_answering_at_once_through_three_apps(
         for _, runner, http in others:
             await runner.cleanup()
             await http.close()
+
+
+async def test_facilitator_controls_remind_reveal_early_and_close(slack: SlackHarness) -> None:
+    facilitator, ana, ben = new_user(), new_user(), new_user()
+    card = await start_team(slack, facilitator, "team anonymous Pricing assistant")
+    assert "anonymous" in card_text(card)
+    for user in (facilitator, ana, ben):
+        await click_card(slack, user, card, TEAM_JOIN)
+        await slack.eventually(lambda user=user: slack.questions("D" + user))
+
+    # Nobody finished: nothing to reveal yet.
+    await click_card(slack, facilitator, card, TEAM_REVEAL)
+    await slack.eventually(
+        lambda: any("nothing to reveal" in c.payload["text"] for c in slack.ephemerals(facilitator))
+    )
+
+    # Back works in a team question: the first answer is asked again.
+    dm = "D" + ana
+    first = slack.questions(dm)[0]
+    button = next(iter(slack.question_buttons(first).values()))
+    await slack.action(
+        ana, button["action_id"], button["value"], channel=dm, message_ts=first.result["ts"]
+    )
+    second = await slack.next_question(dm, 1)
+    back = next(
+        e
+        for b in second.payload["blocks"]
+        for e in b.get("elements", [])
+        if isinstance(e, dict) and e.get("action_id") == "cmd_back"
+    )
+    await slack.action(ana, "cmd_back", back["value"], channel=dm, message_ts=second.result["ts"])
+    again = await slack.next_question(dm, 2)
+    assert slack.question_buttons(again).keys() == slack.question_buttons(first).keys()
+
+    # A click on someone else's team question acts on nothing of theirs.
+    status, _ = await slack.action(
+        ben, button["action_id"], button["value"], channel="D" + ben, message_ts=first.result["ts"]
+    )
+    assert status == 200
+    await slack.eventually(
+        lambda: any("could not be read" in c.payload["text"] for c in slack.ephemerals(ben))
+    )
+
+    # Remind: everyone else still answering gets one DM; a second click within the hour sends none.
+    await click_card(slack, facilitator, card, TEAM_REMIND)
+    await slack.eventually(
+        lambda: any("Reminded 2" in c.payload["text"] for c in slack.ephemerals(facilitator))
+    )
+    await click_card(slack, facilitator, card, TEAM_REMIND)
+    await slack.eventually(
+        lambda: any(
+            "within the last hour" in c.payload["text"] for c in slack.ephemerals(facilitator)
+        )
+    )
+    for user in (ana, ben):
+        reminders = [c for c in slack.posts("D" + user) if "reminder" in c.payload.get("text", "")]
+        assert len(reminders) == 1
+    await click_card(slack, ben, card, TEAM_REMIND)
+    await slack.eventually(lambda: any("Only" in c.payload["text"] for c in slack.ephemerals(ben)))
+
+    # The facilitator finishes and reveals early, twice (a double click): one reveal.
+    await answer_all(slack, facilitator, dict(FULL_ANSWERS))
+    await slack.eventually(lambda: "Finished (1)" in latest_card(slack, card))
+    await click_card(slack, facilitator, card, TEAM_REVEAL)
+    await click_card(slack, facilitator, card, TEAM_REVEAL)
+    shown = await slack.eventually(
+        lambda: (t := latest_card(slack, card)) and "The team's advice" in t and t
+    )
+    assert "Revealed with 1 of 3" in shown and "Member 1" in shown
+    assert f"<@{ana}>" not in shown  # anonymous: no member is named beside the results
+    await slack.eventually(
+        lambda: any("revealed already" in c.payload["text"] for c in slack.ephemerals(facilitator))
+    )
+
+    # Closing: the card says so, and a member's next click is refused.
+    await click_card(slack, facilitator, card, TEAM_CLOSE)
+    await slack.eventually(lambda: "is closed" in latest_card(slack, card))
+    latest = slack.questions("D" + ben)[-1]
+    button = next(iter(slack.question_buttons(latest).values()))
+    await slack.action(
+        ben, button["action_id"], button["value"], channel="D" + ben, message_ts=latest.result["ts"]
+    )
+    await slack.eventually(
+        lambda: any("closed" in c.payload["text"] for c in slack.ephemerals(ben))
+    )
+    assert len(slack.posts(CHANNEL)) == 1
+    assert not slack.standin.card_problems
