@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from bench.hardening_figures import Figures, until
-from bench.slack_standin import answer_buttons, is_question, is_summary
+from bench.slack_standin import answer_buttons, is_question
 from bot.adapter import FAILED
 from bot.slack.texts import SLOW as SLACK_SLOW
 from dialogs.session import Session
@@ -59,6 +59,11 @@ class Slack:
 
 
 FORM = "application/x-www-form-urlencoded"
+
+
+def is_summary(call: Call) -> bool:
+    """A summary message: it has the Start over button (its block ids changed over time)."""
+    return slack_button(call, "summary_restart") is not None
 
 
 def slack_stamp(call: Call) -> str:

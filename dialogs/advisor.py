@@ -126,7 +126,7 @@ class Advisor:
             (session, since), expected, notes = cached, cached[0].version, list[Reply]()
         else:
             doc = await self.store.load(turn.key)
-            (session, expected, notes), since = self._read(doc), _nonce(doc)
+            (session, expected, notes), since = self._read(doc), recovery.nonce_of(doc)
         # A commit of this person's that timed out here may have landed since (see recovery).
         if (landed := recovery.settled(self._unsettled.pop(turn.key), nonce=since)) is not None:
             if landed.said == recovery.said(turn) and landed.event != event_key(turn.event_id):
@@ -200,7 +200,8 @@ class Advisor:
                     # A question of ours may be stranded: see where the session really is.
                     session = self._read(await self.store.load(turn.key))[0]
                 return self._duplicate(turn.key, session)
-            (session, expected, notes), since = self._read(outcome.current), _nonce(outcome.current)
+            current = outcome.current
+            (session, expected, notes), since = self._read(current), recovery.nonce_of(current)
             if attempt:
                 await asyncio.sleep(0.002 * attempt)
         raise StoreConflict(f"gave up after {self.runner.max_attempts} conflicting attempts")
@@ -209,6 +210,7 @@ class Advisor:
         """The person sent again what a commit of unknown outcome applied after all: it is not
         applied twice; what that turn would have shown is shown now."""
         self._sessions.put(turn.key, landed.after, landed.nonce)
+        self._posting(turn.key, landed.shows)
         notice = Notice(code=recovery.SETTLED_CODE, text=recovery.SAVED_ALREADY)
         replies = [notice, *landed.replies]
         return await self._applied(
@@ -261,6 +263,11 @@ class Advisor:
     def not_shown(self, key: SessionKey, stamp: str) -> None:
         """The adapter could not post question `stamp`: the next turn here shows it again."""
         self._remember(key, (stamp, None))
+
+    def _posting(self, key: SessionKey, stamp: str | None) -> None:
+        """A turn shows `stamp` again without a commit: not "failed" now, or the next would too."""
+        if stamp is not None and self._shown.get(key) == (stamp, None):
+            self._shown.pop(key)
 
     def _remember(self, key: SessionKey, value: tuple[str, str | None]) -> None:
         self._shown.pop(key, None)
@@ -375,6 +382,7 @@ class Advisor:
             and not screen.message_id
         ):
             ask = presenter.ask(self.flow, session)
+            self._posting(key, ask.stamp)
             return TurnResult(
                 replies=(ask,),
                 duplicate=True,
@@ -389,9 +397,3 @@ class Advisor:
             session_id=session.id if session else "",
             state=session.state if session else "",
         )
-
-
-def _nonce(doc: dict[str, Any] | None) -> str:
-    """The "commit" nonce a stored document carries ("" when none)."""
-    nonce = doc.get("commit") if doc is not None else None
-    return nonce if isinstance(nonce, str) else ""

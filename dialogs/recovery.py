@@ -4,7 +4,9 @@ turn after a commit whose outcome was unknown (the store paused, then applied it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from dialogs.replies import Notice, Reply, TurnResult
 from dialogs.screen import Screen
@@ -60,6 +62,12 @@ class Unsettled:
     replies: tuple[Reply, ...]
     on_screen: Screen | None
     shows: str | None
+
+
+def nonce_of(doc: Mapping[str, Any] | None) -> str:
+    """The "commit" nonce a stored document carries ("" when none)."""
+    nonce = doc.get("commit") if doc is not None else None
+    return nonce if isinstance(nonce, str) else ""
 
 
 def said(turn: Turn) -> str:

@@ -15,6 +15,7 @@ from bot.slack.render import HOME_START
 from dialogs.errors import StoreUnavailable
 from dialogs.recovery import LOST_TEXT, SAVED_ALREADY, SAVED_LATE
 from dialogs.session import Session
+from dialogs.turn import SessionKey
 from tests.bot.slack.conftest import new_user
 from tests.bot.teams.conftest import card_text, option_data, submit_data
 from tests.support.fault_rigs import (
@@ -108,12 +109,14 @@ async def test_teams_a_click_after_redis_lost_its_data_says_so_and_offers_a_fres
 # ============================================================================== Redis paused
 
 
-async def until_stored(rig: SlackRig, user: str, check: Callable[[Session], bool]) -> Session:
+async def until_stored(
+    rig: SlackRig | TeamsRig, key: SessionKey, check: Callable[[Session], bool]
+) -> Session:
     """Poll the store (bounded) until the person's session passes `check`."""
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
     while True:
         try:
-            session = await stored(rig.store, slack_key(user))
+            session = await stored(rig.store, key)
             if check(session):
                 return session
         except StoreUnavailable:
@@ -137,7 +140,7 @@ async def paused_answer(rig: SlackRig, redis_server: RedisServer, user: str) -> 
         assert told == SLACK_UNAVAILABLE
     finally:
         redis_server.resume()
-    landed = await until_stored(rig, user, lambda s: s.version > before.version)
+    landed = await until_stored(rig, slack_key(user), lambda s: s.version > before.version)
     assert landed.answers == {"stage": "live"} and landed.version == before.version + 1
     assert len(delivered_questions(slack, dm)) == 1, "nothing was posted before the next turn"
     return landed
@@ -196,3 +199,53 @@ async def test_after_redis_resumes_another_message_shows_where_the_session_reall
     assert SAVED_LATE in told and "1 of" in told
     shown = delivered_questions(slack, dm)
     assert len(shown) == 2 and SECOND_PROMPT in shown[1].payload["text"]
+
+
+async def test_after_redis_resumes_the_same_answer_sent_twice_at_once_shows_the_question_once(
+    slack_rig: SlackRig, redis_server: RedisServer
+) -> None:
+    """As above, but the person sends the same answer twice at once (or clicks twice). The
+    first is recognised as applied and shows the next question; the second, queued behind it
+    while that question is being posted, does not post it again."""
+    slack = slack_rig.slack
+    user = new_user()
+    dm = await slack_rig.start(user)
+    landed = await paused_answer(slack_rig, redis_server, user)
+
+    sent = await asyncio.gather(slack_rig.say(user, "live"), slack_rig.say(user, "live"))
+    for _, event_id in sent:
+        await slack_rig.finished(event_id)
+
+    shown = delivered_questions(slack, dm)
+    assert len(shown) == 2, "the next question was posted twice (or never)"
+    assert SECOND_PROMPT in shown[1].payload["text"]
+    after = await stored(slack_rig.store, slack_key(user))
+    assert after.answers == {"stage": "live"}
+    assert after.history == ("stage",) and after.version >= landed.version
+
+
+async def test_teams_after_redis_resumes_the_same_answer_sent_twice_shows_the_card_once(
+    teams_rig: TeamsRig, redis_server: RedisServer
+) -> None:
+    """In Teams, which cannot look a card up: the person answers while Redis is paused, is
+    told to try again, and once Redis resumed sends the same answer twice at once. The first
+    is recognised as applied and sends the next question card; the second, queued behind it
+    while the card is being sent, does not send it again."""
+    teams = teams_rig.teams
+    person = await teams_rig.start()
+    key = teams_key(person)
+    before = await stored(teams_rig.store, key)
+    redis_server.pause()
+    try:
+        assert await teams_rig.say(person, "live") in (200, 201)
+    finally:
+        redis_server.resume()
+    landed = await until_stored(teams_rig, key, lambda s: s.version > before.version)
+    assert landed.answers == {"stage": "live"} and len(questions(teams, person)) == 1
+
+    statuses = await asyncio.gather(teams_rig.say(person, "live"), teams_rig.say(person, "live"))
+    assert set(statuses) <= {200, 201}
+    shown = questions(teams, person)
+    assert len(shown) == 2, "the next question card was sent twice (or never)"
+    assert SECOND_PROMPT in card_text(shown[1])
+    assert (await stored(teams_rig.store, key)).answers == {"stage": "live"}
