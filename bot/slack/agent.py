@@ -116,7 +116,9 @@ class AgentFeatures:
         self, client: AsyncWebClient, *, team: str, channel: str, thread_ts: str, text: str
     ) -> bool:
         """Show `text` as the thread's status line ("" clears it); whether Slack took it."""
-        if not self.available(team) or not (channel and thread_ts):
+        # A clear goes out even if another call has just found the features missing: this
+        # status was shown, so it must not stay.
+        if not (channel and thread_ts) or (text and not self.available(team)):
             return False
         loading = list(SUMMARY_LOADING) if text else None
         try:

@@ -54,9 +54,9 @@ class SlackAdvisor:
     ) -> None:
         self.advisor = advisor
         self.renderer = renderer
-        self.delivery = Delivery(advisor=advisor, renderer=renderer)
-        self.drainer = drainer or Drainer()
         self.agent = AgentFeatures()
+        self.delivery = Delivery(advisor=advisor, renderer=renderer, agent=self.agent)
+        self.drainer = drainer or Drainer()
         self.metrics = metrics
         self.api_errors = ApiErrors(
             types=(SlackApiError,),
@@ -104,11 +104,15 @@ class SlackAdvisor:
         text: str | None = None,
         click: Click | None = None,
         clicked_ts: str | None = None,
+        typed_ts: str | None = None,
     ) -> TurnResult:
-        """One engine turn, its replies delivered to `place`."""
+        """One engine turn, its replies delivered to `place`. `typed_ts` is the person's
+        message (when they typed): a slow reply's status line hangs there outside a thread."""
         turn = Turn(key=place.key, event_id=event_id, at=datetime.now(UTC), text=text, click=click)
         result = await self.advisor.handle(turn)
-        await self.delivery.deliver(client, place, result, clicked_ts=clicked_ts)
+        await self.delivery.deliver(
+            client, place, result, clicked_ts=clicked_ts, anchor_ts=typed_ts
+        )
         return result
 
     async def dm_place(self, client: AsyncWebClient, team: str, user: str) -> Place:

@@ -1,4 +1,9 @@
-"""Send the engine's replies to Slack: post questions, update answered ones in place."""
+"""Send the engine's replies to Slack: post questions, update answered ones in place.
+
+A summary (the slow reply: its assessment, then its chart) has a status line in the thread
+while it is put together, and is streamed where the workspace can (bot.slack.agent and
+bot.slack.stream); elsewhere it is posted whole, as before.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +20,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapter import SlowPlatform
 from bot.chart import start_chart
 from bot.delivery import deliver
+from bot.slack.agent import SUMMARY_STATUS, AgentFeatures
 from bot.slack.chart import share_chart
 from bot.slack.render import SlackRenderer
+from bot.slack.stream import Target, stream
 from dialogs.advisor import Advisor
-from dialogs.replies import Ask, Reply, TurnResult
+from dialogs.replies import Ask, Reply, Summary, TurnResult
 from dialogs.turn import SessionKey
 
 log = logging.getLogger(__name__)
@@ -54,9 +61,12 @@ class Place:
 
 
 class Delivery:
-    def __init__(self, *, advisor: Advisor, renderer: SlackRenderer) -> None:
+    def __init__(
+        self, *, advisor: Advisor, renderer: SlackRenderer, agent: AgentFeatures | None = None
+    ) -> None:
         self.advisor = advisor
         self.renderer = renderer
+        self.agent = agent or AgentFeatures()
 
     async def post(self, client: AsyncWebClient, place: Place, payload: dict[str, Any]) -> str:
         kwargs: dict[str, Any] = {"channel": place.channel, **payload}
@@ -80,9 +90,13 @@ class Delivery:
         result: TurnResult,
         *,
         clicked_ts: str | None = None,
+        anchor_ts: str | None = None,
     ) -> None:
-        """Carry out the screen steps of a turn (see bot.delivery) with Slack's Web API."""
-        surface = _SlackSurface(delivery=self, client=client, place=place)
+        """Carry out the screen steps of a turn (see bot.delivery) with Slack's Web API.
+        `anchor_ts` is the message the turn answers (typed or clicked): outside a thread, the
+        status line of a slow reply hangs there."""
+        anchor = place.thread_ts or anchor_ts or clicked_ts or ""
+        surface = _SlackSurface(delivery=self, client=client, place=place, anchor=anchor)
         await deliver(self.advisor, place.key, result, surface, clicked=clicked_ts)
 
     def render_one(self, reply: Reply, place: Place) -> dict[str, Any]:
@@ -122,21 +136,45 @@ def _shows(message: dict[str, Any], stamp: str) -> bool:
 class _SlackSurface:
     """One conversation's messages, as bot.delivery.Surface."""
 
-    def __init__(self, *, delivery: Delivery, client: AsyncWebClient, place: Place) -> None:
+    def __init__(
+        self, *, delivery: Delivery, client: AsyncWebClient, place: Place, anchor: str = ""
+    ) -> None:
         self.delivery = delivery
         self.client = client
         self.place = place
+        self.anchor = anchor
 
     async def post(self, reply: Reply) -> str:
+        if isinstance(reply, Summary):
+            return await self._summary(reply)
         payload = self.delivery.render_one(reply, self.place)
-        drawing = start_chart(self.delivery.advisor.engine.costs, reply)  # a summary's chart
         with _timing("chat.postMessage"):
-            ts = await self.delivery.post(self.client, self.place, payload)
-        if drawing is not None:  # after the summary, into the same place; never raises
-            place = self.place
-            await share_chart(
-                self.client, channel=place.channel, thread_ts=place.thread_ts, drawing=drawing
+            return await self.delivery.post(self.client, self.place, payload)
+
+    async def _summary(self, summary: Summary) -> str:
+        """The summary: a status line while it is rendered, streamed (or posted) and its chart
+        drawn and shared; cleared once all have landed, whatever happened."""
+        place, agent = self.place, self.delivery.agent
+        drawing = start_chart(self.delivery.advisor.engine.costs, summary)
+        where = {"team": place.team, "channel": place.channel, "thread_ts": self.anchor}
+        shown = await agent.status(self.client, text=SUMMARY_STATUS, **where)
+        try:
+            payload = self.delivery.render_one(summary, place)
+            target = Target(
+                team=place.team, channel=place.channel, thread_ts=place.thread_ts, user=place.user
             )
+            with _timing("chat.startStream"):
+                ts = await stream(self.client, agent, target, payload)
+            if ts is None:
+                with _timing("chat.postMessage"):
+                    ts = await self.delivery.post(self.client, place, payload)
+            if drawing is not None:  # after the summary, into the same place; never raises
+                await share_chart(
+                    self.client, channel=place.channel, thread_ts=place.thread_ts, drawing=drawing
+                )
+        finally:
+            if shown:
+                await agent.status(self.client, text="", **where)
         return ts
 
     async def update(self, target: str, reply: Reply) -> None:

@@ -39,12 +39,17 @@ async def on_message(
     channel = str(event.get("channel", ""))
     user = str(event["user"])
     event_id = str(body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
+    typed_ts = as_text(event.get("ts"))
     if event.get("channel_type") == "im":
         # A suggested prompt of the Messages tab sends its message as the person: read it as
         # the command it stands for (bot.slack.agent.PROMPTS).
         text = prompt_means(text) or text
         place = Place(team=team, channel=channel, thread_ts="", user=user)
-        await slack.safely(client, place, lambda: _typed(slack, client, place, event_id, text))
+        await slack.safely(
+            client,
+            place,
+            lambda: _typed(slack, client, place, event_id=event_id, text=text, typed_ts=typed_ts),
+        )
         return
     thread = event.get("thread_ts")
     if not thread or mentions(text, bot_user):
@@ -54,15 +59,21 @@ async def on_message(
 
     async def work() -> None:
         if await slack.advisor.peek(place.key) is not None:
-            await _typed(slack, client, place, event_id, text)
+            await _typed(slack, client, place, event_id=event_id, text=text, typed_ts=typed_ts)
 
     await slack.safely(client, place, work)
 
 
 async def _typed(
-    slack: SlackAdvisor, client: AsyncWebClient, place: Place, event_id: str, text: str
+    slack: SlackAdvisor,
+    client: AsyncWebClient,
+    place: Place,
+    *,
+    event_id: str,
+    text: str,
+    typed_ts: str,
 ) -> None:
-    await slack.turn(client, place, event_id, text=text)
+    await slack.turn(client, place, event_id, text=text, typed_ts=typed_ts or None)
 
 
 async def on_mention(

@@ -41,6 +41,9 @@ WEB_API_SCOPES: dict[str, str] = {
     # The agent experience (bot/slack/agent.py, bot/slack/stream.py).
     "assistant_threads_setSuggestedPrompts": AGENT_SCOPE,
     "assistant_threads_setStatus": AGENT_SCOPE,
+    "chat_startStream": "chat:write",
+    "chat_appendStream": "chat:write",
+    "chat_stopStream": "chat:write",
 }
 # Button action ids besides the answers (`ANSWER_PREFIX` + a number).
 ACTIONS: tuple[str, ...] = (*COMMAND_ACTIONS, SUMMARY_EDIT, SUMMARY_SHARE, HOME_START)

@@ -1,0 +1,64 @@
+"""Walking an assessment to its summary when the summary may be streamed (Slack's agent
+experience) rather than posted: for the agent tests of this folder."""
+
+from __future__ import annotations
+
+import json
+
+from tests.bot.slack.conftest import SlackHarness
+from tests.support.answers import FULL_ANSWERS
+from tests.support.slack_agent import Streamed
+from tests.support.slack_standin import Call
+
+
+def streamed(slack: SlackHarness, channel: str) -> list[Streamed]:
+    """Finished streams in `channel`, oldest first."""
+    return [s for s in slack.standin.agent.streams.values() if s.channel == channel and s.stopped]
+
+
+def is_summary_blocks(blocks: list[dict[str, object]]) -> bool:
+    return any(str(b.get("block_id", "")).startswith("summary_actions") for b in blocks)
+
+
+async def walk(
+    slack: SlackHarness, user: str, channel: str, thread_ts: str | None = None
+) -> Call | Streamed:
+    """Answer every question (buttons, and typing the volume) until the summary lands: the
+    posted summary's call, or the finished stream."""
+    asked = 0
+    while True:
+
+        def next_step(asked: int = asked) -> Call | Streamed | None:
+            questions = slack.questions(channel)[asked:]
+            if questions:
+                return questions[0]
+            posted = slack.summaries(channel)
+            if posted:
+                return posted[0]
+            done = [s for s in streamed(slack, channel) if is_summary_blocks(s.blocks)]
+            return done[0] if done else None
+
+        step: Call | Streamed = await slack.eventually(next_step)
+        if isinstance(step, Streamed) or slack.is_summary(step):
+            return step
+        buttons = slack.question_buttons(step)
+        qid = json.loads(next(iter(buttons.values()))["value"])["q"] if buttons else ""
+        ts = step.result["ts"]
+        if not buttons:  # the monthly volume, typed
+            if thread_ts:
+                await slack.thread_message(user, "2B", channel, thread_ts)
+            else:
+                await slack.dm(user, "2B")
+        else:
+            button = buttons[FULL_ANSWERS[qid]]
+            status, _ = await slack.action(
+                user,
+                button["action_id"],
+                button["value"],
+                channel=channel,
+                message_ts=ts,
+                thread_ts=thread_ts,
+            )
+            assert status == 200
+        await slack.eventually(lambda ts=ts: slack.updates(ts))  # type: ignore[misc]
+        asked += 1
