@@ -32,6 +32,9 @@ def sample_replies(flow: Flow, costs: CostAssumptions) -> list[Reply]:
     session: Session | None = None
     replies: list[Reply] = []
     script = ["", "help", "why", "status", "no such option", "skip", "back"]
+    # The free-text intake (issue 16): its prompt, review, a hint, a correction, the confirmation.
+    script += ["describe", "MVP, personal data, 300M tokens a month", "what?", "change stage live"]
+    script += ["yes"]
     script += ["1"] * (len(flow.questions) + 2)
     at = datetime(2026, 1, 1, tzinfo=UTC)
     for i, text in enumerate([None, *script]):

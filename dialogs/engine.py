@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from dialogs import presenter
+from dialogs import intake_dialog, presenter
 from dialogs.changes import edit_snapshot
 from dialogs.commands import MAX_ANSWER_LENGTH, YES, CommandCall, normalise, parse_command
 from dialogs.cost import CostAssumptions
@@ -184,13 +184,17 @@ class _Step:
             return session.state == State.DONE and session.pending is None
         if name == "edit":
             return session.state == State.DONE
-        return False
+        return intake_dialog.fits(session, name)
 
     # ------------------------------------------------------------------ typed text
 
     def text(self, session: Session, raw: str) -> tuple[Session, Replies]:
         text = raw.strip()
         notes: Replies = []
+        if intake_dialog.wants(session, text):  # "describe", a description and its review
+            session, handled = intake_dialog.handle(self, session, text)
+            if handled is not None:
+                return session, handled
         if session.pending in ("restart", "forget"):
             pending = session.pending
             session = replace(session, pending=None)
@@ -280,10 +284,8 @@ class _Step:
         if name == "start":
             return session, [*notes, *self.show(session)]
         if name == "cancel":
-            return replace(session, state=State.CANCELLED, pending=None), [
-                *notes,
-                self.notice("cancelled"),
-            ]
+            cancelled = replace(session, state=State.CANCELLED, pending=None)
+            return cancelled, [*notes, self.notice("cancelled")]
         if name == "restart":
             if not session.answers:
                 return self.restart(session)
@@ -311,11 +313,8 @@ class _Step:
             return self.back(session, notes)
         if name == "skip" and asking and question is not None:
             if not question.skippable:
-                return session, [
-                    *notes,
-                    self.notice("not_skippable", level="warning"),
-                    *self.show(session),
-                ]
+                warning = self.notice("not_skippable", level="warning")
+                return session, [*notes, warning, *self.show(session)]
             answers = {k: v for k, v in session.answers.items() if k != question.id}
             skipped = (*[q for q in session.skipped if q != question.id], question.id)
             updated = replace(

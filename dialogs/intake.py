@@ -139,7 +139,7 @@ def extract(flow: Flow, text: str) -> Intake:
         elif hits:
             found[question.id] = _evidence(text, hits)
     _figures(flow, text, found, conflicts)
-    open_ = _still_open(flow, found)
+    open_ = still_open(flow, {q: f.answer for q, f in found.items()})
     return Intake(found=found, open=open_, conflicts=tuple(q for q in conflicts if q in open_))
 
 
@@ -218,8 +218,9 @@ def _evidence(text: str, hits: list[_Hit]) -> Found:
     return Found(answer=hits[0].option, evidence=text[start:end].strip(), start=start, end=end)
 
 
-def _still_open(flow: Flow, found: Mapping[str, Found]) -> tuple[str, ...]:
-    answers = {q: f.answer for q, f in found.items()}
+def still_open(flow: Flow, answers: Mapping[str, str]) -> tuple[str, ...]:
+    """The questions not answered yet, in flow order, less those an answer rules out (one
+    whose `ask_if` an open question decides stays in: it may yet be asked)."""
     return tuple(
         q.id
         for q in flow.questions

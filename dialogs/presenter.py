@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dialogs.assessment import assess
 from dialogs.changes import change
 from dialogs.cost import CostAssumptions
@@ -128,6 +130,19 @@ def status(flow: Flow, session: Session) -> Status:
     )
 
 
+def described(flow: Flow, session: Session) -> tuple[str, ...]:
+    """The short names of the answers that came from a description (dialogs.intake_dialog) and
+    still stand."""
+    given = session.intake.get("described") if isinstance(session.intake, Mapping) else None
+    if not isinstance(given, Mapping):
+        return ()
+    return tuple(
+        q.short
+        for q in flow.questions
+        if q.id in given and session.answers.get(q.id) == given[q.id]
+    )
+
+
 def summary(
     flow: Flow,
     session: Session,
@@ -158,4 +173,5 @@ def summary(
         updated=updated,
         stamp=stamp(session),
         changed=changed,
+        described=described(flow, session),
     )

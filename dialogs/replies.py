@@ -166,6 +166,56 @@ class Summary:
     stamp: str = ""
     # After an edit: what changed since the summary before it (None: not an edit).
     changed: Change | None = None
+    # The short names of the questions answered from the person's description.
+    described: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntakePrompt:
+    """Asks for a description of the person's situation in their own words (issue 16)."""
+
+    kind: Literal["intake_prompt"] = "intake_prompt"
+    examples: tuple[str, ...] = ()
+    # Asked again: the last message was empty (`again`) or over this many characters.
+    again: bool = False
+    too_long: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntakeItem:
+    """One answer a description settled: the question, the answer's label, the words it came
+    from (empty once the person changed it) and whether the person changed it."""
+
+    question: str
+    short: str
+    option: str
+    label: str
+    evidence: str
+    changed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntakeReview:
+    """What a description settled, to be confirmed before any of it is used; the questions
+    still open (their short names). `stamp` ties its buttons to this showing."""
+
+    kind: Literal["intake_review"] = "intake_review"
+    items: tuple[IntakeItem, ...]
+    open: tuple[str, ...]
+    conflicts: tuple[str, ...] = ()
+    stamp: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntakeDone:
+    """How a review ended: `used` answers taken, or `dropped`, or `nothing` settled by the
+    description; `hint`: the reply was not one the review understood (say what is)."""
+
+    kind: Literal["intake_done"] = "intake_done"
+    used: int = 0
+    dropped: bool = False
+    nothing: bool = False
+    hint: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,7 +234,21 @@ class Export:
     kind: Literal["export"] = "export"
 
 
-Reply = Intro | Ask | Answered | Notice | Why | Help | Status | Summary | Forget | Export
+Reply = (
+    Intro
+    | Ask
+    | Answered
+    | Notice
+    | Why
+    | Help
+    | Status
+    | Summary
+    | Forget
+    | Export
+    | IntakePrompt
+    | IntakeReview
+    | IntakeDone
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -69,6 +69,9 @@ class Session:
     # the updated summary can say what changed (dialogs.changes). None otherwise, and in
     # documents of earlier versions (which then show no "what changed").
     before_edit: Mapping[str, str] | None = None
+    # A description being confirmed, or the answers it gave once confirmed (dialogs.intake_dialog,
+    # which reads it leniently). None otherwise, and in documents of earlier versions.
+    intake: Mapping[str, Any] | None = None
     schema: int = SCHEMA_VERSION
 
     def to_document(self) -> dict[str, Any]:
@@ -91,6 +94,7 @@ class Session:
             "seen": list(self.seen),
             "screen": self.screen.to_document() if self.screen is not None else None,
             "before_edit": dict(self.before_edit) if self.before_edit is not None else None,
+            "intake": dict(self.intake) if self.intake is not None else None,
         }
 
     @classmethod
@@ -128,6 +132,7 @@ class Session:
             seen=tuple(str(e) for e in doc.get("seen", ())),
             screen=Screen.from_document(doc.get("screen")),
             before_edit=_answers_or_none(doc.get("before_edit")),
+            intake=doc["intake"] if isinstance(doc.get("intake"), Mapping) else None,
         )
 
     def with_event(self, event_id: str, at: datetime) -> Session:
