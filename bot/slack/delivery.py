@@ -21,8 +21,9 @@ from bot.adapter import SlowPlatform
 from bot.chart import start_chart
 from bot.delivery import deliver
 from bot.slack.agent import SUMMARY_STATUS, AgentFeatures
+from bot.slack.blocks import upgraded
 from bot.slack.chart import share_chart
-from bot.slack.render import SlackRenderer
+from bot.slack.render import SlackRenderer, fitted
 from bot.slack.stream import Target, stream
 from dialogs.advisor import Advisor
 from dialogs.replies import Ask, Reply, Summary, TurnResult
@@ -163,8 +164,10 @@ class _SlackSurface:
             target = Target(
                 team=place.team, channel=place.channel, thread_ts=place.thread_ts, user=place.user
             )
+            # A stream that starts proves the workspace has the newer blocks too.
+            newer = fitted(upgraded(payload, summary))
             with _timing("chat.startStream"):
-                ts = await stream(self.client, agent, target, payload)
+                ts = await stream(self.client, agent, target, newer)
             if ts is None:
                 with _timing("chat.postMessage"):
                     ts = await self.delivery.post(self.client, place, payload)

@@ -4,6 +4,7 @@ experience) rather than posted: for the agent tests of this folder."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from tests.bot.slack.conftest import SlackHarness
 from tests.support.answers import FULL_ANSWERS
@@ -21,7 +22,12 @@ def is_summary_blocks(blocks: list[dict[str, object]]) -> bool:
 
 
 async def walk(
-    slack: SlackHarness, user: str, channel: str, thread_ts: str | None = None
+    slack: SlackHarness,
+    user: str,
+    channel: str,
+    thread_ts: str | None = None,
+    *,
+    answers: Mapping[str, str] = FULL_ANSWERS,
 ) -> Call | Streamed:
     """Answer every question (buttons, and typing the volume) until the summary lands: the
     posted summary's call, or the finished stream."""
@@ -50,7 +56,7 @@ async def walk(
             else:
                 await slack.dm(user, "2B")
         else:
-            button = buttons[FULL_ANSWERS[qid]]
+            button = buttons[answers[qid]]
             status, _ = await slack.action(
                 user,
                 button["action_id"],
