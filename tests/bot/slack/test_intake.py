@@ -1,0 +1,67 @@
+"""A described assessment in a Slack DM (issue 16), through Bolt's real HTTP path: the review
+card with the words each answer came from, one correction, then only the open questions."""
+
+from __future__ import annotations
+
+import json
+
+from bot.slack.delivery import Place
+from tests.bot.slack.conftest import SlackHarness, new_user
+from tests.support.answers import FULL_ANSWERS
+
+PARAGRAPH = (
+    "We're a 40-person fintech, MVP live, personal data under GDPR, about 300M tokens a month, "
+    "two ML engineers, no GPUs, budget around $50k <!channel>"
+)
+
+
+async def test_a_described_assessment_in_a_dm(slack: SlackHarness) -> None:
+    user = new_user()
+    dm = "D" + user
+    key = Place(team="T1", channel=dm, thread_ts="", user=user).key
+    await slack.dm(user, "hello")
+    await slack.next_question(dm, 0)
+    seen = len(slack.posts(dm))
+    await slack.dm(user, "describe")
+    prompt = await slack.eventually(lambda: slack.posts(dm)[seen:])
+    assert "Describe your situation" in prompt[0].payload["text"]
+    seen = len(slack.posts(dm))
+    await slack.dm(user, PARAGRAPH)
+    review = (await slack.eventually(lambda: slack.posts(dm)[seen:]))[0]
+    blocks = json.dumps(review.payload["blocks"], ensure_ascii=False)
+    assert "Data sensitivity: Regulated (health, finance, personal data)" in blocks
+    assert "← “personal data under GDPR”" in blocks
+    assert "Still to ask (17)" in blocks
+    # The person's words are plain text: a broadcast in them never goes live.
+    for block in review.payload["blocks"]:
+        if block["type"] == "context" and "<!channel>" in json.dumps(block):
+            assert all(e["type"] == "plain_text" for e in block["elements"])
+    session = await slack.advisor.peek(key)
+    assert session is not None and session.answers == {}  # nothing used yet
+    seen = len(slack.posts(dm))
+    await slack.dm(user, "change team mlops")
+    corrected = (await slack.eventually(lambda: slack.posts(dm)[seen:]))[0]
+    assert "Team skills: ML engineers with MLOps  (your change)" in json.dumps(
+        corrected.payload["blocks"], ensure_ascii=False
+    )
+    questions = len(slack.questions(dm))
+    await slack.dm(user, "yes")
+    following = await slack.next_question(dm, questions)
+    assert "How much is a better answer worth" in following.payload["text"]
+    asked = []
+    for _ in range(30):
+        session = await slack.advisor.peek(key)
+        assert session is not None
+        if session.state == "done":
+            break
+        assert session.current is not None
+        asked.append(session.current)
+        before = len(slack.questions(dm))
+        await slack.dm(user, FULL_ANSWERS[session.current])
+        await slack.eventually(
+            lambda before=before: len(slack.questions(dm)) > before or slack.summaries(dm)
+        )
+    assert not {"stage", "data_sensitivity", "volume", "team", "gpus", "budget"} & set(asked)
+    summary = await slack.eventually(lambda: slack.summaries(dm))
+    assert summary and session is not None and session.answers["team"] == "mlops"
+    assert slack.standin.card_problems == []
