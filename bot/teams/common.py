@@ -125,3 +125,18 @@ def read_submit(value: object, place: Place) -> Submitted:
     if not (q and o and s):
         return Submitted(notice=UNREADABLE)
     return Submitted(click=Click(question=q, option=o, stamp=s))
+
+
+#: What an HTTP header value may not hold: control characters other than tab.
+_NOT_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def header_safe(value: str) -> bool:
+    """Whether a reply can name this conversation id: botbuilder sends it in the
+    `x-ms-conversation-id` header; on both SDKs an id outside latin-1 or with control characters
+    is not one Teams sends, and gets a 400."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return not _NOT_IN_HEADER.search(value) and not value[:1].isspace()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from bot.render import create_environment
 from bot.settings import Settings
 from bot.teams.auth import OffLoopCredentialsFactory, StrictAuthentication
 from bot.teams.bot import AdvisorTeamsBot
+from bot.teams.common import header_safe
 from bot.teams.delivery import start_deadline
 from bot.teams.render import TeamsRenderer
 from dialogs.advisor import Advisor
@@ -196,19 +196,6 @@ def read_activity(body: dict[str, Any]) -> Activity | str:
     if not activity.service_url:
         return "serviceUrl is missing"
     return activity
-
-
-#: What an HTTP header value may not hold: control characters other than tab.
-_NOT_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def header_safe(value: str) -> bool:
-    """Whether botbuilder can send this conversation id (it goes in `x-ms-conversation-id`)."""
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return not _NOT_IN_HEADER.search(value) and not value[:1].isspace()
 
 
 def add_teams_routes(web_app: web.Application, adapter: CloudAdapter, bot: AdvisorTeamsBot) -> None:

@@ -7,19 +7,16 @@ import json
 import logging
 import sys
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import jwt
 from aiohttp import web
 from microsoft_agents.activity import Activity
 from microsoft_agents.authentication.msal import MsalConnectionManager
-from microsoft_agents.hosting.aiohttp import (
-    CloudAdapter,
-    jwt_authorization_decorator,
-    start_agent_process,
-)
+from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import AgentAuthConfiguration
 from microsoft_agents.hosting.core.authorization import AuthTypes
 from pydantic import ValidationError
@@ -29,6 +26,7 @@ from bot.lifecycle import Drainer
 from bot.observe import Metrics
 from bot.render import create_environment
 from bot.settings import Settings
+from bot.teams.common import header_safe
 from bot.teams.render import TeamsRenderer
 from bot.teams_agents.bot import AdvisorAgentsBot
 from bot.teams_agents.credentials import credential_problems
@@ -76,6 +74,7 @@ def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
 #: once per failure (bot.adapter.Boundary: one line, the traceback at DEBUG): a refused
 #: connector call, and a user-token client made without an app id (every turn in dev mode).
 QUIET_LOGGERS = (
+    "microsoft_agents.activity.activity",  # a body its model refuses: answered 400 here
     "microsoft_agents.hosting.core.connector.client.connector_client",
     "microsoft_agents.hosting.core.connector.client.user_token_client",
 )
@@ -136,6 +135,42 @@ def token_rejected(header: str, configuration: AgentAuthConfiguration) -> bool:
     return not isinstance(issuer, str) or issuer.lower() not in accepted
 
 
+#: Objects whose null fields mean "absent" (Teams and botbuilder read them so; the SDK's model
+#: refuses null where it types a string). Card data (`value`) and channelData are left as sent.
+NULLABLE_PARTS = ("from", "recipient", "conversation")
+
+
+def without_nulls(body: dict[str, Any]) -> dict[str, Any]:
+    """The activity with its null fields left out, at the top and in NULLABLE_PARTS."""
+    out = {k: v for k, v in body.items() if v is not None}
+    for part in NULLABLE_PARTS:
+        if isinstance(out.get(part), dict):
+            out[part] = {k: v for k, v in out[part].items() if v is not None}
+    return out
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    """The SDK's HttpRequestProtocol over a request whose body was read and checked here."""
+
+    request: web.Request
+    body: dict[str, Any]
+    method: str = "POST"
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self.request.headers
+
+    async def json(self) -> dict[str, Any]:
+        return self.body
+
+    def get_claims_identity(self) -> Any:
+        return self.request.get("claims_identity")  # set by the SDK's JWT check
+
+    def get_path_param(self, name: str) -> str:
+        return self.request.match_info[name]
+
+
 def read_activity(body: dict[str, Any]) -> Activity | str:
     """The activity, or what makes it not one Teams would send (answered 400)."""
     try:
@@ -144,6 +179,8 @@ def read_activity(body: dict[str, Any]) -> Activity | str:
         return "the activity's fields do not have the types of the Bot Framework schema"
     if activity.conversation is None or not activity.conversation.id:
         return "conversation.id is missing"
+    if not header_safe(str(activity.conversation.id)):
+        return "conversation.id has characters a reply cannot carry"
     if activity.from_property is None or not activity.from_property.id:
         return "from.id is missing"
     if activity.recipient is None or not activity.recipient.id:
@@ -156,14 +193,15 @@ def read_activity(body: dict[str, Any]) -> Activity | str:
 def messages_handler(teams: AgentsTeams) -> Handler:
     """POST /api/messages: the token first (401), then the body: its type (415), size (413),
     nesting (400), JSON and shape (400); in dev mode replies go only to loopback addresses.
-    Then the SDK's own JWT check and `start_agent_process`."""
+    Then the SDK's own JWT check and its adapter, as `start_agent_process` would."""
     configuration = teams.configuration
 
-    async def process(request: web.Request) -> web.StreamResponse:
-        response = await start_agent_process(request, teams.bot.app, teams.adapter)
-        return response if response is not None else web.Response(status=202)
-
-    authorized: Handler = jwt_authorization_decorator(process)  # type: ignore[no-untyped-call]
+    async def process(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        """What start_agent_process does, on the body as checked (it would read it again)."""
+        answer = await teams.adapter.process_request(CheckedRequest(request, body), teams.bot.app)
+        if answer.body is not None:
+            return web.json_response(answer.body, status=answer.status_code, headers=answer.headers)
+        return web.Response(status=answer.status_code, headers=answer.headers)
 
     async def handle(request: web.Request) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
@@ -184,6 +222,7 @@ def messages_handler(teams: AgentsTeams) -> Handler:
             return web.json_response({"error": "body is not JSON"}, status=400)
         if not isinstance(body, dict) or not body.get("type"):
             return web.json_response({"error": "not an activity"}, status=400)
+        body = without_nulls(body)
         activity = read_activity(body)
         if isinstance(activity, str):
             return web.json_response({"error": activity}, status=400)
@@ -193,7 +232,10 @@ def messages_handler(teams: AgentsTeams) -> Handler:
                 {"error": "dev mode replies only to a loopback serviceUrl"}, status=400
             )
         try:
-            answer: web.StreamResponse = await authorized(request)
+            authorized: Handler = jwt_authorization_decorator(  # type: ignore[no-untyped-call]
+                partial(process, body=body)
+            )
+            answer = await authorized(request)
         except PermissionError:
             return web.json_response({"error": "unauthorized"}, status=401)
         except Exception:

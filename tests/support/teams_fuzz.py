@@ -31,6 +31,8 @@ from hypothesis import reject
 from redis import asyncio as aioredis
 
 from bot.settings import Settings
+from bot.teams_agents.server import read_activity as read_agents_activity
+from bot.teams_agents.server import without_nulls
 from dialogs.flow import Flow
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from tests.bot.teams.conftest import TeamsHarness, start_teams
@@ -82,22 +84,25 @@ class TeamsFuzz:
     audit: SessionAudit
     errors: ErrorRecords = field(default_factory=ErrorRecords)
     users: list[str] = field(default_factory=list)
+    sdk: str = "botbuilder"
 
     def __repr__(self) -> str:
-        return f"<TeamsFuzz {self.harness.url}>"
+        return f"<TeamsFuzz {self.sdk} {self.harness.url}>"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))  # hypothesis prints fixtures with failing examples
 
     @classmethod
-    async def start(cls, loop: LoopThread, redis_url: str, flow: Flow) -> TeamsFuzz:
+    async def start(
+        cls, loop: LoopThread, redis_url: str, flow: Flow, sdk: str = "botbuilder"
+    ) -> TeamsFuzz:
         connector = await TeamsConnector().start()
         store = RedisStore(client=create_redis_client(redis_url, timeout_seconds=1.0))
-        settings_ = Settings(redis_url=redis_url, teams_dev_mode=True)
-        harness, runner = await start_teams(connector, settings_, store, dev=True)
+        settings_ = Settings(redis_url=redis_url, teams_dev_mode=True, teams_sdk=sdk)
+        harness, runner = await start_teams(connector, settings_, store, sdk=sdk, dev=True)
         redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
         audit = await SessionAudit(redis, flow).start()
-        return cls(loop, connector, harness, runner, store, redis, audit)
+        return cls(loop, connector, harness, runner, store, redis, audit, sdk=sdk)
 
     async def stop(self) -> None:
         await self.harness.http.close()
@@ -114,7 +119,7 @@ class TeamsFuzz:
     async def post(self, activity: Any, *, parseable_only: bool = True) -> int:
         """POST one activity. The main fuzz sends only activities botbuilder can deserialize;
         the ones it cannot are a known failure with a test of their own (below)."""
-        if parseable_only and isinstance(activity, dict) and not parseable(activity):
+        if parseable_only and isinstance(activity, dict) and not parseable(activity, self.sdk):
             raise Unparseable  # rejected on the test's own thread: see `run`
         headers = {"Content-Type": "application/json"}
         body = json.dumps(activity)
@@ -160,12 +165,18 @@ class TeamsFuzz:
         )
 
 
-def parseable(activity: dict[str, Any]) -> bool:
-    """Whether botbuilder's own Activity model accepts this JSON (msrest deserialization)."""
+def parseable(activity: dict[str, Any], sdk: str = "botbuilder", *, strict: bool = True) -> bool:
+    """Whether botbuilder's own Activity model accepts this JSON (msrest deserialization), and
+    on the Agents SDK also its model (pydantic: a string field must be a string). With
+    `strict=False`, on the Agents SDK, its model alone."""
     try:
         Activity().deserialize(json.loads(json.dumps(activity)))
     except Exception:
-        return False
+        if strict or sdk != "agents":
+            return False
+    if sdk == "agents":
+        read = read_agents_activity(without_nulls(json.loads(json.dumps(activity))))
+        return not (isinstance(read, str) and read.startswith("the activity's fields"))
     return True
 
 
@@ -210,13 +221,14 @@ def live_text(call: ConnectorCall) -> Iterator[str]:
 
 
 @contextmanager
-def fuzz_environment(redis_url: str, flow: Flow) -> Iterator[TeamsFuzz]:
-    """The harness on a loop of its own: the body of each fuzz module's `fuzz` fixture."""
+def fuzz_environment(redis_url: str, flow: Flow, sdk: str = "botbuilder") -> Iterator[TeamsFuzz]:
+    """The harness on a loop of its own: the body of each fuzz module's `fuzz` fixture, on
+    the Teams adapter `sdk` (TEAMS_SDK)."""
     with pytest.MonkeyPatch.context() as patch:
         for name in PROXY_ENV_VARS:
             patch.delenv(name, raising=False)
         loop = LoopThread()
-        env = loop.run(TeamsFuzz.start(loop, redis_url, flow))
+        env = loop.run(TeamsFuzz.start(loop, redis_url, flow, sdk))
         env.errors.install()
         try:
             yield env

@@ -28,10 +28,12 @@ def metrics() -> Metrics:
 
 @pytest.fixture
 async def voting(
-    connector: TeamsConnector, redis_url: str, store: SessionStore, metrics: Metrics
+    connector: TeamsConnector, redis_url: str, store: SessionStore, metrics: Metrics, sdk: str
 ) -> AsyncIterator[TeamsHarness]:
-    settings = Settings(redis_url=redis_url, teams_dev_mode=True)
-    harness, runner = await start_teams(connector, settings, store, dev=True, metrics=metrics)
+    settings = Settings(redis_url=redis_url, teams_dev_mode=True, teams_sdk=sdk)
+    harness, runner = await start_teams(
+        connector, settings, store, sdk=sdk, dev=True, metrics=metrics
+    )
     try:
         yield harness
     finally:

@@ -29,6 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialogs.flow import Flow
+from tests.bot.teams.conftest import SDKS
 from tests.support.fuzz_strategies import FUZZ, TEAMS_LIVE
 from tests.support.teams_connector import Operation
 from tests.support.teams_fuzz import TeamsFuzz, fuzz_environment, run
@@ -49,9 +50,10 @@ SUBMIT_EXAMPLES: Final = 12
 OTHER_EXAMPLES: Final = 6
 
 
-@pytest.fixture(scope="module")
-def fuzz(redis_url: str, flow: Flow) -> Iterator[TeamsFuzz]:
-    with fuzz_environment(redis_url, flow) as env:
+@pytest.fixture(scope="module", params=SDKS)
+def fuzz(redis_url: str, flow: Flow, request: pytest.FixtureRequest) -> Iterator[TeamsFuzz]:
+    """The fuzz on each Teams adapter in turn (botbuilder, the Agents SDK)."""
+    with fuzz_environment(redis_url, flow, str(request.param)) as env:
         yield env
 
 

@@ -145,11 +145,11 @@ async def test_a_send_that_keeps_failing_keeps_the_session(
 
 @pytest.fixture
 async def outage(
-    connector: TeamsConnector, private_redis: RedisServer
+    connector: TeamsConnector, private_redis: RedisServer, sdk: str
 ) -> AsyncIterator[tuple[TeamsHarness, RedisServer]]:
     store = RedisStore(client=create_redis_client(private_redis.url, timeout_seconds=0.3))
-    settings = Settings(redis_url=private_redis.url, teams_dev_mode=True)
-    harness, runner = await start_teams(connector, settings, store, dev=True)
+    settings = Settings(redis_url=private_redis.url, teams_dev_mode=True, teams_sdk=sdk)
+    harness, runner = await start_teams(connector, settings, store, sdk=sdk, dev=True)
     try:
         yield harness, private_redis
     finally:
