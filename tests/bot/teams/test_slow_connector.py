@@ -26,19 +26,39 @@ DEADLINE = 1.0
 SLACK_SECONDS = 3.0
 
 
-@pytest.fixture
-async def slow_teams(
-    connector: TeamsConnector, redis_url: str, store: SessionStore
+async def slow(
+    connector: TeamsConnector, redis_url: str, store: SessionStore, sdk: str
 ) -> AsyncIterator[TeamsHarness]:
     settings = Settings(
-        redis_url=redis_url, teams_dev_mode=True, teams_send_deadline_seconds=DEADLINE
+        redis_url=redis_url,
+        teams_dev_mode=True,
+        teams_send_deadline_seconds=DEADLINE,
+        teams_sdk=sdk,
     )
-    harness, runner = await start_teams(connector, settings, store, dev=True)
+    harness, runner = await start_teams(connector, settings, store, sdk=sdk, dev=True)
     try:
         yield harness
     finally:
         await harness.http.close()
         await runner.cleanup()
+
+
+@pytest.fixture
+async def slow_teams(
+    connector: TeamsConnector, redis_url: str, store: SessionStore, sdk: str
+) -> AsyncIterator[TeamsHarness]:
+    """On each Teams adapter (the deadline and the no-double-post rule are the same)."""
+    async for harness in slow(connector, redis_url, store, sdk):
+        yield harness
+
+
+@pytest.fixture
+async def slow_botbuilder(
+    connector: TeamsConnector, redis_url: str, store: SessionStore
+) -> AsyncIterator[TeamsHarness]:
+    """On botbuilder: the tests that count urllib3's connections (msrest's HTTP client)."""
+    async for harness in slow(connector, redis_url, store, "botbuilder"):
+        yield harness
 
 
 def closed_port() -> int:
@@ -80,10 +100,10 @@ async def timed_say(teams: TeamsHarness, person: Person, text: str, service_url:
 
 
 async def test_a_refused_service_url_is_answered_within_the_deadline(
-    slow_teams: TeamsHarness, connection_attempts: dict[int, int]
+    slow_botbuilder: TeamsHarness, connection_attempts: dict[int, int]
 ) -> None:
     port = closed_port()
-    took = await timed_say(slow_teams, Person(), "hi", f"http://127.0.0.1:{port}/amer/")
+    took = await timed_say(slow_botbuilder, Person(), "hi", f"http://127.0.0.1:{port}/amer/")
     assert took < DEADLINE + SLACK_SECONDS
     # Only our retries of a connection that never opened (the card's, then the notice's), all
     # inside the deadline; none by msrest underneath (it would make 4 attempts per call).
@@ -91,7 +111,7 @@ async def test_a_refused_service_url_is_answered_within_the_deadline(
 
 
 async def test_a_connection_reset_is_not_retried(
-    slow_teams: TeamsHarness, connection_attempts: dict[int, int]
+    slow_botbuilder: TeamsHarness, connection_attempts: dict[int, int]
 ) -> None:
     accepted = 0
     person = Person()
@@ -107,7 +127,7 @@ async def test_a_connection_reset_is_not_retried(
     server = await asyncio.start_server(reset, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        took = await timed_say(slow_teams, person, "hi", f"http://127.0.0.1:{port}/amer/")
+        took = await timed_say(slow_botbuilder, person, "hi", f"http://127.0.0.1:{port}/amer/")
     finally:
         server.close()
         await server.wait_closed()
@@ -116,8 +136,8 @@ async def test_a_connection_reset_is_not_retried(
     # notice once. The question after it was never sent: the next turn shows it, once.
     assert accepted == 2
     assert connection_attempts[port] == 2
-    connector = slow_teams.connector
-    assert await timed_say(slow_teams, person, "status", connector.service_url) >= 0
+    connector = slow_botbuilder.connector
+    assert await timed_say(slow_botbuilder, person, "status", connector.service_url) >= 0
     assert len([c for c in connector.attempts("send") if option_data(c)]) == 1
 
 
