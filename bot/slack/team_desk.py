@@ -16,6 +16,7 @@ from bot.slack.delivery import Delivery, Place
 from bot.slack.team_render import escape, mention, team_card
 from dialogs.replies import Reply
 from dialogs.team import assess_team
+from dialogs.team_index import TeamIndex
 from dialogs.team_session import Team, TeamBook, TeamRef
 from dialogs.turn import SessionKey
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 # Card updates one process makes in a row for one team before leaving the rest to the next
 # change.
 REFRESH_ROUNDS = 8
+ANSWERING_KEPT = 10_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,12 +83,26 @@ class Desk:
     def __init__(self, slack: SlackAdvisor) -> None:
         advisor = slack.advisor
         self.slack = slack
-        self.book = TeamBook(
-            store=advisor.store, ttl_seconds=advisor.engine.session_ttl_seconds + 86400
-        )
+        ttl = advisor.engine.session_ttl_seconds + 86400
+        self.book = TeamBook(store=advisor.store, ttl_seconds=ttl)
+        self.index = TeamIndex(store=advisor.store, ttl_seconds=ttl)
         self.delivery = TeamDelivery(advisor=advisor, renderer=slack.renderer)
+        # People this process saw answering a team in a DM (join, a click on a team question):
+        # only their typed messages look up their teams (see listeners/team.typed), so a DM of
+        # someone in no team costs no extra read. Bounded; the oldest are forgotten first.
+        self._answering: dict[SessionKey, None] = {}
         # Teams whose card this process is updating -> whether another change came meanwhile.
         self._dirty: dict[TeamRef, bool] = {}
+
+    def saw(self, dm: SessionKey) -> None:
+        """`dm.user` answers a team in the DM `dm` (as far as this process knows)."""
+        self._answering.pop(dm, None)
+        self._answering[dm] = None
+        while len(self._answering) > ANSWERING_KEPT:
+            self._answering.pop(next(iter(self._answering)))
+
+    def answering(self, dm: SessionKey) -> bool:
+        return dm in self._answering
 
     def card(self, team: Team) -> dict[str, Any]:
         advisor = self.slack.advisor

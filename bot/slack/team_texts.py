@@ -10,8 +10,8 @@ GONE = "This team assessment is no longer available (it may have expired)."
 CLOSED = "This team assessment is closed."
 FACILITATOR_ONLY = "Only {who}, who started this team assessment, can {what}."
 JOINED = (
-    "You joined the team assessment *{title}* in <#{channel}>. Answer the questions below "
-    "with the buttons (typed answers here go to your own assessment). Nobody sees your answers "
+    "You joined the team assessment *{title}* in <#{channel}>. Answer the questions below; "
+    "a typed answer goes to whichever assessment asked last here. Nobody sees your answers "
     "until the team's are revealed{anonymous}."
 )
 ANONYMOUS_NOTE = ", and then without your name"
@@ -33,3 +33,5 @@ REMINDER = (
 NOT_FOR_TEAM = "That works on your own assessments; team answers show on the team card."
 SETTLED = "The team goes with that answer; the card is updated."
 QUESTION_CONTEXT = "Team assessment: *{title}*"
+TYPED_TEAM = "Taken as your answer to the team assessment *{title}* (its question is the latest)."
+TYPED_OWN = "Taken as your answer to your own assessment (its question is the latest)."

@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.agent import prompt_means
 from bot.slack.delivery import Place
+from bot.slack.listeners import team as team_mode
 from bot.slack.payloads import MENTION, as_text, mentions, team_id
 from bot.text import clean
 
@@ -45,11 +46,12 @@ async def on_message(
         # the command it stands for (bot.slack.agent.PROMPTS).
         text = prompt_means(text) or text
         place = Place(team=team, channel=channel, thread_ts="", user=user)
-        await slack.safely(
-            client,
-            place,
-            lambda: _typed(slack, client, place, event_id=event_id, text=text, typed_ts=typed_ts),
-        )
+
+        async def typed() -> None:  # a team question asked last takes it (listeners/team.py)
+            if not await team_mode.typed(slack, client, place, event_id, text):
+                await _typed(slack, client, place, event_id=event_id, text=text, typed_ts=typed_ts)
+
+        await slack.safely(client, place, typed)
         return
     thread = event.get("thread_ts")
     if not thread or mentions(text, bot_user):

@@ -36,6 +36,7 @@ from bot.slack.team_render import (
 from bot.slack.texts import CANNOT_POST_HERE, UNREADABLE
 from dialogs.replies import TurnResult
 from dialogs.session import State
+from dialogs.team_index import Joined
 from dialogs.team_session import (
     Role,
     Team,
@@ -203,6 +204,10 @@ async def _join(tap: Tap, ref: TeamRef) -> None:
         team=dm.team, channel=dm.channel, thread_ts="", user=user, ref=ref, title=title
     )
     if change.changed:
+        joined = Joined(ref=ref, title=title)
+        await the_desk.index.add(dm.key, joined, event_id=tap.event_id)
+    the_desk.saw(dm.key)
+    if change.changed:
         note = say.ANONYMOUS_NOTE if team.anonymous else ""
         text = say.JOINED.format(title=escape(title), channel=ref.conversation, anonymous=note)
         await tap.client.chat_postMessage(channel=dm.channel, text=text)
@@ -260,6 +265,7 @@ async def _on_question(tap: Tap, data: dict[str, str]) -> None:
         ref=ref,
         title=team.title or DEFAULT_TITLE,
     )
+    desk(tap.slack).saw(place.key)
     if tap.action_id.startswith(ANSWER_PREFIX):
         q, o, s = data.get("q"), data.get("o"), data.get("s")
         if not (q and o and s):
@@ -275,12 +281,65 @@ async def _on_question(tap: Tap, data: dict[str, str]) -> None:
     await _member_turn(tap.slack, tap.client, member, tap.event_id, click=click, clicked_ts=tap.ts)
 
 
+# Typed words that are about the person, never about one assessment: always their own.
+PERSONAL_ONLY = ("forget", "export")
+
+
+async def typed(
+    slack: SlackAdvisor, client: AsyncWebClient, place: Place, event_id: str, text: str
+) -> bool:
+    """A message typed in a DM goes to the assessment whose question was asked there last,
+    a team's or the person's own; True when it went to a team's. With more than one open,
+    the person is told which it went to. Only people this process saw answering a team are
+    looked up (one read of their teams); everyone else's typing costs nothing extra."""
+    the_desk = desk(slack)
+    if text.strip().lower() in PERSONAL_ONLY or not the_desk.answering(place.key):
+        return False
+    joined = await the_desk.index.teams(place.key)
+    if not joined:
+        return False
+    open_: list[tuple[float, Joined | None]] = []
+    for j in joined:
+        session = await slack.advisor.peek(j.ref.member_key(place.user))
+        if session is not None and session.state == State.ASKING and session.screen:
+            open_.append((session.screen.at, j))
+    if not open_:
+        return False
+    own = await slack.advisor.peek(place.key)
+    if own is not None and own.state == State.ASKING and own.screen:
+        open_.append((own.screen.at, None))
+    _, chosen = max(open_, key=lambda item: item[0])
+    several = len(open_) > 1
+    if chosen is None:
+        if several:
+            await client.chat_postMessage(channel=place.channel, text=say.TYPED_OWN)
+        return False
+    team = await the_desk.book.load(chosen.ref)
+    if team is None or team.closed:
+        return False
+    title = team.title or DEFAULT_TITLE
+    if several:
+        text_note = say.TYPED_TEAM.format(title=escape(title))
+        await client.chat_postMessage(channel=place.channel, text=text_note)
+    member = TeamPlace(
+        team=place.team,
+        channel=place.channel,
+        thread_ts="",
+        user=place.user,
+        ref=chosen.ref,
+        title=title,
+    )
+    await _member_turn(slack, client, member, event_id, text=text)
+    return True
+
+
 async def _member_turn(
     slack: SlackAdvisor,
     client: AsyncWebClient,
     member: TeamPlace,
     event_id: str,
     *,
+    text: str | None = None,
     click: Click | None = None,
     clicked_ts: str | None = None,
 ) -> TurnResult:
@@ -288,7 +347,8 @@ async def _member_turn(
     to the team (again after an edit; a redelivered last click hands them over as well, in
     case the first delivery stopped between the two commits)."""
     advisor = slack.advisor
-    turn = Turn(key=member.key, event_id=event_id, at=datetime.now(UTC), click=click)
+    at = datetime.now(UTC)
+    turn = Turn(key=member.key, event_id=event_id, at=at, text=text, click=click)
     result = await advisor.handle(turn)
     the_desk = desk(slack)
     await the_desk.delivery.deliver(client, member, result, clicked_ts=clicked_ts)

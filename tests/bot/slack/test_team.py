@@ -23,6 +23,7 @@ from bot.slack.team_render import (
 )
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.team_session import TeamBook, TeamRef
+from dialogs.turn import SessionKey
 from tests.bot.slack.conftest import SlackHarness, new_user, slack_settings, start_harness
 from tests.support.answers import FULL_ANSWERS
 from tests.support.slack_signing import block_actions_payload
@@ -358,3 +359,31 @@ async def test_facilitator_controls_remind_reveal_early_and_close(slack: SlackHa
     )
     assert len(slack.posts(CHANNEL)) == 1
     assert not slack.standin.card_problems
+
+
+async def test_a_typed_answer_goes_to_the_question_asked_last_and_says_which(
+    slack: SlackHarness,
+) -> None:
+    ana, facilitator = new_user(), new_user()
+    dm = "D" + ana
+    status, _ = await slack.command(ana)  # her own assessment, first question in the DM
+    assert status == 200
+    await slack.eventually(lambda: slack.questions(dm))
+    card = await start_team(slack, facilitator)
+    await click_card(slack, ana, card, TEAM_JOIN)
+    await slack.eventually(lambda: len(slack.questions(dm)) == 2)
+
+    await slack.dm(ana, "3")  # the team's first question was asked last: it takes the answer
+    await slack.eventually(lambda: len(slack.questions(dm)) == 3)
+    said = [c.payload.get("text", "") for c in slack.posts(dm)]
+    assert any("Taken as your answer to the team assessment *Support bot*" in t for t in said)
+    ref = TeamRef(
+        platform="slack", workspace=TEAM_ID, conversation=CHANNEL, thread=card.result["ts"]
+    )
+    team_session = await slack.advisor.peek(ref.member_key(ana))
+    own = await slack.advisor.peek(
+        SessionKey(platform="slack", workspace=TEAM_ID, conversation=dm, user=ana)
+    )
+    assert team_session is not None and team_session.answers == {"stage": "live"}
+    assert own is not None and own.answers == {}
+    assert "Team assessment" in card_text(slack.questions(dm)[-1])
