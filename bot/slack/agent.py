@@ -111,6 +111,8 @@ class AgentFeatures:
             )
         except SlackApiError as exc:
             self.unavailable(team, exc)
+        except Exception as exc:  # prompts are a convenience: the tab works without them
+            log.warning("suggested prompts not set (%s)", type(exc).__name__)
 
     async def status(
         self, client: AsyncWebClient, *, team: str, channel: str, thread_ts: str, text: str
@@ -128,7 +130,7 @@ class AgentFeatures:
         except SlackApiError as exc:
             self.unavailable(team, exc)
             return False
-        except TimeoutError:
-            log.warning("Slack took too long to set a thread status: carried on without it")
+        except Exception as exc:  # a status line is never worth failing the turn for
+            log.warning("thread status not set (%s): carried on without it", type(exc).__name__)
             return False
         return True

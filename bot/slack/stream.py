@@ -68,7 +68,8 @@ async def stream(
                 channel=target.channel, ts=ts, chunks=[{"type": "blocks", "blocks": part}]
             )
         await client.chat_stopStream(channel=target.channel, ts=ts)
-    except SlackApiError as exc:
-        log.warning("stream %s broke off (%s): finished whole", ts, exc.response.get("error"))
+    except (SlackApiError, TimeoutError) as exc:
+        reason = exc.response.get("error") if isinstance(exc, SlackApiError) else "timeout"
+        log.warning("stream %s broke off (%s): finished whole", ts, reason)
         await client.chat_update(channel=target.channel, ts=ts, **payload)
     return ts

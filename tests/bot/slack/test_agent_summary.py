@@ -158,3 +158,19 @@ async def test_in_a_dm_the_status_hangs_on_the_last_answer_and_the_summary_is_po
     assert slack.standin.agent.statuses[(channel, last_question)] == [SUMMARY_STATUS, ""]
     assert slack.standin.calls_to("chat.startStream") == []  # streams need a thread
     assert slack.standin.card_problems == []
+
+
+async def test_a_passing_fault_on_the_status_line_changes_nothing_else(
+    slack: SlackHarness,
+) -> None:
+    slack.standin.fail("assistant.threads.setStatus", error="internal_error")
+    user, channel = new_user(), "C1"
+    root = await start_in_a_thread(slack, user, channel)
+    summary = await walk(slack, user, channel, thread_ts=root)
+    # Not a refusal of the feature: the summary still streams, and no clear follows a status
+    # that never showed.
+    assert isinstance(summary, Streamed)
+    await slack.eventually(lambda: slack.standin.files.shared)  # the last step of the turn
+    assert (channel, root) not in slack.standin.agent.statuses
+    assert len(slack.standin.calls_to("assistant.threads.setStatus")) == 1
+    assert slack.standin.card_problems == []
