@@ -66,6 +66,7 @@ from bench import common
 from bench.common import TURN_TIMEOUT_SECONDS, bench_store, redis_url
 from bench.duel import Duel, Pass, duel
 from bench.profiling import Areas, Profiled, ProfileText, tally
+from bench.teams_agents_sides import advisor_agents_application, bare_agents_application
 from bench.teams_sides import (
     Assessment,
     BareCards,
@@ -183,7 +184,13 @@ NOTE: Final = (
 
 
 async def main_async(
-    *, users: int, concurrency: int, rounds: int, profile: bool, out: Callable[[str], None]
+    *,
+    users: int,
+    concurrency: int,
+    rounds: int,
+    profile: bool,
+    out: Callable[[str], None],
+    sdk: str = "botbuilder",
 ) -> float:
     for name in PROXY_ENV_VARS:  # requests would route the loopback connector calls via a proxy
         os.environ.pop(name, None)
@@ -202,13 +209,20 @@ async def main_async(
             settings = Settings(
                 redis_url=url,
                 teams_dev_mode=True,
+                teams_sdk=sdk,
                 # Generous: the bench measures latency; a queued turn must not become an error.
                 turn_timeout_seconds=TURN_TIMEOUT_SECONDS,
             )
             advisor = create_advisor(settings, store=store)
             cards = BareCards()
-            advisor_runner, advisor_url = await serve(advisor_application(settings, advisor))
-            bare_runner, bare_url = await serve(bare_application(cards))
+            if sdk == "agents":  # both sides on the Agents SDK (bench/teams_agents_sides.py)
+                advisor_app = advisor_agents_application(settings, advisor)
+                bare_app = bare_agents_application(cards)
+            else:
+                advisor_app = advisor_application(settings, advisor)
+                bare_app = bare_application(cards)
+            advisor_runner, advisor_url = await serve(advisor_app)
+            bare_runner, bare_url = await serve(bare_app)
             service_url = connector.service_url
             advisor_client = Client(http=http, url=advisor_url, service_url=service_url)
             bare_client = Client(http=http, url=bare_url, service_url=service_url)
@@ -265,7 +279,7 @@ async def main_async(
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    return common.side_by_side_parser(
+    parser = common.side_by_side_parser(
         prog="python -m bench.bench_teams",
         description="Simulated Teams users completing assessments: the advisor against a bare "
         "botbuilder bot making the same connector calls per click, on a local stand-in Bot "
@@ -273,7 +287,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         users=16,
         profile_help="then profile one pass of each side with cProfile and print where the CPU "
         "goes",
-    ).parse_args(argv)
+    )
+    parser.add_argument(
+        "--sdk",
+        choices=("botbuilder", "agents"),
+        default="botbuilder",
+        help="the Teams SDK of both sides: botbuilder (default) or the Microsoft 365 Agents SDK",
+    )
+    return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -285,6 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rounds=args.rounds,
             profile=args.profile,
             out=print,
+            sdk=args.sdk,
         )
     )
     return 0

@@ -170,7 +170,7 @@ class Client:
 
     async def post(self, activity: dict[str, Any]) -> None:
         async with self.http.post(self.url, json=activity) as response:
-            if response.status not in (200, 201):
+            if response.status not in (200, 201, 202):  # 202: the Agents SDK
                 raise BenchError(f"{self.url} answered {response.status}: {await response.text()}")
             await response.read()
 
