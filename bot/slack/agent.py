@@ -21,12 +21,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, kw_only=True)
 class Prompt:
-    """A suggested prompt: its button's title, the message it sends as the person, and what
-    the advisor reads that message as (a command the engine knows)."""
+    """A suggested prompt: its button's title, the message it sends as the person, what the
+    advisor reads that message as (a command the engine knows), and a note said first."""
 
     title: str
     message: str
     means: str
+    note: str = ""
 
 
 PROMPTS: tuple[Prompt, ...] = (
@@ -35,9 +36,17 @@ PROMPTS: tuple[Prompt, ...] = (
         message="Should we build our own LLM?",
         means="start",
     ),
-    # Team mode has its own command (bot/slack/listeners/commands.py); in the Messages tab the
-    # prompt starts (or continues) the person's own assessment, whose summary they can share.
-    Prompt(title="Start a team assessment", message="Start a team assessment", means="start"),
+    # Team mode has its own command, run in a channel (bot/slack/listeners/commands.py): the
+    # note says how, and the person's own assessment starts (or continues) meanwhile.
+    Prompt(
+        title="Start a team assessment",
+        message="Start a team assessment",
+        means="start",
+        note=(
+            "A team assessment runs in a channel: type `/llm-advisor team` there, and each "
+            "colleague joins from the card the bot posts. Here is your own in the meantime."
+        ),
+    ),
     Prompt(title="Show my last result", message="Show my last result", means="results"),
     # The cost comparison needs the rest of the answers: the assessment starts, and its
     # volume question takes "2B" as typed.
@@ -45,10 +54,14 @@ PROMPTS: tuple[Prompt, ...] = (
         title="What does it cost at 2B tokens a month?",
         message="What does it cost at 2B tokens a month?",
         means="start",
+        note=(
+            "The cost comparison comes with your summary, priced for your own answers. When "
+            "you are asked how many tokens a month, type `2B`."
+        ),
     ),
 )
 PROMPTS_TITLE = "Build or buy an LLM? Pick one, or just type."
-_MEANS = {p.message.casefold(): p.means for p in PROMPTS}
+_PROMPTS = {p.message.casefold(): p for p in PROMPTS}
 
 # What Slack answers where the workspace (or the app's configuration) lacks the agent
 # features: not on a paid plan or sandbox, agent_view not turned on, the scope not granted.
@@ -75,9 +88,9 @@ SUMMARY_LOADING = (
 )
 
 
-def prompt_means(text: str) -> str | None:
-    """The command a suggested prompt's message stands for, or None for anything else."""
-    return _MEANS.get(text.strip().casefold())
+def prompt_for(text: str) -> Prompt | None:
+    """The suggested prompt whose message `text` is, or None for anything else."""
+    return _PROMPTS.get(text.strip().casefold())
 
 
 class AgentFeatures:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.agent import prompt_means
+from bot.slack.agent import prompt_for
 from bot.slack.delivery import Place
 from bot.slack.listeners import team as team_mode
 from bot.slack.payloads import MENTION, as_text, mentions, team_id
@@ -43,11 +43,14 @@ async def on_message(
     typed_ts = as_text(event.get("ts"))
     if event.get("channel_type") == "im":
         # A suggested prompt of the Messages tab sends its message as the person: read it as
-        # the command it stands for (bot.slack.agent.PROMPTS).
-        text = prompt_means(text) or text
+        # the command it stands for, after its note if it has one (bot.slack.agent.PROMPTS).
+        prompt = prompt_for(text)
+        text = prompt.means if prompt else text
         place = Place(team=team, channel=channel, thread_ts="", user=user)
 
         async def typed() -> None:  # a team question asked last takes it (listeners/team.py)
+            if prompt and prompt.note:
+                await slack.delivery.post(client, place, {"text": prompt.note})
             if not await team_mode.typed(slack, client, place, event_id, text):
                 await _typed(slack, client, place, event_id=event_id, text=text, typed_ts=typed_ts)
 

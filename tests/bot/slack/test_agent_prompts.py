@@ -73,4 +73,9 @@ async def test_each_prompt_opens_the_assessment_for_someone_new(slack: SlackHarn
         user = new_user()
         await slack.dm(user, prompt.message)
         await slack.next_question(f"D{user}", 0)
+        said = [c.payload["text"] for c in slack.posts(f"D{user}")]
+        # The team and cost prompts first say how to get what they ask for, then start.
+        assert (said[0] == prompt.note) is bool(prompt.note)
+    team, cost = PROMPTS[1], PROMPTS[3]
+    assert "`/llm-advisor team`" in team.note and "`2B`" in cost.note
     assert slack.standin.card_problems == []
