@@ -56,6 +56,8 @@ class _Step:
             return [presenter.summary(self.flow, session, costs, updated=updated, before=before)]
         if session.state == State.CANCELLED:
             return [self.notice("cancelled")]
+        if session.pending == intake_dialog.REVIEW:  # the review is what is on screen
+            return [intake_dialog.review(self.flow, session)]
         return [presenter.ask(self.flow, session)]
 
     def after(self, session: Session) -> Replies:

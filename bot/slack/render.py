@@ -12,7 +12,7 @@ import jinja2
 from bot.render import JsonRenderer, Recent
 from dialogs.flow import Flow
 from dialogs.recovery import LOST_CODE
-from dialogs.replies import Answered, Ask, Notice, Reply, Summary
+from dialogs.replies import Answered, Ask, IntakeReview, Notice, Reply, Summary
 
 # Button action ids; every one has a handler in bot/slack/app.py (a test keeps them in step).
 ANSWER_PREFIX = "answer_"
@@ -85,6 +85,14 @@ class SlackRenderer(JsonRenderer):
                 Button(
                     action_id="cmd_no", text="Keep my answers", value=value(u=owner, s=reply.stamp)
                 ),
+            ]
+        elif isinstance(reply, IntakeReview):  # issue 16: confirm or drop what was understood
+            confirm = value(u=owner, s=reply.stamp)
+            context["buttons"] = [
+                Button(
+                    action_id="cmd_yes", text="Use these answers", value=confirm, style="primary"
+                ),
+                Button(action_id="cmd_no", text="Drop them", value=confirm),
             ]
         elif isinstance(reply, Notice) and reply.code == LOST_CODE:
             # The session is gone: the App Home's start button opens a fresh one (in the DM).

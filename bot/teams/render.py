@@ -11,7 +11,7 @@ from bot.render import JsonRenderer
 from dialogs.errors import RenderError
 from dialogs.flow import Flow
 from dialogs.recovery import LOST_CODE
-from dialogs.replies import Answered, Ask, Intro, Notice, Reply, Summary
+from dialogs.replies import Answered, Ask, IntakeReview, Intro, Notice, Reply, Summary
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 25_000  # Teams refuses cards over 28 KB; stay well inside it
@@ -70,6 +70,15 @@ class TeamsRenderer(JsonRenderer):
                 SubmitButton(
                     title="Keep my answers", data={"cmd": "no", "u": owner, "s": reply.stamp}
                 ),
+            ]
+        elif isinstance(reply, IntakeReview):  # issue 16: confirm or drop what was understood
+            context["buttons"] = [
+                SubmitButton(
+                    title="Use these answers",
+                    data={"cmd": "yes", "u": owner, "s": reply.stamp},
+                    style="positive",
+                ),
+                SubmitButton(title="Drop them", data={"cmd": "no", "u": owner, "s": reply.stamp}),
             ]
         elif isinstance(reply, Notice) and reply.code == LOST_CODE:
             # The session is gone: the start button opens a fresh one here.

@@ -8,11 +8,21 @@ import json
 from bot.slack.delivery import Place
 from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.answers import FULL_ANSWERS
+from tests.support.slack_standin import Call
 
 PARAGRAPH = (
     "We're a 40-person fintech, MVP live, personal data under GDPR, about 300M tokens a month, "
     "two ML engineers, no GPUs, budget around $50k <!channel>"
 )
+
+
+def button(call: Call, action_id: str) -> str:
+    """The value of the button `action_id` on a posted message."""
+    for block in call.payload["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return str(element["value"])
+    raise AssertionError(f"no {action_id} button")
 
 
 async def test_a_described_assessment_in_a_dm(slack: SlackHarness) -> None:
@@ -45,7 +55,22 @@ async def test_a_described_assessment_in_a_dm(slack: SlackHarness) -> None:
         corrected.payload["blocks"], ensure_ascii=False
     )
     questions = len(slack.questions(dm))
-    await slack.dm(user, "yes")
+    # The first review's button is from an earlier showing: it acts on nothing.
+    status, _ = await slack.action(
+        user, "cmd_yes", button(review, "cmd_yes"), channel=dm, message_ts=review.result["ts"]
+    )
+    assert status == 200
+    await slack.eventually(lambda: slack.ephemerals(user))
+    session = await slack.advisor.peek(key)
+    assert session is not None and session.answers == {}
+    status, _ = await slack.action(
+        user,
+        "cmd_yes",
+        button(corrected, "cmd_yes"),
+        channel=dm,
+        message_ts=corrected.result["ts"],
+    )
+    assert status == 200
     following = await slack.next_question(dm, questions)
     assert "How much is a better answer worth" in following.payload["text"]
     asked = []

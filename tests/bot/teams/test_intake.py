@@ -3,7 +3,13 @@ card with the words each answer came from, one correction, then only the open qu
 
 from __future__ import annotations
 
-from tests.bot.teams.conftest import Person, TeamsHarness, card_text, option_data
+from tests.bot.teams.conftest import (
+    Person,
+    TeamsHarness,
+    card_text,
+    option_data,
+    submit_data,
+)
 from tests.support.answers import FULL_ANSWERS
 from tests.support.schemas import validate_adaptive_card
 from tests.support.teams_connector import ConnectorCall
@@ -39,7 +45,11 @@ async def test_a_described_assessment_in_personal_chat(teams: TeamsHarness) -> N
     corrected = (await teams.eventually(lambda: newer(teams, person, seen)))[0]
     assert "Team skills: ML engineers with MLOps  (your change)" in card_text(corrected)
     asked_before = len(teams.questions(person.conversation))
-    await teams.say(person, "yes")
+    # The first review's button is from an earlier showing: it acts on nothing.
+    await teams.click(person, review, submit_data(review, "yes"))
+    await teams.eventually(lambda: newer(teams, person, seen + 1))
+    assert len(teams.questions(person.conversation)) >= asked_before
+    assert await teams.click(person, corrected, submit_data(corrected, "yes")) in (200, 201, 202)
     asked: list[str] = []
     for i in range(asked_before, asked_before + 30):
         card = await teams.eventually(
