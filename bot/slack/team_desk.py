@@ -5,10 +5,13 @@ newest state whichever process changed it last)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import team_texts as say
@@ -23,9 +26,13 @@ from dialogs.turn import SessionKey
 if TYPE_CHECKING:
     from bot.slack.app import SlackAdvisor
 
+log = logging.getLogger(__name__)
+
 # Card updates one process makes in a row for one team before leaving the rest to the next
 # change.
 REFRESH_ROUNDS = 8
+CARD_GAP_SECONDS = 1.0  # between two updates of one card by one process
+UPDATED_KEPT = 10_000
 ANSWERING_KEPT = 10_000
 
 
@@ -93,6 +100,8 @@ class Desk:
         self._answering: dict[SessionKey, None] = {}
         # Teams whose card this process is updating -> whether another change came meanwhile.
         self._dirty: dict[TeamRef, bool] = {}
+        # When this process last updated each card (the event loop's clock), for the gap.
+        self._updated: dict[TeamRef, float] = {}
 
     def saw(self, dm: SessionKey) -> None:
         """`dm.user` answers a team in the DM `dm` (as far as this process knows)."""
@@ -116,26 +125,39 @@ class Desk:
 
     async def refresh(self, client: AsyncWebClient, ref: TeamRef) -> None:
         """Bring the card up to the stored team. Coalesced: while this process is updating
-        the card, further calls only mark it dirty, and the running one reads again."""
+        the card, further calls only mark it dirty, and the running one reads the team again
+        and updates once more, at most once every CARD_GAP_SECONDS however many members
+        finish at once. A 429 is waited out by the client's rate-limit handler (Retry-After);
+        an update Slack still refuses is logged, and the next change brings the card up to
+        date (the team's state is in the store, never only in the card)."""
         if ref in self._dirty:
             self._dirty[ref] = True
             return
         self._dirty[ref] = False
-        shown = -1
+        loop = asyncio.get_running_loop()
+        shown, last = -1, self._updated.pop(ref, 0.0)
         try:
             for _ in range(REFRESH_ROUNDS):
                 team = await self.book.load(ref)
-                if team is None:
-                    return
-                if team.version == shown and not self._dirty[ref]:
+                if team is None or (team.version == shown and not self._dirty[ref]):
                     return
                 self._dirty[ref] = False
-                if team.version != shown:
-                    card = self.card(team)
-                    await client.chat_update(channel=ref.conversation, ts=ref.thread, **card)
-                    shown = team.version
+                if team.version == shown:
+                    continue
+                if last:
+                    await asyncio.sleep(max(0.0, last + CARD_GAP_SECONDS - loop.time()))
+                    team = await self.book.load(ref) or team
+                card = self.card(team)
+                await client.chat_update(channel=ref.conversation, ts=ref.thread, **card)
+                shown, last = team.version, loop.time()
+        except SlackApiError as exc:
+            log.warning("team card not updated: %s", exc.response.get("error"))
         finally:
             del self._dirty[ref]
+            if last:
+                self._updated[ref] = last
+                while len(self._updated) > UPDATED_KEPT:
+                    self._updated.pop(next(iter(self._updated)))
 
 
 _desks: weakref.WeakKeyDictionary[SlackAdvisor, Desk] = weakref.WeakKeyDictionary()

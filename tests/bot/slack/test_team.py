@@ -255,6 +255,9 @@ async def test_25_members_answering_at_once_through_three_apps(
         assert "(13)" in final and "(12)" in final
         assert len(slack.posts(CHANNEL)) == 1
         assert not standin.card_problems
+        # Coalesced: far fewer card updates than the 50 changes (25 joins, 25 finishes).
+        updates = len(slack.updates(card.result["ts"]))
+        assert updates < 30
         ref = TeamRef(
             platform="slack", workspace=TEAM_ID, conversation=CHANNEL, thread=card.result["ts"]
         )
