@@ -24,7 +24,7 @@ from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
 from bot.teams.common import Place, member_place, place_of, read_submit, typed_text
 from bot.teams.render import TeamsRenderer
-from bot.teams_agents.delivery import CONNECTOR_ERRORS, Delivery, status_of
+from bot.teams_agents.delivery import CONNECTOR_ERRORS, Delivery, start_deadline, status_of
 from dialogs.advisor import Advisor
 from dialogs.presenter import intro
 from dialogs.turn import Click, Turn
@@ -77,6 +77,8 @@ class AdvisorAgentsBot:
 
         async def route(context: TurnContext, state: TurnState) -> None:
             activity = context.activity
+            # The clock on the turn's outbound calls starts with the turn, as on botbuilder.
+            start_deadline(context, self.delivery.deadline_seconds)
 
             async def show(text: str) -> None:
                 await self.delivery.send_text(context, place_of(activity), text)
