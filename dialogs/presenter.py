@@ -39,8 +39,16 @@ def commands(flow: Flow) -> tuple[CommandView, ...]:
     return tuple(CommandView(name=c.name, text=c.text) for c in flow.commands)
 
 
+# Issue 16: the intro offers both ways in on every platform (the description is typed there).
+TWO_WAYS = (
+    "Two ways in: answer the questions step by step, or type describe and tell me about your "
+    "situation in a few sentences of your own. You confirm what I understood, then I ask only "
+    "what it left open."
+)
+
+
 def intro(flow: Flow) -> Intro:
-    return Intro(title=flow.title, text=flow.intro, commands=commands(flow))
+    return Intro(title=flow.title, text=f"{flow.intro}\n\n{TWO_WAYS}", commands=commands(flow))
 
 
 def help_view(flow: Flow, term: str = "") -> Help | Notice:

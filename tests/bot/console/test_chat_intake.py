@@ -20,7 +20,7 @@ def test_a_described_assessment_to_the_summary() -> None:
     result = chat(["describe", PARAGRAPH, "change team", "4", "yes", *["1"] * 20], columns=100)
     assert result.returncode == 0, result.stderr
     out = " ".join(result.stdout.split())  # unfolded
-    assert "Two ways in: answer step by step" in out and "type describe" in out
+    assert "Two ways in: answer the questions step by step, or type describe" in out
     assert "Describe your situation in a few sentences" in out
     assert (
         'Data sensitivity: Regulated (health, finance, personal data) <- "personal data under GDPR"'
