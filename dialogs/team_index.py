@@ -30,8 +30,8 @@ class Joined:
     title: str
 
 
-def _key(where: SessionKey) -> SessionKey:
-    return replace(where, thread=f"open-teams/{where.user}", user="")
+def _key(where: SessionKey, name: str) -> SessionKey:
+    return replace(where, thread=f"{name}/{where.user}", user="")
 
 
 def _joined(doc: dict[str, Any] | None) -> list[Joined]:
@@ -51,8 +51,19 @@ def _joined(doc: dict[str, Any] | None) -> list[Joined]:
 
 
 class TeamIndex:
-    def __init__(self, *, store: SessionStore, ttl_seconds: int, timeout_seconds: float = 1.5):
+    """Teams listed per conversation and person: `name` "open-teams" for the teams a person
+    answers in their DM; "history" (and no person) for the teams started in a channel."""
+
+    def __init__(
+        self,
+        *,
+        store: SessionStore,
+        ttl_seconds: int,
+        name: str = "open-teams",
+        timeout_seconds: float = 1.5,
+    ):
         self.store = store
+        self.name = name
         self.ttl_seconds = ttl_seconds
         self.timeout_seconds = timeout_seconds
 
@@ -60,12 +71,12 @@ class TeamIndex:
         """The teams `where.user` answers in `where`'s conversation, newest first."""
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                return _joined(await self.store.load_team(_key(where)))
+                return _joined(await self.store.load_team(_key(where, self.name)))
         except TimeoutError as exc:
             raise StoreUnavailable("the session store did not answer in time") from exc
 
     async def add(self, where: SessionKey, joined: Joined, *, event_id: str) -> None:
-        key = _key(where)
+        key = _key(where, self.name)
         try:
             async with asyncio.timeout(self.timeout_seconds):
                 doc = await self.store.load_team(key)
@@ -74,7 +85,7 @@ class TeamIndex:
                     teams = [joined, *known][:KEPT]
                     version = int((doc or {}).get("version", 0) or 0)
                     new = {
-                        "kind": "team-index",
+                        "kind": f"team-index/{self.name}",
                         "teams": [{**vars(j.ref), "title": j.title} for j in teams],
                         "version": version + 1,
                         "seen": [event_key(event_id)],

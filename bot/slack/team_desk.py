@@ -93,6 +93,7 @@ class Desk:
         ttl = advisor.engine.session_ttl_seconds + 86400
         self.book = TeamBook(store=advisor.store, ttl_seconds=ttl)
         self.index = TeamIndex(store=advisor.store, ttl_seconds=ttl)
+        self.history = TeamIndex(store=advisor.store, ttl_seconds=ttl, name="history")
         self.delivery = TeamDelivery(advisor=advisor, renderer=slack.renderer)
         # People this process saw answering a team in a DM (join, a click on a team question):
         # only their typed messages look up their teams (see listeners/team.typed), so a DM of
@@ -113,15 +114,16 @@ class Desk:
     def answering(self, dm: SessionKey) -> bool:
         return dm in self._answering
 
-    def card(self, team: Team) -> dict[str, Any]:
+    def result(self, team: Team) -> dict[str, Any] | None:
+        """The team's assessment once revealed (None before, or with nobody finished)."""
+        if not (team.revealed and team.finished):
+            return None
         advisor = self.slack.advisor
-        result = None
-        if team.revealed and team.finished:
-            members = team.scored(mention=mention)
-            result = assess_team(
-                advisor.flow, members, costs=advisor.engine.costs, settled=team.settled
-            )
-        return team_card(team, flow=advisor.flow, result=result)
+        members = team.scored(mention=mention)
+        return assess_team(advisor.flow, members, costs=advisor.engine.costs, settled=team.settled)
+
+    def card(self, team: Team) -> dict[str, Any]:
+        return team_card(team, flow=self.slack.advisor.flow, result=self.result(team))
 
     async def refresh(self, client: AsyncWebClient, ref: TeamRef) -> None:
         """Bring the card up to the stored team. Coalesced: while this process is updating

@@ -10,8 +10,9 @@ the "t" (the team: channel and card ts) their buttons carry.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from bot.slack import team_texts as say
 from bot.slack.delivery import Place
 from bot.slack.render import ANSWER_PREFIX, COMMAND_ACTIONS, SUMMARY_EDIT
 from bot.slack.team_desk import TeamPlace, desk, team_ref
+from bot.slack.team_history import history
 from bot.slack.team_render import (
     TEAM_ACTIONS,
     TEAM_CLOSE,
@@ -58,6 +60,8 @@ NOT_HERE = ("not_in_channel", "channel_not_found", "is_archived")
 TRIGGER_SECONDS = 3600
 REMIND_EVERY_SECONDS = 3600  # at most one reminder per member per hour
 DEFAULT_TITLE = "Build or buy, as a team"
+FRESH_CARD_READS = 5
+FRESH_CARD_WAIT_SECONDS = 0.2
 
 
 # ------------------------------------------------------------------------------ the command
@@ -79,6 +83,9 @@ async def start(call: Invocation) -> None:
         return
     if not await slack.advisor.once(here.key, call.event_id, ttl_seconds=TRIGGER_SECONDS):
         return  # the same command delivered again: its card is posted already
+    if call.rest.strip().lower() == "history":
+        await history(call)
+        return
     anonymous, title = parse_title(call.rest)
     team = Team(
         title=title,
@@ -96,6 +103,9 @@ async def start(call: Invocation) -> None:
         raise
     ref = team_ref(here.team, here.channel, str(root["ts"]))
     await the_desk.book.change(ref, call.event_id, lambda stored: stored or team)
+    channel = replace(here.key, user="")
+    joined = Joined(ref=ref, title=title or DEFAULT_TITLE)
+    await the_desk.history.add(channel, joined, event_id=call.event_id)
 
 
 # ------------------------------------------------------------------------------ the clicks
@@ -140,6 +150,13 @@ FACILITATOR_ACTIONS = {
 async def _on_card(tap: Tap, ref: TeamRef) -> None:
     the_desk = desk(tap.slack)
     team = await the_desk.book.load(ref)
+    for _ in range(FRESH_CARD_READS):
+        if team is not None:
+            break
+        # A card is posted before its team is stored (the card's ts is the team's key): a
+        # click that quick finds no team for a moment.
+        await asyncio.sleep(FRESH_CARD_WAIT_SECONDS)
+        team = await the_desk.book.load(ref)
     if team is None:
         await tap.tell(say.GONE)
         return

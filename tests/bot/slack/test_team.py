@@ -390,3 +390,38 @@ async def test_a_typed_answer_goes_to_the_question_asked_last_and_says_which(
     assert team_session is not None and team_session.answers == {"stage": "live"}
     assert own is not None and own.answers == {}
     assert "Team assessment" in card_text(slack.questions(dm)[-1])
+
+
+async def test_team_history_lists_the_channels_teams_and_what_changed(
+    slack: SlackHarness,
+) -> None:
+    status, _ = await slack.command(new_user(), "team history", channel=CHANNEL)
+    assert status == 200
+    await slack.eventually(
+        lambda: any("No team assessments" in json.dumps(c.payload) for c in slack.responses())
+    )
+    pairs = (("First", "regulated"), ("Second", "public"))
+    for title, sensitivity in pairs:
+        facilitator, ana = new_user(), new_user()
+        before = len(slack.posts(CHANNEL))
+        status, _ = await slack.command(facilitator, f"team {title}", channel=CHANNEL)
+        posted = await slack.eventually(lambda before=before: slack.posts(CHANNEL)[before:])
+        card = posted[0]
+        for user in (facilitator, ana):
+            await click_card(slack, user, card, TEAM_JOIN)
+            await slack.eventually(lambda user=user: slack.questions("D" + user))
+            await answer_all(slack, user, {**FULL_ANSWERS, "data_sensitivity": sensitivity})
+        await slack.eventually(lambda card=card: "The team's advice" in latest_card(slack, card))
+    status, _ = await slack.command(new_user(), "team history", channel=CHANNEL)
+    listed = await slack.eventually(
+        lambda: next(
+            (
+                c.payload["text"]
+                for c in slack.responses()
+                if "newest first" in c.payload.get("text", "")
+            ),
+            None,
+        )
+    )
+    assert listed.index("*Second*") < listed.index("*First*")
+    assert "changed from" in listed or "the same advice as the one before" in listed
