@@ -1,0 +1,155 @@
+"""The optional intake model (issue 16) against a local stand-in OpenAI-compatible server:
+valid JSON is used, invalid ids and answers without evidence are dropped, a slow or failing
+server falls back to the rules, and the text is sent only when a model is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.intake_model import ModelSettings, describe, request_body
+from dialogs.flow import Flow
+from dialogs.intake import extract
+
+TEXT = (
+    "We're a 40-person fintech, MVP live, personal data under GDPR, about 300M tokens a month, "
+    "two ML engineers, no GPUs, budget around $50k"
+)
+
+
+@dataclass
+class StandIn:
+    """Answers POST /v1/chat/completions with `content` (or a status, or after a delay)."""
+
+    content: str = "{}"
+    status: int = 200
+    delay: float = 0.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    url: str = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.requests.append(await request.json())
+        self.headers.append(dict(request.headers))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.status != 200:
+            return web.json_response({"error": "down"}, status=self.status)
+        reply = {"choices": [{"message": {"role": "assistant", "content": self.content}}]}
+        return web.json_response(reply)
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[StandIn]:
+    server = StandIn()
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", server.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server.url = f"http://127.0.0.1:{port}/v1"
+    yield server
+    await runner.cleanup()
+
+
+def settings(standin: StandIn, timeout: float = 4.0) -> ModelSettings:
+    return ModelSettings(url=standin.url, model="m1", api_key="k1", timeout_seconds=timeout)
+
+
+def answers(**items: tuple[object, str]) -> str:
+    return json.dumps({"answers": {q: {"answer": a, "evidence": e} for q, (a, e) in items.items()}})
+
+
+async def test_valid_json_is_used(flow: Flow, standin: StandIn) -> None:
+    standin.content = answers(
+        value=("core_feature", "fintech"),
+        data_sensitivity=("regulated", "personal data under GDPR"),
+        monthly_tokens=(300_000_000, "300M tokens a month"),
+    )
+    intake, source = await describe(flow, TEXT, settings(standin))
+    assert source == "model"
+    assert intake.answers() == {
+        "value": "core_feature",
+        "data_sensitivity": "regulated",
+        "monthly_tokens": "300000000",
+        "volume": "10m_500m",  # from the figure
+    }
+    assert intake.found["data_sensitivity"].evidence == "personal data under GDPR"
+    assert "stage" in intake.open and "value" not in intake.open
+    sent = standin.requests[0]
+    assert sent["model"] == "m1" and sent["messages"][1]["content"] == TEXT
+    assert "data_sensitivity" in sent["messages"][0]["content"]
+    assert standin.headers[0]["Authorization"] == "Bearer k1"
+
+
+async def test_invalid_ids_and_answers_without_evidence_are_dropped(
+    flow: Flow, standin: StandIn
+) -> None:
+    standin.content = (
+        "```json\n"
+        + answers(
+            stage=("mvp", "MVP"),
+            team=("wizards", "two ML engineers"),  # not an option
+            nonsense=("x", "fintech"),  # not a question
+            gpus=("none", "we have no GPUs at all"),  # not the person's words
+            budget=("10k_100k", ""),  # no evidence
+            volume=("over_10b", "about 300M tokens a month"),
+            monthly_tokens=(300_000_000, "300M tokens"),  # disagrees with the range: dropped
+        )
+        + "\n```"
+    )
+    intake, source = await describe(flow, TEXT, settings(standin))
+    assert source == "model"
+    assert intake.answers() == {"stage": "mvp", "volume": "over_10b"}
+
+
+@pytest.mark.parametrize("mode", ["slow", "error", "not json", "wrong shape"])
+async def test_a_slow_or_failing_server_falls_back_to_the_rules(
+    flow: Flow, standin: StandIn, mode: str
+) -> None:
+    if mode == "slow":
+        standin.delay = 1.5
+    elif mode == "error":
+        standin.status = 500
+    elif mode == "not json":
+        standin.content = "Sure! Here are the answers: stage is mvp"
+    else:
+        standin.content = '["stage", "mvp"]'
+    intake, source = await describe(flow, TEXT, settings(standin, timeout=0.3))
+    rules = extract(flow, TEXT)
+    assert standin.requests  # it was asked
+    if mode == "wrong shape":  # valid JSON of no use: nothing from the model, nothing invented
+        assert source == "model" and intake.found == {}
+    else:
+        assert source == "rules" and intake.answers() == rules.answers()
+
+
+async def test_the_text_is_sent_only_when_configured(flow: Flow, standin: StandIn) -> None:
+    intake, source = await describe(flow, TEXT, None)
+    assert source == "rules" and intake.answers() == extract(flow, TEXT).answers()
+    assert standin.requests == []
+
+
+def test_the_request_names_every_question_and_option(flow: Flow) -> None:
+    body = request_body(flow, "hello", "m")
+    system = body["messages"][0]["content"]
+    for q in flow.questions:
+        assert f"- {q.id}:" in system
+        for o in q.options:
+            assert f"{o.id} = {o.label}" in system
+    assert body["response_format"] == {"type": "json_object"} and body["temperature"] == 0
+
+
+def test_the_endpoint() -> None:
+    base = ModelSettings(url="http://h:8000/v1/", model="m")
+    assert base.endpoint == "http://h:8000/v1/chat/completions" and base.host == "h:8000"
+    full = ModelSettings(url="https://api.example/v1/chat/completions", model="m")
+    assert full.endpoint == "https://api.example/v1/chat/completions"
