@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 from bot.check import run_checks
-from bot.settings import AGENTS_PREFIX, Settings
+from bot.settings import Settings
 from bot.teams_agents.credentials import credential_problems, sdk_missing
 from tests.support.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
+#: The Agents SDK's names for its service connection's settings.
+AGENTS_PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
 
 
 def test_botbuilder_is_the_default_and_a_wrong_choice_is_named() -> None:
