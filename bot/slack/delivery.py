@@ -161,13 +161,18 @@ class _SlackSurface:
         shown = await agent.status(self.client, text=SUMMARY_STATUS, **where)
         try:
             payload = self.delivery.render_one(summary, place)
-            target = Target(
-                team=place.team, channel=place.channel, thread_ts=place.thread_ts, user=place.user
-            )
-            # A stream that starts proves the workspace has the newer blocks too.
-            newer = fitted(upgraded(payload, summary))
-            with _timing("chat.startStream"):
-                ts = await stream(self.client, agent, target, newer)
+            ts = None
+            if place.in_thread and agent.available(place.team):  # where a stream may start
+                target = Target(
+                    team=place.team,
+                    channel=place.channel,
+                    thread_ts=place.thread_ts,
+                    user=place.user,
+                )
+                # A stream that starts proves the workspace has the newer blocks too.
+                newer = fitted(upgraded(payload, summary))
+                with _timing("chat.startStream"):
+                    ts = await stream(self.client, agent, target, newer)
             if ts is None:
                 with _timing("chat.postMessage"):
                     ts = await self.delivery.post(self.client, place, payload)

@@ -11,6 +11,10 @@ from tests.support.answers import FULL_ANSWERS
 from tests.support.slack_agent import Streamed
 from tests.support.slack_standin import Call
 
+# A wait that includes drawing the cost chart (CPU-bound, slow on a busy machine): the status
+# line is cleared after it. A bound, not a timing: passing tests never wait this long.
+CHART_SECONDS = 30.0
+
 
 def streamed(slack: SlackHarness, channel: str) -> list[Streamed]:
     """Finished streams in `channel`, oldest first."""

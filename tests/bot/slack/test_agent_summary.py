@@ -12,7 +12,7 @@ import pytest
 
 from bot.slack.agent import SUMMARY_STATUS, UNSUPPORTED
 from bot.slack.texts import FAILED, SLOW, UNAVAILABLE
-from tests.bot.slack.agent_walk import is_summary_blocks, streamed, walk
+from tests.bot.slack.agent_walk import CHART_SECONDS, is_summary_blocks, streamed, walk
 from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.slack_agent import Streamed
 from tests.support.slack_signing import app_mention_event, next_ts
@@ -38,9 +38,11 @@ async def test_the_summary_streams_into_the_thread(slack: SlackHarness) -> None:
     assert start.payload["recipient_user_id"] == user and start.payload["thread_ts"] == root
     assert len(slack.standin.calls_to("chat.appendStream")) >= 3
     # The status line showed while the summary was put together, and was cleared after.
-    await slack.eventually(lambda: slack.standin.agent.statuses.get((channel, root), [])[1:])
+    await slack.eventually(
+        lambda: slack.standin.agent.statuses.get((channel, root), [])[1:], within=CHART_SECONDS
+    )
     assert slack.standin.agent.statuses[(channel, root)] == [SUMMARY_STATUS, ""]
-    [chart] = await slack.eventually(lambda: slack.standin.files.shared)
+    [chart] = await slack.eventually(lambda: slack.standin.files.shared, within=CHART_SECONDS)
     assert chart.thread_ts == root
     assert slack.standin.card_problems == []
 
@@ -96,7 +98,9 @@ async def test_where_streams_are_refused_the_summary_is_posted_whole(
     # Nobody is told anything went wrong; the status line is cleared all the same.
     texts = [c.payload.get("text", "") for c in slack.posts(channel)]
     assert not [t for t in texts if t in (FAILED, SLOW, UNAVAILABLE)]
-    await slack.eventually(lambda: slack.standin.agent.statuses.get((channel, root), [])[1:])
+    await slack.eventually(
+        lambda: slack.standin.agent.statuses.get((channel, root), [])[1:], within=CHART_SECONDS
+    )
     assert slack.standin.card_problems == []
 
 
@@ -170,7 +174,9 @@ async def test_a_passing_fault_on_the_status_line_changes_nothing_else(
     # Not a refusal of the feature: the summary still streams, and no clear follows a status
     # that never showed.
     assert isinstance(summary, Streamed)
-    await slack.eventually(lambda: slack.standin.files.shared)  # the last step of the turn
+    await slack.eventually(
+        lambda: slack.standin.files.shared, within=CHART_SECONDS
+    )  # the last step of the turn
     assert (channel, root) not in slack.standin.agent.statuses
     assert len(slack.standin.calls_to("assistant.threads.setStatus")) == 1
     assert slack.standin.card_problems == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from bot.slack.agent import PROMPTS, SUMMARY_STATUS
+from tests.bot.slack.agent_walk import CHART_SECONDS
 from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.bot.slack.test_agent_prompts import context_changed
 from tests.support.answers import FULL_ANSWERS
@@ -59,9 +60,11 @@ async def test_a_whole_assessment_in_the_messages_tab(slack: SlackHarness) -> No
     assert "thread_ts" not in summary.payload  # the DM itself, as before
     # The status line hung on the message the last answer was given on, and was cleared.
     last = slack.questions(dm)[-1].result["ts"]
-    await slack.eventually(lambda: standin.agent.statuses.get((dm, last), [])[1:])
+    await slack.eventually(
+        lambda: standin.agent.statuses.get((dm, last), [])[1:], within=CHART_SECONDS
+    )
     assert standin.agent.statuses[(dm, last)] == [SUMMARY_STATUS, ""]
-    [chart] = await slack.eventually(lambda: standin.files.shared)
+    [chart] = await slack.eventually(lambda: standin.files.shared, within=CHART_SECONDS)
     assert chart.channel == dm
     # They look elsewhere in Slack and come back: the prompts are set again.
     await slack.post(context_changed(slack, user), content_type="application/json")
