@@ -4,6 +4,7 @@ description settles (`--describe`), without a chat."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.chart import Chart, render_chart
+from bot.intake_model import ModelSettings, describe
 from bot.render import Renderer, create_environment
 from bot.settings import Settings
 from dialogs.answers import AnswerSet, read_answers
@@ -19,7 +21,7 @@ from dialogs.cost import CostAssumptions, load_assumptions
 from dialogs.flow import Flow, Question
 from dialogs.flow_loader import load_flow
 from dialogs.ids import MONTHLY_TOKENS
-from dialogs.intake import Intake, extract
+from dialogs.intake import Intake
 from dialogs.team import Member, assess_team
 
 EXIT_USAGE = 2
@@ -276,7 +278,17 @@ def _describe(settings: Settings, args: argparse.Namespace) -> int:
     if unreadable:
         return fail(unreadable)
     flow = load_flow(settings.flow_file)
-    intake = extract(flow, text)
+    model = None
+    if settings.llm_url and settings.llm_model:
+        model = ModelSettings(
+            url=settings.llm_url, model=settings.llm_model, api_key=settings.llm_api_key
+        )
+    intake, source = asyncio.run(describe(flow, text, model))
+    if model is not None:  # the person is told where their text went, and who read it
+        said = "read by the model" if source == "model" else "sent, but the rules read it"
+        print(
+            f"note: the description was {said} at {model.host} (ADVISOR_LLM_URL)", file=sys.stderr
+        )
     if args.format == "json":
         print(json.dumps(intake_json(intake), indent=2, ensure_ascii=False))
     else:

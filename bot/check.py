@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 import jinja2
 
 from bot.app import create_store
+from bot.intake_model import ModelSettings
 from bot.render import Renderer, create_environment
 from bot.settings import Settings
 from bot.teams_agents.credentials import missing_modules, sdk_missing
@@ -158,6 +159,12 @@ async def run_checks(
     malformed = {p.where for p in setting_problems}
     if "ADVISOR_SESSION_TTL_DAYS" not in malformed:
         notes.append(f"session retention: {settings.session_ttl_days} days without activity")
+    # Issue 16: where a description's text goes (assess --describe), said where operators look.
+    llm = None
+    if settings.llm_url and settings.llm_model:
+        host = ModelSettings(url=settings.llm_url, model=settings.llm_model).host
+        llm = f"the model {settings.llm_model} at {host}"
+    notes.append(f"free-text intake: {f'descriptions are sent to {llm}' if llm else 'rules only'}")
     if "TEAMS_SDK" not in malformed:
         notes.append(teams_sdk_note(settings))
         problems.extend(sdk_missing(settings))

@@ -53,7 +53,10 @@ class ModelSettings:
 
     @property
     def host(self) -> str:
-        return urlparse(self.url).netloc or self.url
+        """Where the text goes, for people to read: host and port, never a user or password."""
+        parts = urlparse(self.url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.hostname}{port}" if parts.hostname else "the configured endpoint"
 
 
 def request_body(flow: Flow, text: str, model: str) -> dict[str, Any]:

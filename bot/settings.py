@@ -67,6 +67,10 @@ class Settings:
     # A call that times out may have been carried out: the person hears that Slack is slow,
     # and a question whose post timed out is looked for before it is posted again.
     slack_api_timeout_seconds: float = 30.0
+    # The optional model of the free-text intake (issue 16): an OpenAI-compatible endpoint.
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
 
     @property
     def session_ttl_seconds(self) -> int:
@@ -184,6 +188,19 @@ class Settings:
         # A turn's outbound Teams calls in all; Teams redelivers a turn not answered in ~15 s.
         send_deadline = number("ADVISOR_TEAMS_SEND_DEADLINE_SECONDS", 10.0, 0.1, 14)
         slack_timeout = number("ADVISOR_SLACK_API_TIMEOUT_SECONDS", 30.0, 0.1, 120)
+        llm = {
+            name: env.get(name, "").strip() or None
+            for name in ("ADVISOR_LLM_URL", "ADVISOR_LLM_MODEL", "ADVISOR_LLM_API_KEY")
+        }
+        if llm["ADVISOR_LLM_URL"] and urlparse(llm["ADVISOR_LLM_URL"]).scheme not in (
+            "http",
+            "https",
+        ):
+            bad("ADVISOR_LLM_URL", "must be an http(s) URL")
+            llm["ADVISOR_LLM_URL"] = None
+        if bool(llm["ADVISOR_LLM_URL"]) != bool(llm["ADVISOR_LLM_MODEL"]):
+            bad("ADVISOR_LLM_MODEL", "ADVISOR_LLM_URL and ADVISOR_LLM_MODEL go together")
+            llm["ADVISOR_LLM_URL"] = llm["ADVISOR_LLM_MODEL"] = None
         level = env.get("ADVISOR_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             bad("ADVISOR_LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
@@ -217,4 +234,7 @@ class Settings:
             metrics_port=int(metrics_port) or None,
             teams_send_deadline_seconds=send_deadline,
             slack_api_timeout_seconds=slack_timeout,
+            llm_url=llm["ADVISOR_LLM_URL"],
+            llm_model=llm["ADVISOR_LLM_MODEL"],
+            llm_api_key=llm["ADVISOR_LLM_API_KEY"],
         ), problems

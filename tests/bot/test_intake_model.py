@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from bot.intake_model import ModelSettings, describe, request_body
 from dialogs.flow import Flow
 from dialogs.intake import extract
 
+ROOT = Path(__file__).resolve().parents[2]
 TEXT = (
     "We're a 40-person fintech, MVP live, personal data under GDPR, about 300M tokens a month, "
     "two ML engineers, no GPUs, budget around $50k"
@@ -151,5 +155,58 @@ def test_the_request_names_every_question_and_option(flow: Flow) -> None:
 def test_the_endpoint() -> None:
     base = ModelSettings(url="http://h:8000/v1/", model="m")
     assert base.endpoint == "http://h:8000/v1/chat/completions" and base.host == "h:8000"
-    full = ModelSettings(url="https://api.example/v1/chat/completions", model="m")
-    assert full.endpoint == "https://api.example/v1/chat/completions"
+    full = ModelSettings(url="https://u:secret@api.example/v1/chat/completions", model="m")
+    assert full.host == "api.example"
+    assert full.endpoint == "https://u:secret@api.example/v1/chat/completions"
+
+
+async def run_cli(args: list[str], stdin: str, env: dict[str, str]) -> tuple[int, str, str]:
+    """`llm-advisor` in a subprocess, awaited (the stand-in keeps serving meanwhile)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ADVISOR_", "REDIS_URL"))}
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        base.pop(name, None)
+    base["PYTHONPATH"] = str(ROOT)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**base, **env},
+        cwd=ROOT,
+    )
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=120)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_assess_describe_uses_the_configured_model(standin: StandIn) -> None:
+    standin.content = answers(stage=("live", "MVP live"))
+    env = {"ADVISOR_LLM_URL": standin.url, "ADVISOR_LLM_MODEL": "m1"}
+    code, out, err = await run_cli(["assess", "--describe", "-"], TEXT, env)
+    assert code == 0, err
+    assert json.loads(out)["extracted"] == {"stage": {"answer": "live", "evidence": "MVP live"}}
+    assert f"read by the model at {standin.url.split('/')[2]}" in err
+    assert standin.requests[0]["messages"][1]["content"] == TEXT
+    assert "Authorization" not in standin.headers[0]  # no key configured, none sent
+
+
+async def test_assess_describe_without_a_model_sends_nothing(standin: StandIn) -> None:
+    code, out, err = await run_cli(["assess", "--describe", "-"], TEXT, {})
+    assert code == 0 and "note:" not in err
+    assert json.loads(out)["extracted"]["stage"]["answer"] == "mvp"
+    assert standin.requests == []
+
+
+async def test_half_a_model_configuration_is_refused_naming_it() -> None:
+    code, _, err = await run_cli(["check"], "", {"ADVISOR_LLM_URL": "http://127.0.0.1:9/v1"})
+    assert code != 0 and "ADVISOR_LLM_MODEL" in err + _
+
+
+async def test_check_says_where_descriptions_go() -> None:
+    env = {"ADVISOR_LLM_URL": "http://127.0.0.1:9/v1", "ADVISOR_LLM_MODEL": "m1"}
+    _, out, err = await run_cli(["check"], "", env)
+    assert "free-text intake: descriptions are sent to the model m1 at 127.0.0.1:9" in out + err
+    _, out, err = await run_cli(["check"], "", {})
+    assert "free-text intake: rules only" in out + err
