@@ -129,7 +129,7 @@ def read(step: Step, session: Session, text: str) -> tuple[Session, Replies]:
 
 
 def review(flow: Flow, session: Session) -> IntakeReview:
-    state = _state(session)
+    state = _state(flow, session)
     proposed: dict[str, str] = state["proposed"]
     items: list[IntakeItem] = []
     for question in flow.questions:
@@ -159,7 +159,7 @@ def review(flow: Flow, session: Session) -> IntakeReview:
 def change(step: Step, session: Session, arg: str) -> tuple[Session, Replies]:
     """`change <question> [answer]`: pick another answer for one question of the review."""
     flow = step.flow
-    state = _state(session)
+    state = _state(flow, session)
     reviewed = [q for q in flow.questions if q.id in state["proposed"]]
     words = arg.split()
     # The longest start of the words that names a question; the rest is the answer.
@@ -177,7 +177,7 @@ def change(step: Step, session: Session, arg: str) -> tuple[Session, Replies]:
 def confirm(step: Step, session: Session) -> tuple[Session, Replies]:
     """Use the reviewed answers (never over one the person gave) and go to the first open
     question, or to the summary when none is left."""
-    state = _state(session)
+    state = _state(step.flow, session)
     use = {q: a for q, a in state["proposed"].items() if q not in session.answers}
     described = {q: a for q, a in use.items() if q not in state["changed"]}
     order = [q.id for q in step.flow.questions]
@@ -205,7 +205,7 @@ def _changed(
     step: Step, session: Session, question: Question, text: str
 ) -> tuple[Session, Replies]:
     flow = step.flow
-    state = _state(session)
+    state = _state(flow, session)
     proposed = dict(state["proposed"])
     reading = read_answer(flow, {**session.answers, **proposed}, question, text)
     if reading.value is None:
@@ -233,17 +233,40 @@ def _dropped(session: Session) -> Session:
     return replace(session, pending=None, intake=None)
 
 
-def _state(session: Session) -> dict[str, Any]:
-    """The pending review, read leniently (a malformed one reads as empty)."""
+def _state(flow: Flow, session: Session) -> dict[str, Any]:
+    """The pending review, read leniently: what is malformed, or not an answer the flow has,
+    reads as absent (a stored document is never trusted to hold valid answers)."""
     raw = session.intake if isinstance(session.intake, Mapping) else {}
     proposed = raw.get("proposed")
     evidence = raw.get("evidence")
-    return {
-        "proposed": dict(proposed) if isinstance(proposed, Mapping) else {},
-        "evidence": dict(evidence) if isinstance(evidence, Mapping) else {},
-        "changed": [str(q) for q in raw.get("changed") or () if isinstance(q, str)],
-        "conflicts": [str(q) for q in raw.get("conflicts") or () if isinstance(q, str)],
+    valid = {
+        str(q): a
+        for q, a in (proposed.items() if isinstance(proposed, Mapping) else ())
+        if isinstance(a, str) and _valid(flow, str(q), a)
     }
+    return {
+        "proposed": valid,
+        "evidence": {
+            str(q): e
+            for q, e in (evidence.items() if isinstance(evidence, Mapping) else ())
+            if isinstance(e, str)
+        },
+        "changed": _ids(raw.get("changed")),
+        "conflicts": _ids(raw.get("conflicts")),
+    }
+
+
+def _valid(flow: Flow, qid: str, answer: str) -> bool:
+    question = flow.question(qid)
+    if question is None:
+        return False
+    if question.input == "number":
+        return answer.isdigit()
+    return question.option(answer) is not None
+
+
+def _ids(value: object) -> list[str]:
+    return [q for q in value if isinstance(q, str)] if isinstance(value, list | tuple) else []
 
 
 def _find(questions: list[Question], arg: str) -> Question | None:

@@ -160,3 +160,39 @@ def test_the_review_survives_the_store(chat: Conversation) -> None:
     assert chat.session is not None
     stored = Session.from_document(chat.session.to_document())
     assert stored.intake == chat.session.intake and stored.pending == "intake"
+
+
+def test_a_description_too_long_is_asked_again_shorter(chat: Conversation) -> None:
+    chat.say("describe")
+    replies = chat.say("We are a fintech. " * 300)
+    assert isinstance(replies[0], IntakePrompt) and replies[0].too_long == 4000
+    assert chat.session is not None and chat.session.pending == "describe"
+    assert kinds(chat.say(PARAGRAPH)) == ["intake_review"]
+
+
+def test_describe_again_starts_over_and_a_malformed_review_reads_as_empty(
+    chat: Conversation,
+) -> None:
+    review_of(chat)
+    assert kinds(chat.say("describe")) == ["intake_prompt"]
+    assert chat.session is not None and chat.session.intake is None
+    chat.say(PARAGRAPH)
+    doc = chat.session.to_document()
+    doc["intake"] = {"proposed": ["not", "a", "map"], "changed": 3}
+    chat.session = Session.from_document(doc)
+    replies = chat.say("yes")  # nothing valid to use: nothing used, on to the question
+    assert kinds(replies) == ["intake_done", "ask"]
+    assert chat.session is not None and chat.session.answers == {}
+
+
+def test_a_stored_review_is_never_trusted_to_hold_valid_answers(chat: Conversation) -> None:
+    review_of(chat)
+    assert chat.session is not None
+    doc = chat.session.to_document()
+    doc["intake"] = {
+        "proposed": {"stage": "bogus", "nosuch": "x", "team": "ml_eng", "monthly_tokens": "1e9"},
+        "evidence": {"team": 5},
+    }
+    chat.session = Session.from_document(doc)
+    chat.say("yes")
+    assert chat.session is not None and chat.session.answers == {"team": "ml_eng"}
