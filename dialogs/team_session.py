@@ -111,6 +111,7 @@ class Team:
     settled: Mapping[str, str] = field(default_factory=dict)
     revealed: bool = False
     closed: bool = False
+    left: int = 0  # members who deleted their data (forget): their seats and answers are gone
     created_at: str = ""
     version: int = 0
     seen: tuple[str, ...] = ()
@@ -161,6 +162,7 @@ class Team:
             "settled": dict(self.settled),
             "revealed": self.revealed,
             "closed": self.closed,
+            "left": self.left,
             "created_at": self.created_at,
             "version": self.version,
             "seen": list(self.seen),
@@ -180,6 +182,7 @@ class Team:
                 settled={str(k): str(v) for k, v in dict(doc.get("settled") or {}).items()},
                 revealed=bool(doc.get("revealed", False)),
                 closed=bool(doc.get("closed", False)),
+                left=int(doc.get("left", 0)),
                 created_at=str(doc.get("created_at", "")),
                 version=int(doc.get("version", 0)),
                 seen=tuple(str(e) for e in doc.get("seen", ())),
@@ -231,6 +234,14 @@ def settle(team: Team, question: str, option: str) -> Team:
     if team.settled.get(question) == option:
         return team
     return replace(team, settled={**team.settled, question: option})
+
+
+def leave(team: Team, user: str) -> Team:
+    """`user` deleted their data: their seat and answers leave the team (counted in `left`)."""
+    if team.seat(user) is None:
+        return team
+    seats = tuple(s for s in team.seats if s.user != user)
+    return replace(team, seats=seats, left=team.left + 1)
 
 
 def close(team: Team) -> Team:

@@ -92,9 +92,12 @@ def team_card(team: Team, *, flow: Flow, result: Mapping[str, Any] | None) -> di
         if team.anonymous
         else "Names are shown next to answers once they are revealed."
     )
+    gone = ""
+    if team.left:
+        gone = " One member left." if team.left == 1 else f" {team.left} members left."
     blocks: list[dict[str, Any]] = [
         header,
-        _context(f"Started by {mention(team.facilitator)} (facilitator). {who}"),
+        _context(f"Started by {mention(team.facilitator)} (facilitator). {who}{gone}"),
     ]
     text = f"Team assessment: {escape(title)}"
     if not (team.revealed and result is not None):

@@ -110,7 +110,9 @@ async def on_action(slack: SlackAdvisor, body: dict[str, Any], client: AsyncWebC
             # Bound to the message it was on: a button without a stamp (or an old one) is stale.
             command = COMMAND_ACTIONS.get(action_id) or f"edit {data.get('q', '')}".strip()
             click = Click(command=command, stamp=data.get("s", ""))
-            await slack.turn(client, place, event_id, click=click, clicked_ts=ts)
+            result = await slack.turn(client, place, event_id, click=click, clicked_ts=ts)
+            if team.forgot(result):  # their answers leave the teams they were in, too
+                await team.forget_member(slack, client, place, event_id)
 
     await slack.safely(client, place, work, ephemeral=True)
 

@@ -46,6 +46,7 @@ from dialogs.team_session import (
     close,
     finish,
     join,
+    leave,
     reminded,
     reveal,
     settle,
@@ -176,6 +177,8 @@ async def _on_card(tap: Tap, ref: TeamRef) -> None:
             await tap.tell(say.NOTHING_TO_REVEAL)
             return
         change = await book.change(ref, tap.event_id, lambda t: reveal(t) if t else None)
+        if not (change.changed or change.duplicate):  # another click revealed it meanwhile
+            await tap.tell(say.REVEALED_ALREADY)
     elif tap.action_id == TEAM_CLOSE:
         change = await book.change(ref, tap.event_id, lambda t: close(t) if t else None)
     elif tap.action_id == TEAM_SETTLE:
@@ -387,3 +390,23 @@ async def _member_turn(
             await client.chat_postMessage(channel=member.channel, text=text)
         await the_desk.refresh(client, member.ref)
     return result
+
+
+def forgot(result: TurnResult) -> bool:
+    """Whether a turn deleted the person's data (their `forget`, confirmed)."""
+    return any(getattr(r, "code", "") == "forgotten" for r in result.replies)
+
+
+async def forget_member(
+    slack: SlackAdvisor, client: AsyncWebClient, dm: Place, event_id: str
+) -> None:
+    """After a person's `forget` (which deleted their team sessions with the rest): their
+    seats and answers leave the teams they answered in this DM, and each card says a member
+    left."""
+    the_desk = desk(slack)
+    for joined in await the_desk.index.teams(dm.key):
+        change = await the_desk.book.change(
+            joined.ref, "forget:" + event_id, lambda t: leave(t, dm.user) if t else None
+        )
+        if change.changed:
+            await the_desk.refresh(client, joined.ref)

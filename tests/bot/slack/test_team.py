@@ -32,6 +32,9 @@ from tests.support.slack_standin import TEAM_ID, Call, SlackStandIn
 # Each test's own channel: the stand-in's timestamps start again in every test, and a team is
 # its channel and card ts, kept in the one Redis all tests share.
 CHANNEL = "CTEAM"
+# How long to wait for the card to show a change: a member's summary (and its chart) comes
+# first, and the whole suite may be running beside this test.
+CARD_WAIT = 20.0
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +90,7 @@ async def answer_all(
     apps: SlackHarness | list[SlackHarness],
     user: str,
     answers: dict[str, str],
-    within: float = 5.0,
+    within: float = CARD_WAIT,
 ) -> None:
     """Click through the member's team questions in their DM (skipping the typed figure);
     given several apps, each click goes to the next one."""
@@ -139,7 +142,7 @@ async def test_three_members_and_an_observer_from_start_to_settle(slack: SlackHa
         lambda: any("watching" in c.payload["text"] for c in slack.ephemerals(olga))
     )
     assert not slack.questions("D" + olga)  # observers never answer
-    await slack.eventually(lambda: "Watching (1)" in latest_card(slack, card))
+    await slack.eventually(lambda: "Watching (1)" in latest_card(slack, card), within=CARD_WAIT)
 
     # Only the facilitator may reveal: anyone else is told so, privately.
     await click_card(slack, ana, card, TEAM_REVEAL)
@@ -152,7 +155,8 @@ async def test_three_members_and_an_observer_from_start_to_settle(slack: SlackHa
     await answer_all(slack, facilitator, mine)
     await answer_all(slack, ana, anas)
     progress = await slack.eventually(
-        lambda: (t := latest_card(slack, card)) and "Finished (2)" in t and t
+        lambda: (t := latest_card(slack, card)) and "Finished (2)" in t and t,
+        within=CARD_WAIT,
     )
     assert "Still answering (1)" in progress
     assert f"<@{ben}>" in progress and "Where you disagree" not in progress
@@ -160,7 +164,8 @@ async def test_three_members_and_an_observer_from_start_to_settle(slack: SlackHa
 
     await answer_all(slack, ben, bens)
     revealed = await slack.eventually(
-        lambda: (t := latest_card(slack, card)) and "Where you disagree" in t and t
+        lambda: (t := latest_card(slack, card)) and "Where you disagree" in t and t,
+        within=CARD_WAIT,
     )
     assert revealed.index("Where you disagree") < revealed.index("The team's advice")
     assert "Public or non-sensitive" in revealed and f"<@{ana}>" in revealed
@@ -183,7 +188,9 @@ async def test_three_members_and_an_observer_from_start_to_settle(slack: SlackHa
         body = urlencode({"payload": json.dumps(payload)})
         status, _ = await slack.post(body, content_type="application/x-www-form-urlencoded")
         assert status == 200
-    await slack.eventually(lambda: "Settled: _Under $10k" in latest_card(slack, card))
+    await slack.eventually(
+        lambda: "Settled: _Under $10k" in latest_card(slack, card), within=CARD_WAIT
+    )
     assert any("Only" in c.payload["text"] for c in slack.ephemerals(ana))
     # One card: posted once in the channel, updated in place since.
     assert len(slack.posts(CHANNEL)) == 1
@@ -205,7 +212,9 @@ async def test_a_redelivered_join_acts_once(slack: SlackHarness) -> None:
         status, _ = await slack.post(body, content_type="application/x-www-form-urlencoded")
         assert status == 200
     await slack.eventually(lambda: slack.questions("D" + ana))
-    await slack.eventually(lambda: "Still answering (1)" in latest_card(slack, card))
+    await slack.eventually(
+        lambda: "Still answering (1)" in latest_card(slack, card), within=CARD_WAIT
+    )
     joined = [c for c in slack.posts("D" + ana) if "You joined" in c.payload.get("text", "")]
     assert len(joined) == 1 and len(slack.questions("D" + ana)) == 1
 
@@ -337,11 +346,12 @@ async def test_facilitator_controls_remind_reveal_early_and_close(slack: SlackHa
 
     # The facilitator finishes and reveals early, twice (a double click): one reveal.
     await answer_all(slack, facilitator, dict(FULL_ANSWERS))
-    await slack.eventually(lambda: "Finished (1)" in latest_card(slack, card))
+    await slack.eventually(lambda: "Finished (1)" in latest_card(slack, card), within=CARD_WAIT)
     await click_card(slack, facilitator, card, TEAM_REVEAL)
     await click_card(slack, facilitator, card, TEAM_REVEAL)
     shown = await slack.eventually(
-        lambda: (t := latest_card(slack, card)) and "The team's advice" in t and t
+        lambda: (t := latest_card(slack, card)) and "The team's advice" in t and t,
+        within=CARD_WAIT,
     )
     assert "Revealed with 1 of 3" in shown and "Member 1" in shown
     assert f"<@{ana}>" not in shown  # anonymous: no member is named beside the results
@@ -351,7 +361,7 @@ async def test_facilitator_controls_remind_reveal_early_and_close(slack: SlackHa
 
     # Closing: the card says so, and a member's next click is refused.
     await click_card(slack, facilitator, card, TEAM_CLOSE)
-    await slack.eventually(lambda: "is closed" in latest_card(slack, card))
+    await slack.eventually(lambda: "is closed" in latest_card(slack, card), within=CARD_WAIT)
     latest = slack.questions("D" + ben)[-1]
     button = next(iter(slack.question_buttons(latest).values()))
     await slack.action(
@@ -411,7 +421,9 @@ async def test_team_history_lists_the_channels_teams_and_what_changed(
             await click_card(slack, user, card, TEAM_JOIN)
             await slack.eventually(lambda user=user: slack.questions("D" + user))
             await answer_all(slack, user, {**FULL_ANSWERS, "data_sensitivity": sensitivity})
-        await slack.eventually(lambda card=card: "The team's advice" in latest_card(slack, card))
+        await slack.eventually(
+            lambda card=card: "The team's advice" in latest_card(slack, card), within=CARD_WAIT
+        )
     status, _ = await slack.command(new_user(), "team history", channel=CHANNEL)
     listed = await slack.eventually(
         lambda: next(
@@ -425,3 +437,44 @@ async def test_team_history_lists_the_channels_teams_and_what_changed(
     )
     assert listed.index("*Second*") < listed.index("*First*")
     assert "changed from" in listed or "the same advice as the one before" in listed
+
+
+async def test_a_members_forget_takes_their_answers_out_of_the_team(slack: SlackHarness) -> None:
+    facilitator, ana, ben = new_user(), new_user(), new_user()
+    card = await start_team(slack, facilitator)
+    for user in (facilitator, ana, ben):
+        await click_card(slack, user, card, TEAM_JOIN)
+        await slack.eventually(lambda user=user: slack.questions("D" + user))
+    await answer_all(slack, ana, dict(FULL_ANSWERS))
+    await slack.eventually(lambda: "Finished (1)" in latest_card(slack, card), within=CARD_WAIT)
+
+    dm = "D" + ana
+    asked = len(slack.posts(dm))
+    await slack.command(ana)  # her own assessment too, so `forget` has it to confirm against
+    await slack.eventually(lambda: len(slack.posts(dm)) > asked + 1)
+    status, _ = await slack.command(ana, "forget")
+    assert status == 200
+    confirm = await slack.eventually(
+        lambda: next(
+            (c for c in slack.posts(dm) if "cmd_yes" in json.dumps(c.payload.get("blocks", []))),
+            None,
+        )
+    )
+    yes = next(
+        e
+        for b in confirm.payload["blocks"]
+        for e in b.get("elements", [])
+        if isinstance(e, dict) and e.get("action_id") == "cmd_yes"
+    )
+    await slack.action(ana, "cmd_yes", yes["value"], channel=dm, message_ts=confirm.result["ts"])
+    after = await slack.eventually(
+        lambda: (t := latest_card(slack, card)) and "One member left" in t and t,
+        within=CARD_WAIT,
+    )
+    assert f"<@{ana}>" not in after and "Finished (0)" in after
+    ref = TeamRef(
+        platform="slack", workspace=TEAM_ID, conversation=CHANNEL, thread=card.result["ts"]
+    )
+    assert await slack.advisor.peek(ref.member_key(ana)) is None
+    team = await TeamBook(store=slack.advisor.store, ttl_seconds=60).load(ref)
+    assert team is not None and team.seat(ana) is None and team.left == 1
