@@ -218,6 +218,30 @@ async def test_a_redelivered_join_acts_once(slack: SlackHarness) -> None:
     joined = [c for c in slack.posts("D" + ana) if "You joined" in c.payload.get("text", "")]
     assert len(joined) == 1 and len(slack.questions("D" + ana)) == 1
 
+    # Her first answer, delivered three times: answered once, the next question asked once.
+    first = slack.questions("D" + ana)[0]
+    button = next(iter(slack.question_buttons(first).values()))
+    payload = block_actions_payload(
+        user_id=ana,
+        action_id=button["action_id"],
+        value=button["value"],
+        channel_id="D" + ana,
+        message_ts=first.result["ts"],
+        trigger_id=slack.next_id("trig"),
+    )
+    body = urlencode({"payload": json.dumps(payload)})
+    for _ in range(3):
+        status, _ = await slack.post(body, content_type="application/x-www-form-urlencoded")
+        assert status == 200
+    await slack.next_question("D" + ana, 1)
+    await slack.eventually(lambda: slack.updates(first.result["ts"]))
+    assert len(slack.questions("D" + ana)) == 2
+    ref = TeamRef(
+        platform="slack", workspace=TEAM_ID, conversation=CHANNEL, thread=card.result["ts"]
+    )
+    session = await slack.advisor.peek(ref.member_key(ana))
+    assert session is not None and len(session.answers) == 1
+
 
 async def test_the_command_replayed_posts_one_card_and_a_dm_is_refused(
     slack: SlackHarness,
