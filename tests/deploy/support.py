@@ -26,6 +26,8 @@ EXTRA_SETTINGS = frozenset({"ADVISOR_LOG_DEBUG_TEXT"})
 # Values that must never be committed: empty placeholders only, in .env.example and the Secret.
 SECRET_SETTINGS = frozenset(
     {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "MICROSOFT_APP_PASSWORD"}
+    | {"CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET"}  # Teams on the Agents SDK
+    | {"ADVISOR_LLM_API_KEY"}  # the free-text intake's model key (issue 16)
 )
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
