@@ -17,13 +17,15 @@ SLACK_API_URL = "https://slack.com/api/"
 #: release) or the Microsoft 365 Agents SDK, its successor (the `agents` extra).
 TEAMS_SDKS = ("botbuilder", "agents")
 #: The Agents SDK's own names for its service connection's settings (MSAL).
-AGENTS_VARIABLES = {
-    "AUTHTYPE": "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__AUTHTYPE",
-    "CLIENTID": "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID",
-    "CLIENTSECRET": "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET",
-    "TENANTID": "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID",
-    "FEDERATEDCLIENTID": "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__FEDERATEDCLIENTID",
-}
+AGENTS_VARIABLES = (
+    ("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__AUTHTYPE", "AUTHTYPE"),
+    ("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID", "CLIENTID"),
+    ("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET", "CLIENTSECRET"),
+    ("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID", "TENANTID"),
+    ("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__FEDERATEDCLIENTID", "FEDERATEDCLIENTID"),
+)
+#: The variable of each of the service connection's settings, by the SDK's field name.
+AGENTS_VARIABLE = {field: name for name, field in AGENTS_VARIABLES}
 #: The Agents SDK's kinds of credentials this adapter supports (its AuthTypes' values).
 AGENTS_AUTH_TYPES = (
     "ClientSecret",
@@ -170,12 +172,10 @@ class Settings:
         if teams_sdk not in TEAMS_SDKS:
             bad("TEAMS_SDK", f"must be botbuilder or agents, got {teams_sdk!r}")
             teams_sdk = "botbuilder"
-        agents = {
-            field: env.get(name, "").strip() or None for field, name in AGENTS_VARIABLES.items()
-        }
+        agents = {field: env.get(name, "").strip() or None for name, field in AGENTS_VARIABLES}
         agents_auth_type = agents["AUTHTYPE"] or "ClientSecret"
         if agents_auth_type not in AGENTS_AUTH_TYPES:
-            bad(AGENTS_VARIABLES["AUTHTYPE"], f"must be one of {', '.join(AGENTS_AUTH_TYPES)}")
+            bad(AGENTS_VARIABLE["AUTHTYPE"], f"must be one of {', '.join(AGENTS_AUTH_TYPES)}")
             agents_auth_type = "ClientSecret"
         flags: dict[str, bool] = {}
         for name in ("TEAMS_DEV_MODE", "ADVISOR_LOG_DEBUG_TEXT"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-from bot.settings import AGENTS_VARIABLES, Settings
+from bot.settings import AGENTS_VARIABLE, Settings
 from dialogs.errors import Problem
 
 #: The distributions of the `agents` extra, by the module each provides.
@@ -35,7 +35,7 @@ def credential_problems(settings: Settings, *, dev: bool) -> list[Problem]:
     chosen kind (AUTHTYPE), or in dev mode (anonymous, loopback replies only)."""
 
     def needs(field: str, why: str) -> Problem:
-        return Problem(file="environment", where=AGENTS_VARIABLES[field], message=why)
+        return Problem(file="environment", where=AGENTS_VARIABLE[field], message=why)
 
     if not settings.agents_client_id:
         if dev or settings.teams_dev_mode:
