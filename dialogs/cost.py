@@ -36,7 +36,6 @@ its pipeline is upfront on every option and its vector store a note beside the m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from dialogs.cost_assumptions import Assumption, CostAssumptions, load_assumptions
@@ -47,7 +46,6 @@ from dialogs.cost_options import (
     SELF_RUN,
     break_even,
     deployment,
-    price_per_token,
     serving_cost,
 )
 from dialogs.errors import ConfigError, Problem
@@ -58,9 +56,7 @@ __all__ = [
     "Assumption",
     "ConfigError",
     "CostAssumptions",
-    "CostComparison",
     "Problem",
-    "compare",
     "cost_section",
     "load_assumptions",
     "monthly_usd",
@@ -206,48 +202,3 @@ def cost_section(
         "assumptions": costs.to_list(),
         "quality_note": QUALITY_NOTE,
     }
-
-
-# --- Version 1, kept until dialogs/assessment.py calls cost_section ---------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class CostComparison:
-    """Version 1's shape (one self-hosted figure, one break-even), computed with version 2's
-    model: the small open model in your cloud at the low end, against the frontier tier."""
-
-    monthly_tokens: int
-    hosted_low_usd: float
-    hosted_strong_usd: float
-    self_hosted_usd: float
-    gpus: int
-    break_even_tokens: int
-    assumptions: CostAssumptions
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "monthly_tokens": self.monthly_tokens,
-            "hosted_low_usd": self.hosted_low_usd,
-            "hosted_strong_usd": self.hosted_strong_usd,
-            "self_hosted_usd": self.self_hosted_usd,
-            "gpus": self.gpus,
-            "break_even_tokens": self.break_even_tokens,
-            "assumptions": {
-                name: {k: v for k, v in a.to_dict(name).items() if k != "name"}
-                for name, a in self.assumptions.items.items()
-            },
-        }
-
-
-def compare(a: CostAssumptions, monthly_tokens: int) -> CostComparison:
-    small = deployment(a, "own_cloud_small", "low", redundancy=False)
-    return CostComparison(
-        monthly_tokens=monthly_tokens,
-        hosted_low_usd=round(monthly_tokens * price_per_token(a, "small_tier"), 2),
-        hosted_strong_usd=round(monthly_tokens * price_per_token(a, "frontier_tier"), 2),
-        self_hosted_usd=round(small.cost(monthly_tokens), 2),
-        gpus=small.gpus(monthly_tokens),
-        break_even_tokens=break_even(a, "own_cloud_small", "frontier_tier", "low", redundancy=False)
-        or 0,
-        assumptions=a,
-    )
