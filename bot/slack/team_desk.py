@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # Card updates one process makes in a row for one team before leaving the rest to the next
 # change.
 REFRESH_ROUNDS = 8
+DEFAULT_TITLE = "Build or buy, as a team"
 CARD_GAP_SECONDS = 1.0  # between two updates of one card by one process
 UPDATED_KEPT = 10_000
 ANSWERING_KEPT = 10_000
