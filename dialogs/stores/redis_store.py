@@ -147,6 +147,13 @@ def _outcome(answer: Sequence[Any]) -> CommitOutcome:
     return CommitOutcome(status=Commit(status), recorded=recorded)
 
 
+def _commit_args(
+    version: int, document: Mapping[str, Any], event_id: str, ttl: int, nonce: str
+) -> list[str | int | bytes]:
+    """The commit script's ARGV, in its order."""
+    return [version, orjson.dumps(document), event_id, max(1, int(ttl)), nonce]
+
+
 def _document(raw: str | bytes | None) -> dict[str, Any] | None:
     if raw is None:
         return None
@@ -226,14 +233,8 @@ class RedisStore:
         ttl_seconds: int,
         expected_commit: str = "",
     ) -> CommitOutcome:
-        return await self._cas(
-            session_key(key),
-            expected_version=expected_version,
-            document=document,
-            event_id=event_id,
-            ttl_seconds=ttl_seconds,
-            expected_commit=expected_commit,
-        )
+        args = _commit_args(expected_version, document, event_id, ttl_seconds, expected_commit)
+        return await self._cas(session_key(key), args)
 
     async def load_team(self, key: SessionKey) -> dict[str, Any] | None:
         return _document(await self._get(team_key(key)))
@@ -249,33 +250,11 @@ class RedisStore:
     ) -> CommitOutcome:
         """The team document through the sessions' own commit script (it has no screen, so
         only the version, event and re-send rules apply)."""
-        return await self._cas(
-            team_key(key),
-            expected_version=expected_version,
-            document=document,
-            event_id=event_id,
-            ttl_seconds=ttl_seconds,
-            expected_commit="",
-        )
+        args = _commit_args(expected_version, document, event_id, ttl_seconds, "")
+        return await self._cas(team_key(key), args)
 
-    async def _cas(
-        self,
-        name: str,
-        *,
-        expected_version: int,
-        document: Mapping[str, Any],
-        event_id: str,
-        ttl_seconds: int,
-        expected_commit: str,
-    ) -> CommitOutcome:
+    async def _cas(self, name: str, args: list[str | int | bytes]) -> CommitOutcome:
         keys = [name]
-        args: list[str | int | bytes] = [
-            expected_version,
-            orjson.dumps(document),
-            event_id,
-            max(1, int(ttl_seconds)),
-            expected_commit,
-        ]
         try:
             if self._wait_replicas and isinstance(self._client, aioredis.Redis):
                 await self._ready()
