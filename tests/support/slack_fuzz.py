@@ -99,6 +99,8 @@ class SlackFuzz:
         return cls(loop, standin, harness, runner, http, store, redis, flow, audit)
 
     async def stop(self) -> None:
+        if self.harness.drainer is not None:  # turns still running end before Slack goes away
+            await self.harness.drainer.drain(30.0)
         await self.runner.cleanup()
         await self.http.close()
         await self.store.close()

@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from bot.app import create_advisor
+from bot.lifecycle import Drainer
 from bot.settings import Settings
 from bot.slack.server import add_slack_routes, build_slack_app
 from dialogs.advisor import Advisor
@@ -32,6 +33,7 @@ from tests.support.slack_signing import (
 from tests.support.slack_standin import PROXY_ENV_VARS, Call, SlackStandIn
 
 SECRET = "test-signing-secret"
+DRAIN_SECONDS = 30.0
 T = TypeVar("T")
 
 
@@ -47,6 +49,9 @@ class SlackHarness:
     advisor: Advisor
     secret: str = SECRET
     counter: int = 0
+    #: The app's in-flight turns (Bolt runs listeners after the ack): the `slack` fixture waits
+    #: for them before the stand-in stops, so no turn of one test logs into the next.
+    drainer: Drainer | None = None
 
     async def post(
         self, body: str, *, content_type: str, headers: dict[str, str] | None = None
@@ -231,7 +236,8 @@ async def start_harness(
 ) -> tuple[SlackHarness, web.AppRunner, aiohttp.ClientSession]:
     advisor = create_advisor(settings, store=store)
     session = aiohttp.ClientSession()
-    app = build_slack_app(settings, advisor, session)
+    drainer = Drainer()
+    app = build_slack_app(settings, advisor, session, drainer=drainer)
     web_app = web.Application()
     add_slack_routes(web_app, app)
     runner = web.AppRunner(web_app)
@@ -240,7 +246,11 @@ async def start_harness(
     await site.start()
     port = runner.addresses[0][1]
     harness = SlackHarness(
-        standin=standin, url=f"http://127.0.0.1:{port}/slack/events", http=session, advisor=advisor
+        standin=standin,
+        url=f"http://127.0.0.1:{port}/slack/events",
+        http=session,
+        advisor=advisor,
+        drainer=drainer,
     )
     return harness, runner, session
 
@@ -255,5 +265,7 @@ async def slack(
     try:
         yield harness
     finally:
+        if harness.drainer is not None:  # a bound, not a timing: turns end well within it
+            await harness.drainer.drain(DRAIN_SECONDS)
         await runner.cleanup()
         await session.close()
