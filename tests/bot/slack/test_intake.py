@@ -89,4 +89,10 @@ async def test_a_described_assessment_in_a_dm(slack: SlackHarness) -> None:
     assert not {"stage", "data_sensitivity", "volume", "team", "gpus", "budget"} & set(asked)
     summary = await slack.eventually(lambda: slack.summaries(dm))
     assert summary and session is not None and session.answers["team"] == "mlops"
+    # The summary says which answers came from the description.
+    said = json.dumps(summary[0].payload["blocks"], ensure_ascii=False)
+    assert (
+        "From your description:" in said
+        and "Team skills" in said.split("From your description:")[1]
+    )
     assert slack.standin.card_problems == []

@@ -66,5 +66,11 @@ async def test_a_described_assessment_in_personal_chat(teams: TeamsHarness) -> N
         await teams.say(person, FULL_ANSWERS[qid])
     assert asked[0] == "value"
     assert not {"stage", "data_sensitivity", "volume", "team", "gpus", "budget"} & set(asked)
-    assert teams.summaries(person.conversation)
+    summaries = teams.summaries(person.conversation)
+    assert summaries
+    said = card_text(summaries[0])
+    assert (
+        "From your description:" in said
+        and "Team skills" in said.split("From your description:")[1]
+    )
     assert teams.connector.card_problems == []
