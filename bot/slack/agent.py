@@ -144,6 +144,9 @@ class AgentFeatures:
             self.unavailable(team, exc)
             return False
         except Exception as exc:  # a status line is never worth failing the turn for
-            log.warning("thread status not set (%s): carried on without it", type(exc).__name__)
+            # A clear that fails is harmless: Slack removes a status itself once the app
+            # replies in the thread (the summary is posted by then) or two minutes after.
+            level = logging.WARNING if text else logging.INFO
+            log.log(level, "thread status not set (%s): carried on without it", type(exc).__name__)
             return False
         return True
