@@ -11,12 +11,8 @@ from collections.abc import Mapping
 
 from dialogs.flow import Flow
 from dialogs.ids import Component, Depth, Hosting
-from dialogs.scoring import (
-    HOSTED_TIER_DATA,
-    MEASURED_EVALS,
-    VENDOR_DATA,
-    Decision,
-)
+from dialogs.readiness import HOSTED_TIER_DATA, MEASURED_EVALS, VENDOR_DATA
+from dialogs.scoring import Decision
 
 MAX_STEPS = 10
 

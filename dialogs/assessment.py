@@ -12,9 +12,9 @@ from dialogs.flow import Answers, Flow
 from dialogs.glossary import glossary_for
 from dialogs.ids import MONTHLY_TOKENS, Component, Depth, Hosting
 from dialogs.matching import option_for
+from dialogs.readiness import MEASURED_EVALS
 from dialogs.scoring import (
     DEPTHS,
-    MEASURED_EVALS,
     Contribution,
     Decision,
     decide_effective,

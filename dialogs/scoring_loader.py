@@ -10,7 +10,8 @@ from dialogs.advice import HEADLINE_IDS, STEP_IDS
 from dialogs.flow import Question, RedFlag, Rung, Scoring
 from dialogs.flow_reader import Reader
 from dialogs.ids import Component, Depth, Hosting
-from dialogs.scoring import CAUTION_IDS, PREREQUISITE_IDS, REASON_IDS, RED_FLAG_IDS
+from dialogs.readiness import PREREQUISITE_IDS, RED_FLAG_IDS
+from dialogs.scoring import CAUTION_IDS, REASON_IDS
 
 SCORING_FIELDS = frozenset(
     {"red_flags", "reasons", "prerequisites", "cautions", "headlines", "steps", "readiness"}

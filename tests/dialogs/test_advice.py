@@ -11,7 +11,8 @@ from dialogs.assessment import assess
 from dialogs.cost import CostAssumptions
 from dialogs.flow_loader import load_flow
 from dialogs.ids import Component, Depth, Hosting
-from dialogs.scoring import ML_TEAMS, decide, effective_answers
+from dialogs.readiness import ML_TEAMS
+from dialogs.scoring import decide, effective_answers
 from tests.support.scoring_rules import random_answers
 
 FLOW = load_flow()
