@@ -19,7 +19,7 @@ FOREIGN = (
 )
 UNREADABLE = "That card could not be read. Type status to see where you are."
 MENTION = re.compile(r"<at>.*?</at>", re.DOTALL)
-COMMANDS = {"back", "skip", "yes", "no", "restart", "start", "edit"}
+COMMANDS = {"back", "skip", "yes", "no", "restart", "start", "edit", "describe", "steps"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,6 +122,7 @@ def read_submit(value: object, place: Place) -> Submitted:
             command = f"edit {value.get('question', '')}".strip()
         return Submitted(click=Click(command=command, stamp=value.get("s", "")))
     q, o, s = value.get("q"), value.get("o"), value.get("s")
+    o = o or value.get(f"o.{q}")  # an intake review's change control: one input per answer
     if not (q and o and s):
         return Submitted(notice=UNREADABLE)
     return Submitted(click=Click(question=q, option=o, stamp=s))
