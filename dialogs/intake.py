@@ -5,8 +5,8 @@ Rules only, no outside service. Each option's `cues` (in the flow file, next to 
 phrases looked for at word boundaries: `*` ends a word that may go on ("regulat*"), `...` stands
 between words up to a few words apart ("no idea ... tokens"). A cue just after a negation ("no",
 "not", "without", ...) in the same clause does not count, unless the cue itself starts with one
-("no gpus"). Figures are read from the text: tokens per month (or per day, week or year) fill
-`monthly_tokens` and its `volume` range; an amount of dollars or euros near "budget" fills
+("no gpus"). Figures are read from the text (dialogs.intake_numbers): tokens per month (or per
+day, week or year) fill `monthly_tokens` and its `volume` range; an amount near "budget" fills
 `budget`. Several data rules resolve to the strictest and several skills to the strongest;
 any other question the text points two ways on is left open, never guessed.
 """
@@ -14,15 +14,17 @@ any other question the text points two ways on is left open, never guessed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
 
-from dialogs.commands import Figure, parse_tokens
+from dialogs.commands import Figure
 from dialogs.flow import Flow, Question
 from dialogs.ids import MONTHLY_TOKENS
+from dialogs.intake_numbers import CLAUSE_END, budget_figures, number_value, token_figures
 from dialogs.matching import option_for
+
+__all__ = ["Found", "Intake", "cue_pattern", "extract", "number_value", "still_open"]
 
 VOLUME = "volume"
 BUDGET = "budget"
@@ -38,60 +40,6 @@ _NEGATORS = frozenset(
 _NEGATION_REACH = 3  # words before a cue that can negate it
 _GAP_WORDS = 5  # most words a `...` in a cue stands for
 _MERGE_GAP = 30  # characters between two cues of one answer that still make one evidence span
-_CLAUSE_END = re.compile(r"[.;!?\n]\s|[;!?\n]|\bbut\b|\bhowever\b", re.IGNORECASE)
-
-# A figure as people write it: 300M, 2,5M, 1.5 Mrd, 300 000, 2,000,000, 1.000.000, 1.5e9.
-_NUM = r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,]\d)|\d+(?:[.,]\d+)*(?:e\d+)?"
-_SCALE = r"k|m|b|t|bn|mn|mio|mil|mill|mrd|thousand|million|billion|trillion|milliard|milliarde"
-_UNIT_OF = {
-    "mio": "m",
-    "mil": "m",
-    "mill": "m",
-    "mrd": "b",
-    "milliard": "b",
-    "milliarde": "b",
-}
-_PERIOD = r"month|mo|day|week|wk|year|yr|annum"
-_TOKENS = re.compile(
-    rf"(?<![\w.,])(?P<num>{_NUM})\s*(?P<scale>{_SCALE})?\.?\s*"
-    r"(?:(?:of|llm|input|output|and|total|in|tok)\s+){0,4}tokens?\b"
-    rf"(?P<tail>[^.;!?\n]{{0,30}}?(?:\b(?:a|per|each|every|/|an)\s*(?P<per>{_PERIOD})\b"
-    r"|(?P<ly>monthly|daily|weekly|yearly|annually)))?",
-    re.IGNORECASE,
-)
-_PER_BEFORE = re.compile(
-    rf"(?:\b(?:a|per|each|every)\s+(?P<per>{_PERIOD})|(?P<ly>monthly|daily|weekly|yearly))\b"
-    r"[^.;!?\n]{0,40}$",
-    re.IGNORECASE,
-)
-_PER_MONTH = {
-    "month": 1.0,
-    "mo": 1.0,
-    "monthly": 1.0,
-    "day": 30.0,
-    "daily": 30.0,
-    "week": 52 / 12,
-    "wk": 52 / 12,
-    "weekly": 52 / 12,
-    "year": 1 / 12,
-    "yr": 1 / 12,
-    "annum": 1 / 12,
-    "yearly": 1 / 12,
-    "annually": 1 / 12,
-}
-_CURRENCY = r"\$|€|usd|eur|euros?|dollars?|k€|k\$"
-_MONEY = re.compile(
-    rf"(?:(?P<cur1>{_CURRENCY})\s*)?(?<![\w.,])(?P<num>{_NUM})\s*(?P<scale>{_SCALE})?\b\.?"
-    rf"\s*(?P<cur2>{_CURRENCY})?",
-    re.IGNORECASE,
-)
-_BUDGET_WORD = re.compile(
-    r"\b(?:budget\w*|funding|funded|set aside|allocated|earmarked|can spend|could spend|"
-    r"willing to spend|afford|invest)\b",
-    re.IGNORECASE,
-)
-_UNDER = re.compile(r"(?:under|less than|below|up to|at most|max(?:imum)?|no more than)\s*$")
-_OVER = re.compile(r"(?:over|more than|above|at least|north of)\s*$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,7 +118,7 @@ def _starts_negated(cue: str) -> bool:
 
 
 def _negated(text: str, start: int) -> bool:
-    before = _CLAUSE_END.split(text[max(0, start - 60) : start])[-1]
+    before = CLAUSE_END.split(text[max(0, start - 60) : start])[-1]
     words = re.findall(r"[\w']+", before.lower())[-_NEGATION_REACH:]
     return any(w in _NEGATORS for w in words)
 
@@ -212,7 +160,7 @@ def _evidence(text: str, hits: list[_Hit]) -> Found:
     start, end = hits[0].start, hits[0].end
     for h in hits[1:]:
         gap = text[end : h.start]
-        if h.start - end > _MERGE_GAP or _CLAUSE_END.search(gap) or "," in gap:
+        if h.start - end > _MERGE_GAP or CLAUSE_END.search(gap) or "," in gap:
             break
         end = max(end, h.end)
     return Found(answer=hits[0].option, evidence=text[start:end].strip(), start=start, end=end)
@@ -228,30 +176,13 @@ def still_open(flow: Flow, answers: Mapping[str, str]) -> tuple[str, ...]:
     )
 
 
-def number_value(raw: str, scale: str | None) -> int | None:
-    """A figure as written ("2,5", "300 000", "1.000.000", "1.5") with its scale ("M", "Mrd")."""
-    digits = re.sub(r"[ \u00a0\u202f]", "", raw)
-    if scale is None and re.fullmatch(r"\d{1,3}(?:\.\d{3})+", digits):
-        digits = digits.replace(".", "")  # "200.000 €": a thousands dot, not a decimal one
-    elif re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", digits):
-        digits = digits.replace(",", "")
-    elif re.fullmatch(r"\d{1,3}(?:\.\d{3}){2,}(?:,\d+)?|\d{1,3}\.\d{3},\d+", digits):
-        digits = digits.replace(".", "").replace(",", ".")
-    elif re.fullmatch(r"\d+,\d{1,2}", digits):
-        digits = digits.replace(",", ".")
-    elif re.fullmatch(r"\d+,\d{3}", digits):
-        digits = digits.replace(",", "")
-    unit = (scale or "").lower()
-    return parse_tokens(digits + _UNIT_OF.get(unit, unit))
-
-
 def _figures(flow: Flow, text: str, found: dict[str, Found], conflicts: list[str]) -> None:
     volume, budget = flow.question(VOLUME), flow.question(BUDGET)
     if volume is not None:
-        tokens = list(_token_figures(text))
+        tokens = list(token_figures(text))
         _settle_tokens(volume, text, tokens, found, conflicts)
     if budget is not None:
-        amounts = list(_budget_figures(text))
+        amounts = list(budget_figures(text))
         picked = {option_for(budget, fig) for fig, _, _ in amounts}
         if len(picked) == 1 and None not in picked:
             _, start, end = amounts[0]
@@ -290,63 +221,3 @@ def _settle_tokens(
         found[MONTHLY_TOKENS] = Found(
             answer=str(figure.value), evidence=evidence, start=start, end=end
         )
-
-
-def _token_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
-    """(tokens a month, start, end) for each figure of tokens given per period; "over 10
-    billion" is a bound (it picks a range but is no figure)."""
-    for m in _TOKENS.finditer(text):
-        per = m.group("per") or m.group("ly")
-        lead = text[_clause_start(text, m.start()) : m.start()]
-        if per is None:
-            before = _PER_BEFORE.search(lead)
-            if before is None:
-                continue
-            per = before.group("per") or before.group("ly")
-        value = number_value(m.group("num"), m.group("scale"))
-        if value is None:
-            continue
-        monthly = round(value * _PER_MONTH[per.lower()])
-        yield Figure(value=monthly, qualifier=_qualifier(lead)), m.start(), m.end()
-
-
-def _qualifier(lead: str) -> Literal["", "over", "under"]:
-    lead = lead.lower()
-    return "under" if _UNDER.search(lead) else "over" if _OVER.search(lead) else ""
-
-
-def _budget_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
-    """Each amount of money said to be a budget, with the span from the word to the amount."""
-    for m in _MONEY.finditer(text):
-        if not (m.group("cur1") or m.group("cur2")):
-            continue
-        clause_start = _clause_start(text, m.start())
-        clause_end = _clause_end(text, m.end())
-        word = None
-        for w in _BUDGET_WORD.finditer(text, clause_start, clause_end):
-            if word is None or abs(w.start() - m.start()) < abs(word.start() - m.start()):
-                word = w
-        if word is None or abs(word.start() - m.start()) > 60:
-            continue
-        scale = m.group("scale")
-        cur = (m.group("cur1") or m.group("cur2") or "").lower()
-        if scale is None and cur.startswith("k"):
-            scale = "k"
-        value = number_value(m.group("num"), scale)
-        if value is None:
-            continue
-        qualifier = _qualifier(text[clause_start : m.start()])
-        start, end = min(word.start(), m.start()), max(word.end(), m.end())
-        yield Figure(value=value, qualifier=qualifier), start, end
-
-
-def _clause_start(text: str, at: int) -> int:
-    cut = 0
-    for m in _CLAUSE_END.finditer(text, 0, at):
-        cut = m.end()
-    return cut
-
-
-def _clause_end(text: str, at: int) -> int:
-    m = _CLAUSE_END.search(text, at)
-    return m.start() if m else len(text)
