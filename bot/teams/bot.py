@@ -30,6 +30,11 @@ from bot.teams.common import place_of as place_from
 from bot.teams.common import typed_text as common_typed_text
 from bot.teams.delivery import CALL_TIMEOUT_SECONDS, Delivery
 from bot.teams.render import TeamsRenderer
+from bot.teams.team_connector import BotbuilderPort
+from bot.teams.team_desk import Desk
+from bot.teams.team_flow import mentioned, on_card
+from bot.teams.team_member import Here, forget_member, forgot, question, typed
+from bot.teams.team_port import ConnectorFailed, Person
 from dialogs.advisor import Advisor
 from dialogs.presenter import intro
 from dialogs.turn import Click, Turn
@@ -70,6 +75,8 @@ def typed_text(context: TurnContext) -> str:
 
 
 def _describe(error: Exception) -> tuple[int | None, str]:
+    if isinstance(error, ConnectorFailed):
+        return error.status, type(error).__name__
     status = getattr(getattr(error, "response", None), "status_code", None)
     return (status if isinstance(status, int) else None), type(error).__name__
 
@@ -77,7 +84,8 @@ def _describe(error: Exception) -> tuple[int | None, str]:
 # The connector's failures, after bot.teams.delivery.with_retries has retried and counted them
 # (adding a note; TimeoutError is its own limit on one call): the one line, no traceback.
 API_ERRORS = ApiErrors(
-    types=(ErrorResponseException, ClientRequestError, TimeoutError), describe=_describe
+    types=(ErrorResponseException, ClientRequestError, ConnectorFailed, TimeoutError),
+    describe=_describe,
 )
 
 
@@ -97,6 +105,20 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         self.metrics = metrics
         on_error = (lambda status: metrics.api_error("teams", status)) if metrics else None
         self.delivery = Delivery(advisor=advisor, renderer=renderer, on_api_error=on_error)
+        self.desk = Desk(advisor=advisor, renderer=renderer)
+
+    def here(self, context: TurnContext, place: Place) -> Here:
+        """The activity as team mode (bot/teams/team_*.py) sees it."""
+        activity = context.activity
+        sender = activity.from_property
+        return Here(
+            desk=self.desk,
+            port=BotbuilderPort(context),
+            place=place,
+            person=Person(id=str(sender.id or ""), name=str(sender.name or "")),
+            activity_id=str(activity.id or ""),
+            reply_to=str(activity.reply_to_id or "") or None,
+        )
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         """The adapter's error boundary (bot.adapter.Boundary): whatever fails in a turn, the
@@ -143,6 +165,8 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         )
         result = await self.advisor.handle(turn)
         await self.delivery.deliver(context, place, result, clicked_id=clicked_id)
+        if not place.in_thread and forgot(result):
+            await forget_member(self.here(context, place))  # their team answers go too
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         """Cards use Action.Submit (messages), never invokes: answer every invoke 501 without
@@ -153,9 +177,18 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         place = place_of(turn_context)
         value = turn_context.activity.value
         if value is not None:
-            await self.submit(turn_context, place, value)
+            if isinstance(value, dict) and "team" in value:
+                await on_card(self.here(turn_context, place), value)
+            elif isinstance(value, dict) and "t" in value:
+                await question(self.here(turn_context, place), value)
+            else:
+                await self.submit(turn_context, place, value)
             return
         text = typed_text(turn_context)
+        if place.in_thread and await mentioned(self.here(turn_context, place), text):
+            return
+        if not place.in_thread and text and await typed(self.here(turn_context, place), text):
+            return
         if place.in_thread and (not text or await self.advisor.peek(place.key) is None):
             await self.turn(turn_context, place)  # a mention opens (or shows) the assessment
             return

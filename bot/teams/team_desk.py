@@ -1,0 +1,229 @@
+"""Team mode's state in Teams (issue 14), shared by both Teams adapters: the team documents,
+who sits in them (bot.teams.team_roster), where a member's team questions go (their personal
+chat, kept under the team), and the team card kept up to date: updates coalesced per team and
+process (at most one every CARD_GAP_SECONDS; each round reads the team again, so the card ends
+on the newest state whichever process changed it last). No SDK here: connector calls go
+through bot.teams.team_port.Port."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from bot.delivery import deliver
+from bot.teams.render import MAX_CARD_BYTES, TeamsRenderer
+from bot.teams.team_card import card_size, rich, run, team_card
+from bot.teams.team_port import ConnectorFailed, Port, call
+from bot.teams.team_roster import Entry, Roster
+from bot.teams.team_texts import QUESTION_CONTEXT, SOMEONE
+from dialogs.advisor import Advisor
+from dialogs.replies import Answered, Ask, Reply, TurnResult
+from dialogs.team import assess_team
+from dialogs.team_index import TeamIndex
+from dialogs.team_session import Team, TeamBook, TeamRef
+from dialogs.turn import SessionKey
+
+log = logging.getLogger(__name__)
+
+REFRESH_ROUNDS = 8  # card updates one process makes in a row for one team
+CARD_GAP_SECONDS = 1.0  # between two updates of one card by one process
+MAX_THROTTLE_SECONDS = 30.0  # the longest Retry-After the card waits out
+KEPT = 10_000  # entries of the per-process tables, the oldest forgotten first
+TAG_SEPARATOR = "|"  # between the channel and the thread in a team question's "t"
+
+
+def team_ref(tenant: str, channel: str, root: str, card_id: str) -> TeamRef:
+    """A team: the channel, and the thread root and card activity its card is."""
+    return TeamRef(
+        platform="teams", workspace=tenant, conversation=channel, thread=f"{root}:{card_id}"
+    )
+
+
+def card_home(ref: TeamRef) -> tuple[str, str]:
+    """The conversation (the channel thread) and activity id of the team's card."""
+    root, _, card_id = ref.thread.rpartition(":")
+    return f"{ref.conversation};messageid={root}", card_id
+
+
+def tag(ref: TeamRef) -> str:
+    return ref.conversation + TAG_SEPARATOR + ref.thread
+
+
+def untag(tenant: str, value: str) -> TeamRef | None:
+    channel, _, thread = value.partition(TAG_SEPARATOR)
+    root, _, card_id = thread.rpartition(":")
+    if not (channel and root and card_id):
+        return None
+    return team_ref(tenant, channel, root, card_id)
+
+
+def _keep(table: dict[Any, Any], key: Any, value: Any) -> None:
+    table.pop(key, None)
+    table[key] = value
+    while len(table) > KEPT:
+        table.pop(next(iter(table)))
+
+
+class Desk:
+    """One bot's team work: the stores, and the card updates under way in this process."""
+
+    def __init__(self, *, advisor: Advisor, renderer: TeamsRenderer) -> None:
+        self.advisor = advisor
+        self.renderer = renderer
+        ttl = advisor.engine.session_ttl_seconds + 86400
+        store = advisor.store
+        self.book = TeamBook(store=store, ttl_seconds=ttl)
+        self.index = TeamIndex(store=store, ttl_seconds=ttl)
+        self.history = TeamIndex(store=store, ttl_seconds=ttl, name="history")
+        self.roster = Roster(store=store, ttl_seconds=ttl)
+        # People this process saw answering a team in a personal chat: only their typed
+        # messages look up their teams, so nobody else's typing costs an extra read.
+        self._answering: dict[SessionKey, None] = {}
+        self._dirty: dict[TeamRef, bool] = {}  # cards being updated -> changed meanwhile
+        self._updated: dict[TeamRef, float] = {}  # when this process last updated each card
+
+    def saw(self, chat: SessionKey) -> None:
+        _keep(self._answering, chat, None)
+
+    def answering(self, chat: SessionKey) -> bool:
+        return chat in self._answering
+
+    def result(self, team: Team, people: dict[str, Entry]) -> dict[str, Any] | None:
+        """The team's assessment once revealed (None before, or with nobody finished)."""
+        if not (team.revealed and team.finished):
+            return None
+        members = team.scored(mention=namer(people))
+        flow, costs = self.advisor.flow, self.advisor.engine.costs
+        return assess_team(flow, members, costs=costs, settled=team.settled)
+
+    async def card(self, ref: TeamRef, team: Team) -> dict[str, Any]:
+        people = await self.roster.load(ref)
+        result = self.result(team, people)
+        return team_card(team, flow=self.advisor.flow, result=result, mention=namer(people))
+
+    async def refresh(self, port: Port, ref: TeamRef) -> None:
+        """Bring the card up to the stored team. Coalesced: while this process is updating the
+        card, further calls only mark it dirty, and the running one reads the team again and
+        updates once more, at most once every CARD_GAP_SECONDS however many members finish at
+        once. A 429 is waited out (its Retry-After) and the newest state sent after it; an
+        update the connector still refuses is logged, and the next change brings the card up
+        to date (the team's state is in the store, never only in the card)."""
+        if ref in self._dirty:
+            self._dirty[ref] = True
+            return
+        self._dirty[ref] = False
+        loop = asyncio.get_running_loop()
+        shown, last = -1, self._updated.pop(ref, 0.0)
+        conversation, card_id = card_home(ref)
+        try:
+            for _ in range(REFRESH_ROUNDS):
+                team = await self.book.load(ref)
+                if team is None or (team.version == shown and not self._dirty[ref]):
+                    return
+                self._dirty[ref] = False
+                if team.version == shown:
+                    continue
+                if last:
+                    await asyncio.sleep(max(0.0, last + CARD_GAP_SECONDS - loop.time()))
+                    team = await self.book.load(ref) or team
+                card = await self.card(ref, team)
+                try:
+                    await port.update(conversation, card_id, card)
+                except ConnectorFailed as exc:
+                    if exc.status != 429:
+                        raise
+                    # Throttled: wait as told, then send whatever is newest by then.
+                    wait = min(exc.retry_after or CARD_GAP_SECONDS, MAX_THROTTLE_SECONDS)
+                    log.info("team card throttled; updating again in %.1fs", wait)
+                    await asyncio.sleep(wait)
+                    self._dirty[ref], last = True, 0.0
+                    continue
+                shown, last = team.version, loop.time()
+        except ConnectorFailed as exc:
+            log.warning("team card not updated (status %s)", exc.status)
+        finally:
+            del self._dirty[ref]
+            if last:
+                _keep(self._updated, ref, last)
+
+    def member_card(self, reply: Reply, *, owner: str, ref: TeamRef, title: str) -> dict[str, Any]:
+        """A card of a member's team session: every button carries the team ("t"), and the
+        card opens by saying which team it is for."""
+        card = self.renderer.card(reply, owner=owner, owner_name="", in_thread=False)
+        tagged: dict[str, Any] = _tagged(card, tag(ref))
+        note = rich(run(QUESTION_CONTEXT, bold=True), run(title), subtle=True)
+        body = [note, *tagged.get("body", [])]
+        out = {**tagged, "body": body}
+        return out if card_size(out) <= MAX_CARD_BYTES else tagged
+
+    async def member_turn_delivery(
+        self,
+        port: Port,
+        *,
+        chat: str,
+        key: SessionKey,
+        result: TurnResult,
+        title: str,
+        ref: TeamRef,
+        clicked: str | None,
+    ) -> None:
+        """The turn's screen steps (bot.delivery) in the member's personal chat."""
+        surface = MemberSurface(desk=self, port=port, chat=chat, key=key, ref=ref, title=title)
+        await deliver(self.advisor, key, result, surface, clicked=clicked)
+
+
+def namer(people: dict[str, Entry]) -> Any:
+    def name(user: str) -> str:
+        entry = people.get(user)
+        return entry.name if entry is not None and entry.name else SOMEONE
+
+    return name
+
+
+def _tagged(node: Any, value: str) -> Any:
+    """A copy of a card with "t" added to the data of every Action.Submit."""
+    if isinstance(node, list):
+        return [_tagged(n, value) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _tagged(v, value) for k, v in node.items()}
+    if out.get("type") == "Action.Submit" and isinstance(out.get("data"), dict):
+        out["data"] = {**out["data"], "t": value}
+    return out
+
+
+class MemberSurface:
+    """A member's team session shown in their personal chat, as bot.delivery.Surface."""
+
+    def __init__(
+        self, *, desk: Desk, port: Port, chat: str, key: SessionKey, ref: TeamRef, title: str
+    ) -> None:
+        self.desk = desk
+        self.port = port
+        self.chat = chat
+        self.key = key
+        self.ref = ref
+        self.title = title
+
+    async def post(self, reply: Reply) -> str:
+        card = self.desk.member_card(reply, owner=self.key.user, ref=self.ref, title=self.title)
+        return await call("send", self.chat, lambda: self.port.send(self.chat, card=card))
+
+    async def update(self, target: str, reply: Reply) -> None:
+        if isinstance(reply, Answered):
+            card = self.desk.renderer.answered(reply)
+            await call("update", self.chat, lambda: self.port.update(self.chat, target, card))
+
+    async def private(self, reply: Reply) -> None:
+        await self.post(reply)
+
+    async def find(self, ask: Ask, *, since: float) -> str | None:
+        return None  # a bot cannot read a Teams chat's history
+
+    async def close(self, target: str, prompt: str) -> None:
+        card = self.desk.renderer.closed(prompt)
+        try:
+            await self.port.update(self.chat, target, card)
+        except ConnectorFailed as exc:
+            log.warning("could not close a team question card (status %s)", exc.status)

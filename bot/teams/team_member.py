@@ -1,0 +1,170 @@
+"""A member's side of a team assessment in Teams (issue 14), shared by both adapters: turns in
+their team session (shown in their personal chat, kept under the team), handing their answers
+to the team at their summary, typed answers going to the assessment asked last, clicks on
+their team questions, and leaving the teams on `forget`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.teams import team_texts as say
+from bot.teams.common import Place, read_submit
+from bot.teams.team_desk import Desk, untag
+from bot.teams.team_port import Person, Port, call
+from dialogs.replies import TurnResult
+from dialogs.session import State
+from dialogs.team_index import Joined
+from dialogs.team_session import Role, TeamRef, finish, leave
+from dialogs.turn import Click, Turn
+
+# Typed words about the person, never about one assessment: always their own.
+PERSONAL_ONLY = ("forget", "export")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Here:
+    """One activity, as team mode needs it: where, from whom, and the turn's connector."""
+
+    desk: Desk
+    port: Port
+    place: Place
+    person: Person
+    activity_id: str
+    reply_to: str | None = None
+
+    @property
+    def event_id(self) -> str:
+        return "teams:" + (self.activity_id or str(datetime.now(UTC).timestamp()))
+
+    @property
+    def conversation(self) -> str:
+        """Where a reply goes: the personal chat, or the channel thread."""
+        place = self.place
+        return (
+            f"{place.conversation};messageid={place.thread}" if place.thread else place.conversation
+        )
+
+    async def tell(self, text: str, conversation: str = "") -> None:
+        where = conversation or self.conversation
+        await call("send", where, lambda: self.port.send(where, text=text))
+
+
+async def member_turn(
+    here: Here,
+    ref: TeamRef,
+    *,
+    title: str,
+    chat: str,
+    text: str | None = None,
+    click: Click | None = None,
+) -> TurnResult:
+    """One engine turn in the member's team session; reaching the summary hands the answers to
+    the team (again after an edit; a redelivered last click hands them over as well, in case
+    the first delivery stopped between the two commits)."""
+    desk, user = here.desk, here.place.user
+    advisor = desk.advisor
+    key = ref.member_key(user)
+    turn = Turn(key=key, event_id=here.event_id, at=datetime.now(UTC), text=text, click=click)
+    result = await advisor.handle(turn)
+    clicked = here.reply_to if click is not None else None
+    await desk.member_turn_delivery(
+        here.port, chat=chat, key=key, result=result, title=title, ref=ref, clicked=clicked
+    )
+    if result.state != State.DONE:
+        return result
+    session = await advisor.peek(key)
+    if session is None or session.state != State.DONE:
+        return result
+    answers = dict(session.answers)
+    change = await desk.book.change(
+        ref, "fin:" + here.event_id, lambda t: finish(t, user, answers) if t else None
+    )
+    if change.changed:
+        before = change.before.seat(user) if change.before else None
+        if before is not None and not before.finished:
+            await here.tell(say.FINISHED.format(title=title), chat)
+        await desk.refresh(here.port, ref)
+    return result
+
+
+async def question(here: Here, value: dict[str, Any]) -> None:
+    """A member's click on one of their team cards (a question, back, skip, their summary)."""
+    place = here.place
+    ref = untag(place.tenant, str(value.get("t", "")))
+    if ref is None or value.get("u") != place.user:
+        await here.tell(say.UNREADABLE)
+        return
+    team = await here.desk.book.load(ref)
+    if team is None:
+        await here.tell(say.GONE)
+        return
+    if team.closed:
+        await here.tell(say.CLOSED)
+        return
+    seat = team.seat(place.user)
+    if seat is None or seat.role is not Role.MEMBER:
+        observer = seat is not None
+        await here.tell(say.OBSERVERS_DONT_ANSWER if observer else say.NOT_A_MEMBER)
+        return
+    submitted = read_submit({k: v for k, v in value.items() if k != "t"}, place)
+    if submitted.notice is not None or submitted.vote is not None:
+        await here.tell(submitted.notice or say.UNREADABLE)
+        return
+    here.desk.saw(place.key)
+    title = team.title or say.DEFAULT_TITLE
+    await member_turn(here, ref, title=title, chat=place.conversation, click=submitted.click)
+
+
+async def typed(here: Here, text: str) -> bool:
+    """A message typed in a personal chat goes to the assessment whose question was asked
+    there last, a team's or the person's own; True when it went to a team's. With more than
+    one open, the person is told which. Only people this process saw answering a team are
+    looked up: everyone else's typing costs nothing extra."""
+    desk, place = here.desk, here.place
+    if text.strip().lower() in PERSONAL_ONLY or not desk.answering(place.key):
+        return False
+    open_: list[tuple[float, Joined | None]] = []
+    for joined in await desk.index.teams(place.key):
+        session = await desk.advisor.peek(joined.ref.member_key(place.user))
+        if session is not None and session.state == State.ASKING and session.screen:
+            open_.append((session.screen.at, joined))
+    if not open_:
+        return False
+    own = await desk.advisor.peek(place.key)
+    if own is not None and own.state == State.ASKING and own.screen:
+        open_.append((own.screen.at, None))
+    _, chosen = max(open_, key=lambda item: item[0])
+    several = len(open_) > 1
+    if chosen is None:
+        if several:
+            await here.tell(say.TYPED_OWN)
+        return False
+    team = await desk.book.load(chosen.ref)
+    if team is None or team.closed:
+        return False
+    title = team.title or say.DEFAULT_TITLE
+    if several:
+        await here.tell(say.TYPED_TEAM.format(title=title))
+    await member_turn(here, chosen.ref, title=title, chat=place.conversation, text=text)
+    return True
+
+
+def forgot(result: TurnResult) -> bool:
+    """Whether a turn deleted the person's data (their `forget`, confirmed)."""
+    return any(getattr(r, "code", "") == "forgotten" for r in result.replies)
+
+
+async def forget_member(here: Here) -> None:
+    """After a person's `forget` (which deleted their team sessions with the rest): their seats,
+    answers and roster entries leave the teams they answered in this chat, and each card says
+    a member left."""
+    desk, user = here.desk, here.place.user
+    for joined in await desk.index.teams(here.place.key):
+        change = await desk.book.change(
+            joined.ref, "forget:" + here.event_id, lambda t: leave(t, user) if t else None
+        )
+        await desk.roster.put(joined.ref, user, None, event_id="forget:" + here.event_id)
+        if change.changed:
+            await desk.refresh(here.port, joined.ref)

