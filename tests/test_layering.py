@@ -19,6 +19,11 @@ ALLOWED = {
 ADAPTERS = ("bot/slack", "bot/teams", "bot/teams_agents", "bot/console")
 # The two Teams adapters (botbuilder, the Agents SDK) share bot/teams' SDK-neutral modules.
 TEAMS_SHARED = ("bot/teams/common", "bot/teams/render", "bot/teams/chart")
+# Team mode's SDK-neutral modules (issue 14); each adapter adds only its team_connector.
+TEAMS_SHARED += tuple(
+    f"bot/teams/team_{name}"
+    for name in ("card", "desk", "flow", "member", "port", "roster", "texts")
+)
 # SDK import root -> the one folder of the product that may import it.
 BOXED = {
     "botbuilder": "bot/teams",

@@ -24,7 +24,12 @@ from bot.lifecycle import Drainer
 from bot.observe import Metrics, hashed
 from bot.teams.common import Place, member_place, place_of, read_submit, typed_text
 from bot.teams.render import TeamsRenderer
+from bot.teams.team_desk import Desk
+from bot.teams.team_flow import mentioned, on_card
+from bot.teams.team_member import Here, forget_member, forgot, question, typed
+from bot.teams.team_port import ConnectorFailed, Person
 from bot.teams_agents.delivery import CONNECTOR_ERRORS, Delivery, start_deadline, status_of
+from bot.teams_agents.team_connector import AgentsPort
 from dialogs.advisor import Advisor
 from dialogs.presenter import intro
 from dialogs.turn import Click, Turn
@@ -32,8 +37,11 @@ from dialogs.turn import Click, Turn
 log = logging.getLogger(__name__)
 
 API_ERRORS = ApiErrors(
-    types=(*CONNECTOR_ERRORS, TimeoutError),
-    describe=lambda error: (status_of(error), type(error).__name__),
+    types=(*CONNECTOR_ERRORS, ConnectorFailed, TimeoutError),
+    describe=lambda error: (
+        error.status if isinstance(error, ConnectorFailed) else status_of(error),
+        type(error).__name__,
+    ),
 )
 
 
@@ -55,6 +63,7 @@ class AdvisorAgentsBot:
         self.metrics = metrics
         on_error = (lambda status: metrics.api_error("teams", status)) if metrics else None
         self.delivery = Delivery(advisor=advisor, renderer=renderer, on_api_error=on_error)
+        self.desk = Desk(advisor=advisor, renderer=renderer)
         # Our sessions live in our own store; the SDK's turn state is not used (MemoryStorage
         # is what it requires, and nothing is saved to it since nothing changes). No typing
         # indicator (an extra call per turn) and mentions are stripped by bot.teams.common.
@@ -68,6 +77,21 @@ class AdvisorAgentsBot:
         self.app.conversation_update("membersAdded")(self.guard(self.on_members_added))
         self.app.installation_update()(self.guard(self.on_installation_update))
         # Invokes match no route: the SDK answers them 501 (cards use Action.Submit).
+
+    def here(self, context: TurnContext, place: Place) -> Here:
+        """The activity as team mode (bot/teams/team_*.py) sees it."""
+        activity = context.activity
+        sender = activity.from_property
+        return Here(
+            desk=self.desk,
+            port=AgentsPort(context),
+            place=place,
+            person=Person(
+                id=str(getattr(sender, "id", "") or ""), name=str(getattr(sender, "name", "") or "")
+            ),
+            activity_id=str(activity.id or ""),
+            reply_to=str(activity.reply_to_id or "") or None,
+        )
 
     def guard(
         self, handler: Callable[[TurnContext], Awaitable[None]]
@@ -116,14 +140,26 @@ class AdvisorAgentsBot:
         )
         result = await self.advisor.handle(turn)
         await self.delivery.deliver(context, place, result, clicked_id=clicked_id)
+        if not place.in_thread and forgot(result):
+            await forget_member(self.here(context, place))  # their team answers go too
 
     async def on_message(self, context: TurnContext) -> None:
         activity = context.activity
         place = place_of(activity)
-        if activity.value is not None:
-            await self.submit(context, place, activity.value)
+        value = activity.value
+        if value is not None:
+            if isinstance(value, dict) and "team" in value:
+                await on_card(self.here(context, place), value)
+            elif isinstance(value, dict) and "t" in value:
+                await question(self.here(context, place), value)
+            else:
+                await self.submit(context, place, value)
             return
         text = typed_text(activity.text)
+        if place.in_thread and await mentioned(self.here(context, place), text):
+            return
+        if not place.in_thread and text and await typed(self.here(context, place), text):
+            return
         if place.in_thread and (not text or await self.advisor.peek(place.key) is None):
             await self.turn(context, place)  # a mention opens (or shows) the assessment
             return
