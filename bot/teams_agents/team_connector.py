@@ -24,7 +24,8 @@ class AgentsPort:
         self.context = context
 
     def _client(self) -> Any:
-        client = self.context.services.get(ConnectorClientBase)
+        # Keyed by the abstract base, as the SDK's own adapter sets and reads it.
+        client = self.context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
         if client is None:
             raise ConnectorFailed("connect", status=None)
         return client
@@ -64,6 +65,8 @@ class AgentsPort:
 
     async def open_personal(self, person: Person, tenant: str) -> str:
         recipient = self.context.activity.recipient
+        if recipient is None:
+            raise ConnectorFailed("open", status=None)
         parameters = ConversationParameters(
             is_group=False,
             bot=ChannelAccount(id=recipient.id, name=recipient.name),
