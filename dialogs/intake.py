@@ -38,6 +38,11 @@ _NEGATORS = frozenset(
     | {"lacking", "none", "nothing", "nobody"}
 )
 _NEGATION_REACH = 3  # words before a cue that can negate it
+# Words that take a negation before a cue onto themselves: "must never leave our network" says
+# where data stays, "not only public data" does not deny it.
+_NEGATION_TAKEN = frozenset({"leave", "leaves", "leaving", "exit", "exits", "only", "just"})
+# A cue right before "budget" names what money is for, not what the team has ("no GPU budget").
+_ABOUT_MONEY = re.compile(r"[\s-]*(?:budget|budgets)\b", re.IGNORECASE)
 _GAP_WORDS = 5  # most words a `...` in a cue stands for
 _MERGE_GAP = 30  # characters between two cues of one answer that still make one evidence span
 
@@ -120,7 +125,8 @@ def _starts_negated(cue: str) -> bool:
 def _negated(text: str, start: int) -> bool:
     before = CLAUSE_END.split(text[max(0, start - 60) : start])[-1]
     words = re.findall(r"[\w']+", before.lower())[-_NEGATION_REACH:]
-    return any(w in _NEGATORS for w in words)
+    last = max((i for i, w in enumerate(words) if w in _NEGATORS), default=None)
+    return last is not None and not _NEGATION_TAKEN.intersection(words[last + 1 :])
 
 
 def _cue_hits(question: Question, text: str) -> list[_Hit]:
@@ -129,7 +135,7 @@ def _cue_hits(question: Question, text: str) -> list[_Hit]:
         for cue in option.cues:
             check = not _starts_negated(cue)
             for m in cue_pattern(cue).finditer(text):
-                if check and _negated(text, m.start()):
+                if (check and _negated(text, m.start())) or _ABOUT_MONEY.match(text, m.end()):
                     continue
                 hits.append(_Hit(option=option.id, start=m.start(), end=m.end()))
     # A cue inside a longer one of another option gives way ("ml engineers with mlops").

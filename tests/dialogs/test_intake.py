@@ -162,6 +162,26 @@ def test_negation(flow: Flow) -> None:
     }
 
 
+def test_where_a_negation_reaches(flow: Flow) -> None:
+    # "never leave our network" says where the data stays; "not only" denies nothing.
+    for text in ("Data must not leave our VPC.", "Grid data must never leave our own network."):
+        assert extract(flow, text).answers() == {"data_sensitivity": "in_vpc_only"}, text
+    mixed = extract(flow, "Not only public data: the HR part is personal data.")
+    assert mixed.answers() == {"data_sensitivity": "regulated"}
+    assert "data_sensitivity" not in extract(flow, "Nothing here is regulated, not even HR.").found
+
+
+def test_a_cue_that_names_what_money_is_for_is_no_answer(flow: Flow) -> None:
+    # "no GPU budget" says nothing about the GPUs the team has.
+    assert "gpus" not in extract(flow, "We have no GPU budget this year.").found
+    assert extract(flow, "We have no GPUs and no budget.").answers() == {"gpus": "none"}
+
+
+def test_a_gpu_workstation_is_no_gpu_server(flow: Flow) -> None:
+    assert "gpus" not in extract(flow, "The ML engineers have their own GPU workstations.").found
+    assert extract(flow, "We run our own GPU cluster.").answers()["gpus"] == "on_prem"
+
+
 def test_not_sure_goes_to_the_option_that_says_so(flow: Flow) -> None:
     intake = extract(flow, "No idea how many tokens we will use.")
     assert intake.answers() == {"volume": "unknown"}
