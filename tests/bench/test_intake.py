@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bench.intake import CORPUS, evaluate, load_corpus, main
 from dialogs.flow import Flow
 from dialogs.ids import MONTHLY_TOKENS
 
 HELD_OUT = CORPUS.with_name("intake_heldout.yaml")
+# Written before the cues were tuned on HELD_OUT, and never tuned on (bench/RESULTS.md).
+HELD_OUT_2 = CORPUS.with_name("intake_heldout2.yaml")
 
 
 def test_the_corpora_are_large_and_name_real_answers(flow: Flow) -> None:
-    corpus, held_out = load_corpus(), load_corpus(HELD_OUT)
-    assert len(corpus) >= 60 and len(held_out) >= 20
-    ids = [e.id for e in (*corpus, *held_out)]
+    corpus, held_out, held_out_2 = load_corpus(), load_corpus(HELD_OUT), load_corpus(HELD_OUT_2)
+    assert len(corpus) >= 60 and len(held_out) >= 20 and len(held_out_2) >= 20
+    everything = (*corpus, *held_out, *held_out_2)
+    ids = [e.id for e in everything]
     assert len(set(ids)) == len(ids)
-    for entry in (*corpus, *held_out):
+    for entry in everything:
         for qid, answer in entry.answers.items():
             question = flow.question(qid)
             assert question is not None, (entry.id, qid)
@@ -31,8 +38,9 @@ def test_precision_and_recall_meet_the_goal_on_the_corpus(flow: Flow) -> None:
     assert report.median_asked < report.full_walk
 
 
-def test_and_on_descriptions_the_cues_were_not_written_for(flow: Flow) -> None:
-    report = evaluate(flow, load_corpus(HELD_OUT))
+@pytest.mark.parametrize("path", [HELD_OUT, HELD_OUT_2], ids=["held-out", "held-out-2"])
+def test_and_on_descriptions_the_cues_were_not_written_for(flow: Flow, path: Path) -> None:
+    report = evaluate(flow, load_corpus(path))
     assert report.precision >= 0.85, report.misses
     assert report.recall >= 0.70, report.misses
 
