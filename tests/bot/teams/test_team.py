@@ -6,10 +6,11 @@ forgets and comes back, and redelivered activities acting once."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.teams.team_desk import team_ref
+from dialogs.turn import SessionKey
 from tests.bot.teams.conftest import Person, TeamsHarness, card_text
 from tests.support.answers import FULL_ANSWERS
 from tests.support.payloads import walk
@@ -123,13 +124,19 @@ async def card_shows(teams: TeamsHarness, card: ConnectorCall, *words: str) -> s
     )
 
 
-def chat_of(teams: TeamsHarness, who: Member) -> str | None:
-    """The personal chat the bot opened with `who` (POST /v3/conversations)."""
+def chats_of(teams: TeamsHarness, who: Member) -> list[str]:
+    """The personal chats the bot opened with `who` (POST /v3/conversations), oldest first."""
+    found = []
     for call in teams.connector.calls:
         members = call.body.get("members") if call.operation == Operation.CREATE else None
         if call.accepted and members and members[0].get("id") == who.user_id:
-            return str(call.answer["id"])
-    return None
+            found.append(str(call.answer["id"]))
+    return found
+
+
+def chat_of(teams: TeamsHarness, who: Member) -> str | None:
+    """The newest personal chat the bot opened with `who`."""
+    return (chats_of(teams, who) or [None])[-1]
 
 
 def person(teams: TeamsHarness, who: Member) -> Person:
@@ -151,15 +158,18 @@ def is_summary(call: ConnectorCall) -> bool:
     return any(d.get("cmd") == "edit" for d in submits(call))
 
 
-async def answer_all(teams: TeamsHarness, who: Member, answers: dict[str, str]) -> ConnectorCall:
-    """Answer `who`'s team questions in their chat (clicking, the figure typed); the summary."""
+async def answer_all(
+    teams: TeamsHarness, who: Member, answers: dict[str, str], *, stop: int = 0
+) -> ConnectorCall:
+    """Answer `who`'s team questions in their chat (clicking, the figure typed); the summary
+    (or, given `stop`, the question card after that many answers)."""
     me = person(teams, who)
     asked = 0
     while True:
         card = await teams.eventually(
             lambda asked=asked: (steps(teams, me.conversation)[asked:] or [None])[0], within=WAIT
         )
-        if is_summary(card):
+        if is_summary(card) or (stop and asked == stop):
             return card
         assert "Team assessment:" in card_text(card)  # says which team it is for
         options = {d["o"]: d for d in submits(card) if "o" in d}
@@ -171,6 +181,10 @@ async def answer_all(teams: TeamsHarness, who: Member, answers: dict[str, str]) 
         else:  # the monthly figure: typed, it goes to the team's question (the latest asked)
             await teams.say(me, answers["monthly_tokens"])
         asked += 1
+
+
+def replies(teams: TeamsHarness, conversation: str, words: str) -> list[str]:
+    return [t for t in teams.texts(conversation) if words in t]
 
 
 async def test_three_members_and_an_observer_from_start_to_settle(teams: TeamsHarness) -> None:
@@ -187,30 +201,93 @@ async def test_three_members_and_an_observer_from_start_to_settle(teams: TeamsHa
         await teams.eventually(lambda who=who: chat_of(teams, who), within=WAIT)
     await click_card(teams, olga, thread, card, {"team": "observe"})
     await card_shows(teams, card, "Watching (1)", "Olga")
-    assert chat_of(teams, olga) is None  # observers never answer
+    assert chat_of(teams, olga) is None  # observers get no questions
 
-    # Only the facilitator may reveal: anyone else is told so.
-    await click_card(teams, ana, thread, card, {"team": "reveal"})
+    # An observer's click on a team question (a forged one: they have none) is refused.
+    first = (await teams.eventually(lambda: steps(teams, person(teams, ana).conversation)))[0]
+    forged = {**next(d for d in submits(first) if "o" in d), "u": olga.aad}
+    olga_chat = Person(user_id=olga.user_id, aad=olga.aad, name=olga.name)
+    await teams.click(olga_chat, first, forged, user_name=olga.name)
     await teams.eventually(
-        lambda: [t for t in teams.texts(thread.conversation) if "Only Fay" in t], within=WAIT
+        lambda: replies(teams, olga_chat.conversation, "observers do not answer"), within=WAIT
+    )
+
+    # Only the facilitator may reveal or remind: anyone else is told so.
+    await click_card(teams, ana, thread, card, {"team": "reveal"})
+    await click_card(teams, ben, thread, card, {"team": "remind"})
+    await teams.eventually(
+        lambda: len(replies(teams, thread.conversation, "Only Fay")) == 2, within=WAIT
     )
 
     mine = dict(FULL_ANSWERS)
     anas = {**FULL_ANSWERS, "data_sensitivity": "public", "budget": "under_10k"}
     bens = {**FULL_ANSWERS, "data_sensitivity": "public"}
     await answer_all(teams, fay, mine)
+    await answer_all(teams, ben, bens, stop=2)
+
+    # The facilitator reminds those still answering (not herself), once an hour at most.
+    await click_card(teams, fay, thread, card, {"team": "remind"})
+    await teams.eventually(lambda: replies(teams, thread.conversation, "Reminded 2"), within=WAIT)
+    for who in (ana, ben):
+        assert len(replies(teams, person(teams, who).conversation, "A reminder from Fay")) == 1
+    assert not replies(teams, person(teams, fay).conversation, "A reminder")
+    await click_card(teams, fay, thread, card, {"team": "remind"})
+    await teams.eventually(
+        lambda: replies(teams, thread.conversation, "reminded within the last hour"), within=WAIT
+    )
+    assert len(replies(teams, person(teams, ana).conversation, "A reminder from Fay")) == 1
+
     await answer_all(teams, ana, anas)
-    progress = await card_shows(teams, card, "Finished (2)")
-    assert "Still answering (1)" in progress and "Ben" in progress
-    assert "Where you disagree" not in progress
+    progress = await card_shows(teams, card, "Finished (2)", "Still answering (1)")
+    assert "Ben" in progress and "Where you disagree" not in progress
     assert "Public or non-sensitive" not in progress  # answers stay hidden
 
+    # Ben leaves (forget deletes his data, team answers included), then comes back.
+    ben_chat = person(teams, ben)
+    # (A first message in a chat opens the person's own assessment; the second asks to confirm.)
+    await teams.say(ben_chat, "forget")
+    await teams.eventually(lambda: replies(teams, ben_chat.conversation, "Question 1 of"))
+    await teams.say(ben_chat, "forget")
+    confirm = await teams.eventually(
+        lambda: [
+            c
+            for c in teams.cards(ben_chat.conversation)
+            if any(d.get("cmd") == "yes" for d in submits(c))
+        ],
+        within=WAIT,
+    )
+    yes = next(d for d in submits(confirm[-1]) if d.get("cmd") == "yes")
+    await teams.click(ben_chat, confirm[-1], yes, user_name=ben.name)
+    left = await card_shows(teams, card, "One member left", "Still answering (0)")
+    assert "Ben" not in left
+    assert await teams.advisor.peek(team_member_key(teams, thread, card, ben)) is None
+
+    await click_card(teams, ben, thread, card, {"team": "join"})
+    await teams.eventually(lambda: len(chats_of(teams, ben)) == 2, within=WAIT)
     await answer_all(teams, ben, bens)
     revealed = await card_shows(teams, card, "Where you disagree")
     assert revealed.index("Where you disagree") < revealed.index("The team's advice")
-    assert "Public or non-sensitive" in revealed and "Ana" in revealed
-    assert "Each member's own advice" in revealed
+    assert "Public or non-sensitive" in revealed and "Ana" in revealed and "Ben" in revealed
+    assert "Each member's own advice" in revealed and "Next steps" in revealed
+    assert "Cost on the team's answers" in revealed
+
+    # Settling: only the facilitator; the card says which answer the team goes with.
+    settle = {"team": "settle", "q": "budget", "o.budget": "under_10k"}
+    await click_card(teams, ana, thread, card, settle)
+    await teams.eventually(
+        lambda: len(replies(teams, thread.conversation, "Only Fay")) == 3, within=WAIT
+    )
+    await click_card(teams, fay, thread, card, settle)
+    await card_shows(teams, card, "Settled: Under $10k")
+    assert len(replies(teams, thread.conversation, "The team goes with that answer")) == 1
+
     assert teams.connector.card_problems == []
     # One card: posted once in the thread, updated in place since.
     assert len(team_cards(teams, thread)) == 1
-    assert json.dumps(card.cards[0]).count('"version": "1.5"') >= 1
+
+
+def team_member_key(
+    teams: TeamsHarness, thread: Thread, card: ConnectorCall, who: Member
+) -> SessionKey:
+    ref = team_ref("tenant-1", thread.channel, thread.root, str(card.answer["id"]))
+    return ref.member_key(who.aad)
