@@ -6,7 +6,9 @@ after a description beside the full walk.
 
 Precision: of the answers the extractor gave, the share a careful reader also gave. Recall: of
 the careful reader's answers, the share the extractor gave the same. A figure counts as right
-when it is the reader's figure to within 1%.
+when it is the reader's figure to within 1%. Still asked: the questions left open (at most, as
+the walk may still ask them whatever the person answers), and those the walk asks when each open
+question gets the flow's default answer (as the full walk is counted).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,9 +46,12 @@ class Report:
     given: int
     right: int
     median_asked: float
+    median_default_asked: float
     full_walk: int
     default_walk: int
     misses: tuple[str, ...]
+    # How many descriptions leave each question open, most often open first.
+    most_open: tuple[tuple[str, int], ...] = ()
 
     @property
     def precision(self) -> float:
@@ -74,9 +80,18 @@ def same(qid: str, got: str, want: str) -> bool:
     return got == want
 
 
+def default_walk(flow: Flow, given: Mapping[str, str]) -> int:
+    """The questions a walk asks after `given` when each of the others gets its default."""
+    defaults = {q.id: q.assume for q in flow.questions if q.assume is not None}
+    answers = {**defaults, **given}
+    return sum(1 for q in flow.applicable(answers) if q.id not in given)
+
+
 def evaluate(flow: Flow, corpus: Sequence[Entry]) -> Report:
     gold = given = right = 0
     asked: list[int] = []
+    asked_default: list[int] = []
+    open_count: Counter[str] = Counter()
     misses: list[str] = []
     for entry in corpus:
         intake = extract(flow, entry.text)
@@ -95,16 +110,19 @@ def evaluate(flow: Flow, corpus: Sequence[Entry]) -> Report:
             if qid not in got
         ]
         asked.append(len(intake.open))
-    defaults = {q.id: q.assume for q in flow.questions if q.assume is not None}
+        asked_default.append(default_walk(flow, got))
+        open_count.update(intake.open)
     return Report(
         descriptions=len(corpus),
         gold=gold,
         given=given,
         right=right,
         median_asked=statistics.median(asked),
+        median_default_asked=statistics.median(asked_default),
         full_walk=len(flow.questions),
-        default_walk=len(flow.applicable(defaults)),
+        default_walk=default_walk(flow, {}),
         misses=tuple(misses),
+        most_open=tuple(open_count.most_common()),
     )
 
 
@@ -118,9 +136,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"answers a careful reader gives: {report.gold}; the rules give {report.given}")
     print(f"precision: {report.precision:.1%}  recall: {report.recall:.1%}")
     print(
-        f"questions still asked after a description (median): {report.median_asked:g}, "
-        f"against {report.full_walk} in the flow ({report.default_walk} on a walk with the "
-        "default answers)"
+        f"questions still asked after a description (median): at most {report.median_asked:g}, "
+        f"{report.median_default_asked:g} on a walk with the default answers; against "
+        f"{report.full_walk} in the flow ({report.default_walk} on a walk with the default "
+        "answers)"
+    )
+    print(
+        "most often still open: "
+        + ", ".join(f"{qid} {n}/{report.descriptions}" for qid, n in report.most_open[:8])
     )
     if args.misses:
         print("\n".join(report.misses))

@@ -14,7 +14,7 @@ any other question the text points two ways on is left open, never guessed.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -172,14 +172,27 @@ def _evidence(text: str, hits: list[_Hit]) -> Found:
     return Found(answer=hits[0].option, evidence=text[start:end].strip(), start=start, end=end)
 
 
-def still_open(flow: Flow, answers: Mapping[str, str]) -> tuple[str, ...]:
-    """The questions not answered yet, in flow order, less those an answer rules out (one
-    whose `ask_if` an open question decides stays in: it may yet be asked)."""
-    return tuple(
-        q.id
-        for q in flow.questions
-        if q.id not in answers and not any(g in answers for g in q.ask_if.failing(answers))
-    )
+def still_open(
+    flow: Flow, answers: Mapping[str, str], skipped: Iterable[str] = ()
+) -> tuple[str, ...]:
+    """The questions the walk may still ask, in flow order: not answered, not skipped, and
+    asked (by their `ask_if`) for some answer to the questions they hang on. A question whose
+    gate is answered against it, skipped, or itself never asked is ruled out, as the walk
+    rules it out; one whose gate is still open stays in: it may yet be asked."""
+    passed = frozenset(skipped)
+    reachable: dict[str, bool] = {}
+
+    def may_ask(question: Question) -> bool:
+        if question.id not in reachable:
+            reachable[question.id] = False  # a gate that hangs on itself is never asked
+            # Each gate that does not let it through yet must be open and askable itself.
+            reachable[question.id] = question.id not in passed and all(
+                g not in answers and (gate := flow.question(g)) is not None and may_ask(gate)
+                for g in question.ask_if.failing(answers)
+            )
+        return reachable[question.id]
+
+    return tuple(q.id for q in flow.questions if q.id not in answers and may_ask(q))
 
 
 def _figures(flow: Flow, text: str, found: dict[str, Found], conflicts: list[str]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.intake import CORPUS, evaluate, load_corpus, main
+from bench.intake import CORPUS, default_walk, evaluate, load_corpus, main
 from dialogs.flow import Flow
 from dialogs.ids import MONTHLY_TOKENS
 
@@ -35,7 +35,10 @@ def test_precision_and_recall_meet_the_goal_on_the_corpus(flow: Flow) -> None:
     report = evaluate(flow, load_corpus())
     assert report.precision >= 0.85, report.misses
     assert report.recall >= 0.70, report.misses
-    assert report.median_asked < report.full_walk
+    assert report.median_default_asked <= report.median_asked < report.full_walk
+    # Most open first, each question counted at most once per description.
+    counts = [n for _, n in report.most_open]
+    assert counts == sorted(counts, reverse=True) and counts[0] <= report.descriptions
 
 
 @pytest.mark.parametrize("path", [HELD_OUT, HELD_OUT_2], ids=["held-out", "held-out-2"])
@@ -45,7 +48,18 @@ def test_and_on_descriptions_the_cues_were_not_written_for(flow: Flow, path: Pat
     assert report.recall >= 0.70, report.misses
 
 
+def test_the_walk_with_the_default_answers_follows_the_flows_conditions(flow: Flow) -> None:
+    everything = default_walk(flow, {})
+    assert everything == len(flow.questions) - 1  # the default volume ("not sure") has no figure
+    # A range asks for the figure, "not sure" does not; air-gapped data asks neither vendor
+    # tuning nor residency, which regulated data (the default) asks.
+    assert default_walk(flow, {"volume": "over_10b"}) == everything
+    assert default_walk(flow, {"volume": "unknown"}) == everything - 1
+    assert default_walk(flow, {"data_sensitivity": "air_gapped"}) == everything - 3
+
+
 def test_the_report(capsys: object) -> None:
     assert main(["--misses"]) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "precision:" in out and "recall:" in out and "median" in out
+    assert "on a walk with the default answers" in out and "most often still open:" in out

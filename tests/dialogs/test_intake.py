@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from itertools import product
+
 import pytest
 
+from bench.intake import CORPUS, load_corpus
 from dialogs.flow import Flow
-from dialogs.intake import extract, number_value
+from dialogs.flow_loader import parse_flow
+from dialogs.intake import extract, number_value, still_open
 from tests.dialogs.test_flow import broken, problems_of
+
+FIXTURES = CORPUS.parent
 
 ISSUE_EXAMPLE = (
     "We're a 40-person fintech, MVP live, personal data under GDPR, about 300M tokens a month, "
@@ -207,6 +214,57 @@ def test_an_answer_rules_out_the_questions_it_skips(flow: Flow) -> None:
     intake = extract(flow, "Everything runs on air-gapped machines.")
     assert intake.answers() == {"data_sensitivity": "air_gapped"}
     assert "vendor_tuning" not in intake.open and "residency" not in intake.open
+
+
+def _walk(flow: Flow, given: Mapping[str, str], gates: Mapping[str, str]) -> set[str]:
+    """The questions the walk asks after `given`: each in flow order as it becomes
+    applicable, a gate answered from `gates`, any other question with its first option."""
+    answers, asked = dict(given), set()
+    while pending := [q for q in flow.applicable(answers) if q.id not in answers]:
+        question = pending[0]
+        asked.add(question.id)
+        first = question.options[0].id if question.options else "1000000"
+        answers[question.id] = gates.get(question.id, first)
+    return asked
+
+
+@pytest.mark.parametrize("corpus", ["intake_corpus", "intake_heldout", "intake_heldout2"])
+def test_still_open_is_what_the_walk_may_still_ask(flow: Flow, corpus: str) -> None:
+    # For every description: the questions left open are exactly those the walk asks for some
+    # answers to the open questions that decide what is asked (data rules, volume).
+    gates = sorted(flow.gates)
+    for entry in load_corpus(FIXTURES / f"{corpus}.yaml"):
+        found = extract(flow, entry.text).answers()
+        choices = [
+            [o.id for o in flow.questions[flow.index(g)].options] if g not in found else [found[g]]
+            for g in gates
+        ]
+        reachable = set().union(
+            *(_walk(flow, found, dict(zip(gates, pick, strict=True))) for pick in product(*choices))
+        )
+        assert set(still_open(flow, found)) == reachable, entry.id
+
+
+def test_a_question_hanging_on_one_never_asked_is_not_open() -> None:
+    # A flow where the model-retirement question is asked only when vendor tuning is
+    # acceptable, which is asked only for some data rules: air-gapped data rules out both.
+    def chain(d: dict) -> None:  # type: ignore[type-arg]
+        for q in d["questions"]:
+            if q["id"] == "deprecation":
+                q["ask_if"] = {"vendor_tuning": ["acceptable"]}
+
+    flow = parse_flow(broken(chain), "chain.yaml")
+    assert "deprecation" in still_open(flow, {"data_sensitivity": "regulated"})
+    ruled_out = still_open(flow, {"data_sensitivity": "air_gapped"})
+    assert "vendor_tuning" not in ruled_out and "deprecation" not in ruled_out
+    assert _walk(flow, {"data_sensitivity": "air_gapped"}, {}) == set(ruled_out)
+
+
+def test_a_skipped_question_is_not_open_nor_those_hanging_on_it(flow: Flow) -> None:
+    # Skipping the volume leaves no range for a figure to sharpen, so the figure is not asked.
+    open_ = still_open(flow, {"stage": "mvp"}, skipped=("volume",))
+    assert "volume" not in open_ and "monthly_tokens" not in open_
+    assert "monthly_tokens" in still_open(flow, {"stage": "mvp"})
 
 
 def test_nothing_to_go_on(flow: Flow) -> None:
