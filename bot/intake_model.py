@@ -111,6 +111,23 @@ async def ask_model(
     return json.loads(_unfenced(str(content)))
 
 
+class ModelReader:
+    """The chat's reader of descriptions (dialogs.intake_reader.Reader) over the configured
+    endpoint: the model's answers, validated against the flow; raises when it fails (the
+    core then reads the text with the rules)."""
+
+    def __init__(self, *, settings: ModelSettings, flow: Flow) -> None:
+        self.settings = settings
+        self.flow = flow
+
+    @property
+    def name(self) -> str:
+        return f"the model {self.settings.model} at {self.settings.host}"
+
+    async def read(self, text: str) -> Intake:
+        return validated(self.flow, text, await ask_model(self.settings, self.flow, text))
+
+
 def _unfenced(content: str) -> str:
     """Models asked for JSON sometimes wrap it in a ``` block."""
     fenced = re.fullmatch(r"\s*```(?:json)?\s*(.*?)\s*```\s*", content, re.DOTALL)

@@ -73,6 +73,11 @@ class Settings:
     llm_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    # How long the model may take before the rules read a description, and how many model
+    # calls one person may make per window (fixed values; tests set them).
+    llm_timeout_seconds: float = 4.0
+    llm_calls_per_person: int = 5
+    llm_window_seconds: int = 600
 
     @property
     def session_ttl_seconds(self) -> int:

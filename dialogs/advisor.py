@@ -10,14 +10,16 @@ import asyncio
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 from dialogs import presenter, recovery, screen
+from dialogs.advisor_config import AdvisorConfig, TurnObserver
 from dialogs.engine import EngineConfig, step
 from dialogs.errors import StoreConflict, StoreUnavailable
 from dialogs.export import export_notices
 from dialogs.flow import Flow
+from dialogs.intake_reader import PreRead, PreReader
 from dialogs.replies import Ask, Export, Forget, Notice, Reply, Summary, TurnResult
 from dialogs.screen import Screen
 from dialogs.session import Session, State, event_key
@@ -25,6 +27,9 @@ from dialogs.session_cache import SessionCache
 from dialogs.stores.base import Commit, SessionStore
 from dialogs.turn import SessionKey, Turn
 from dialogs.turn_queue import TurnQueues
+
+# The runner's settings and observer live in dialogs.advisor_config; importers find them here too.
+__all__ = ["Advisor", "AdvisorConfig", "TurnObserver"]
 
 log = logging.getLogger(__name__)
 
@@ -35,31 +40,6 @@ SHOWN_KEPT = 10_000
 # Sessions with turns queued in this process at once, at most; a turn of one more session
 # goes unqueued (the compare-and-set and its bounded retries still keep it correct).
 QUEUES_KEPT = 10_000
-
-
-class TurnObserver(Protocol):
-    """Told about every turn (metrics, logs); must not raise or block."""
-
-    def turn_done(
-        self, turn: Turn, result: TurnResult | None, error: BaseException | None, seconds: float
-    ) -> None: ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class AdvisorConfig:
-    max_attempts: int = 8
-    turn_timeout_seconds: float = 1.5
-    # Turns talking to the store at once, per process; the rest wait (within the turn timeout).
-    # Below the Redis client's connection-pool limit (100), so a burst queues instead of
-    # failing with "too many connections".
-    max_concurrent_turns: int = 64
-    # Sessions this process committed last, kept to skip the read on their next turn (each
-    # about 4 KB of memory each; checked by the commit's version, so never stale).
-    cached_sessions: int = 10_000
-    cached_session_seconds: float = 900.0
-    # How long a turn may wait behind the earlier turns of its own session in this process
-    # (each of which has its own turn timeout) before it gives up as unavailable.
-    queue_timeout_seconds: float = 10.0
 
 
 class Advisor:
@@ -73,8 +53,10 @@ class Advisor:
         engine: EngineConfig,
         runner: AdvisorConfig | None = None,
         observer: TurnObserver | None = None,
+        pre_reader: PreReader | None = None,
     ) -> None:
         self.flow = flow
+        self.pre_reader = pre_reader  # the intake's optional model (issue 16)
         self.store = store
         self.engine = engine
         self.runner = runner or AdvisorConfig()
@@ -99,13 +81,12 @@ class Advisor:
         result: TurnResult | None = None
         error: BaseException | None = None
         try:
-            async with (
-                self._turns.queued(turn.key),
-                asyncio.timeout(self.runner.turn_timeout_seconds),
-                self._gate,
-            ):
-                result = await self._handle(turn)
-                return result
+            async with self._turns.queued(turn.key):
+                # A description awaited is read by the model first, within its own deadline.
+                reading = await self._pre_read(turn)
+                async with asyncio.timeout(self.runner.turn_timeout_seconds), self._gate:
+                    result = await self._handle(turn, reading)
+                    return result
         except TimeoutError as exc:
             error = StoreUnavailable("the session store did not answer in time")
             raise error from exc
@@ -116,7 +97,12 @@ class Advisor:
             if self.observer is not None:
                 self.observer.turn_done(turn, result, error, time.perf_counter() - started)
 
-    async def _handle(self, turn: Turn) -> TurnResult:
+    async def _pre_read(self, turn: Turn) -> PreRead | None:
+        if self.pre_reader is None or not self.pre_reader.candidate(turn):
+            return None
+        return await self.pre_reader.read(turn, await self.peek(turn.key))
+
+    async def _handle(self, turn: Turn, reading: PreRead | None) -> TurnResult:
         """One read (none when this process holds the session) and one commit, which also
         claims the screen for a new question; a conflict's answer carries the stored document,
         so losing a race costs one more commit, not a read and a commit."""
@@ -138,7 +124,7 @@ class Advisor:
             if session is None and not notes and (gone := recovery.lost(turn)) is not None:
                 return gone
             before = self._on_screen(turn.key, session)
-            new, replies = step(self.flow, session, turn, self.engine)
+            new, replies = step(self.flow, session, turn, self.engine, reading)
             replies = [*notes, *replies]
             ask = next((r for r in reversed(replies) if isinstance(r, Ask)), None)
             shown = self._shown.get(turn.key)

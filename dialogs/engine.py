@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from dialogs import intake_dialog, presenter
+from dialogs import buttons, intake_dialog, presenter
 from dialogs.changes import edit_snapshot
 from dialogs.commands import MAX_ANSWER_LENGTH, YES, CommandCall, normalise, parse_command
 from dialogs.cost import CostAssumptions
 from dialogs.flow import Answers, Flow, Question
+from dialogs.intake_reader import PreRead
 from dialogs.progress import migrated, new_session, next_question
+from dialogs.question_names import find_question
 from dialogs.reading import Level, looks_like_answer, notice, read_answer, stale_figures
 from dialogs.replies import Answered, Export, Forget, Notice, Reply, Why
 from dialogs.session import Session, State
@@ -29,15 +31,21 @@ class EngineConfig:
 
     session_ttl_seconds: int
     costs: CostAssumptions
+    # Who reads descriptions when an operator configured a model (the intake's notice).
+    intake_reader: str = ""
 
 
 class _Step:
     """One turn's work; methods return the new session and the replies."""
 
-    def __init__(self, flow: Flow, config: EngineConfig, turn: Turn) -> None:
+    def __init__(
+        self, flow: Flow, config: EngineConfig, turn: Turn, reading: PreRead | None = None
+    ) -> None:
         self.flow = flow
         self.config = config
         self.turn = turn
+        self.reader_name = config.intake_reader
+        self.reading = reading
 
     # ------------------------------------------------------------------ helpers
 
@@ -58,6 +66,8 @@ class _Step:
             return [self.notice("cancelled")]
         if session.pending == intake_dialog.REVIEW:  # the review is what is on screen
             return [intake_dialog.review(self.flow, session)]
+        if session.pending == intake_dialog.WAITING:  # a description is what is asked for
+            return [intake_dialog.prompt(self)]
         return [presenter.ask(self.flow, session)]
 
     def after(self, session: Session) -> Replies:
@@ -80,7 +90,9 @@ class _Step:
     def start(self, session: Session, notes: Replies) -> tuple[Session, Replies]:
         first = next_question(self.flow, session, None)
         session, shown = self.go_to(replace(session, state=State.ASKING), first)
-        return session, [*notes, presenter.intro(self.flow), *shown]
+        # Its two ways in (describe, or step by step) are buttons bound to this showing.
+        intro = replace(presenter.intro(self.flow), stamp=presenter.stamp(session))
+        return session, [*notes, intro, *shown]
 
     # ------------------------------------------------------------------ entry
 
@@ -144,6 +156,8 @@ class _Step:
         assert click is not None
         if click.command:
             return self.command_click(session, click.command, click.stamp)
+        if session.pending == intake_dialog.REVIEW and click.stamp == presenter.stamp(session):
+            return intake_dialog.clicked(self, session, click.question, click.option)
         live = (
             session.state == State.ASKING
             and click.question == session.current
@@ -172,21 +186,9 @@ class _Step:
         confirmations while one is pending)."""
         call = parse_command(command)
         name = call.name if call is not None else normalise(command)
-        if stamp != presenter.stamp(session) or not self.fits(session, name):
+        if stamp != presenter.stamp(session) or not buttons.fits(session, name):
             return self.stale(session)
-        return self.text(session, command)
-
-    @staticmethod
-    def fits(session: Session, name: str) -> bool:
-        if name in YES or name == "no":
-            return session.pending is not None
-        if name in ("back", "skip"):
-            return session.state in (State.ASKING, State.CANCELLED)
-        if name == "restart":
-            return session.state == State.DONE and session.pending is None
-        if name == "edit":
-            return session.state == State.DONE
-        return intake_dialog.fits(session, name)
+        return self.text(session, buttons.typed(command))
 
     # ------------------------------------------------------------------ typed text
 
@@ -351,7 +353,7 @@ class _Step:
         names = ", ".join(q.id for q in applicable)
         if not arg:
             return session, [*notes, self.notice("edit_usage", names=names), *self.after(session)]
-        target = self.find_question(applicable, arg)
+        target = find_question(applicable, arg)
         if target is None:
             return session, [
                 *notes,
@@ -368,21 +370,6 @@ class _Step:
         )
         return moved, [*notes, self.notice("edit_prompt"), *self.show(moved)]
 
-    @staticmethod
-    def find_question(questions: list[Question], arg: str) -> Question | None:
-        key = normalise(arg).replace(" ", "_")
-        if key.isdigit() and 1 <= int(key) <= len(questions):
-            return questions[int(key) - 1]
-        for q in questions:
-            if key == q.id or normalise(arg) == normalise(q.short):
-                return q
-        found = [
-            q
-            for q in questions
-            if q.id.startswith(key) or normalise(q.short).startswith(normalise(arg))
-        ]
-        return found[0] if len(found) == 1 else None
-
     def restart(self, session: Session) -> tuple[Session, Replies]:
         fresh = new_session(self.flow, self.turn)
         fresh = replace(fresh, asked=session.asked)
@@ -392,8 +379,13 @@ class _Step:
 
 
 def step(
-    flow: Flow, session: Session | None, turn: Turn, config: EngineConfig
+    flow: Flow,
+    session: Session | None,
+    turn: Turn,
+    config: EngineConfig,
+    reading: PreRead | None = None,
 ) -> tuple[Session, list[Reply]]:
-    """Apply one turn. Pure: the same session and turn always give the same result."""
-    new, replies = _Step(flow, config, turn).run(session)
+    """Apply one turn. Pure: the same session, turn (and reading of a description made before
+    the step, dialogs.intake_reader) always give the same result."""
+    new, replies = _Step(flow, config, turn, reading).run(session)
     return new.with_event(turn.event_id, turn.at), replies

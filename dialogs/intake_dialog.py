@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dialogs import presenter
 from dialogs.commands import YES, normalise, parse_command
@@ -24,6 +24,9 @@ from dialogs.matching import in_range
 from dialogs.reading import read_answer
 from dialogs.replies import IntakeDone, IntakeItem, IntakePrompt, IntakeReview, Reply
 from dialogs.session import Session, State
+
+if TYPE_CHECKING:
+    from dialogs.intake_reader import PreRead
 
 Replies = list[Reply]
 
@@ -38,6 +41,8 @@ NO = frozenset({"no", "n", "drop", "drop them", "no thanks"})
 # Commands that leave a review pending: they show something and come back to it.
 KEEPS_REVIEW = frozenset({"help", "why", "status"})
 MAX_DESCRIPTION_LENGTH = 4000
+# A change control's option for a question no control can hold (a figure): ask it.
+ASK_AGAIN = "ask"
 EXAMPLE = (
     "We're a 40-person fintech, MVP live, personal data under GDPR, about 300M tokens a month, "
     "two ML engineers, no GPUs, budget around $50k."
@@ -48,6 +53,10 @@ class Step(Protocol):
     """What this module needs of the engine's step (dialogs.engine._Step)."""
 
     flow: Flow
+    # Who reads descriptions (the notice before typing) and this turn's reading of one done
+    # before the step (the model's; dialogs.intake_reader), if any.
+    reader_name: str
+    reading: PreRead | None
 
     def show(self, session: Session) -> Replies: ...
 
@@ -65,8 +74,8 @@ def wants(session: Session, text: str) -> bool:
 def fits(session: Session, name: str) -> bool:
     """Whether a button's command still applies: "describe" while asking, "change <question>
     <answer>" while its review is pending."""
-    if name in STARTERS:
-        return session.state == State.ASKING
+    if name in STARTERS:  # once: a second click while the description is awaited is stale
+        return session.state == State.ASKING and session.pending != WAITING
     return name.startswith("change ") and session.pending == REVIEW
 
 
@@ -76,7 +85,7 @@ def handle(step: Step, session: Session, text: str) -> tuple[Session, Replies | 
     pending = session.pending or ""
     norm = normalise(text)
     if norm in STARTERS and session.state == State.ASKING:
-        return begin(session)
+        return begin(step, session)
     command = parse_command(text)
     if pending == WAITING:
         if command is not None:
@@ -100,9 +109,14 @@ def handle(step: Step, session: Session, text: str) -> tuple[Session, Replies | 
     return session, [IntakeDone(used=0, hint=True), review(step.flow, session)]
 
 
-def begin(session: Session) -> tuple[Session, Replies]:
+def begin(step: Step, session: Session) -> tuple[Session, Replies]:
     waiting = replace(session, pending=WAITING, intake=None)
-    return waiting, [IntakePrompt(examples=(EXAMPLE,))]
+    return waiting, [prompt(step)]
+
+
+def prompt(step: Step) -> IntakePrompt:
+    """The request for a description, saying who will read it."""
+    return IntakePrompt(examples=(EXAMPLE,), reader=step.reader_name)
 
 
 def read(step: Step, session: Session, text: str) -> tuple[Session, Replies]:
@@ -112,11 +126,13 @@ def read(step: Step, session: Session, text: str) -> tuple[Session, Replies]:
         return session, [IntakePrompt(examples=(EXAMPLE,), again=True)]
     if len(text) > MAX_DESCRIPTION_LENGTH:
         return session, [IntakePrompt(too_long=MAX_DESCRIPTION_LENGTH)]
-    intake = extract(flow, text)
+    pre = step.reading if step.reading is not None and step.reading.text == text.strip() else None
+    intake = pre.intake if pre is not None else extract(flow, text)
+    resting = pre is not None and pre.source == "resting"
     proposed = {q: f for q, f in intake.found.items() if q not in session.answers}
     if not proposed:
         dropped = _dropped(session)
-        return dropped, [IntakeDone(used=0, nothing=True), *step.show(dropped)]
+        return dropped, [IntakeDone(used=0, nothing=True, resting=resting), *step.show(dropped)]
     state = {
         "proposed": {q: f.answer for q, f in proposed.items()},
         "evidence": {q: f.evidence for q, f in proposed.items()},
@@ -125,7 +141,7 @@ def read(step: Step, session: Session, text: str) -> tuple[Session, Replies]:
     }
     # Each showing of the review has its own stamp: a button of an earlier one acts on nothing.
     pending = replace(session, pending=REVIEW, intake=state, asked=session.asked + 1)
-    return pending, [review(flow, pending)]
+    return pending, [replace(review(flow, pending), resting=resting)]
 
 
 def review(flow: Flow, session: Session) -> IntakeReview:
@@ -201,23 +217,43 @@ def next_open(flow: Flow, session: Session) -> str | None:
     return None
 
 
+def clicked(step: Step, session: Session, qid: str, option: str) -> tuple[Session, Replies]:
+    """A review's change control (its stamp is the current one): the option picked for one
+    reviewed question, or (a figure, which a control cannot hold) that question asked."""
+    state = _state(step.flow, session)
+    question = step.flow.question(qid)
+    if question is None or qid not in state["proposed"]:
+        return session, [IntakeDone(used=0, hint=True), review(step.flow, session)]
+    if question.input == "number" and option.strip() not in ("", ASK_AGAIN):  # a typed figure
+        return _changed(step, session, question, option)
+    if question.option(option) is not None:
+        return _set(step.flow, session, {qid: option})
+    asking = replace(session, pending=f"{CHANGING}{qid}")
+    return asking, [_ask(step.flow, asking, question)]
+
+
 def _changed(
     step: Step, session: Session, question: Question, text: str
 ) -> tuple[Session, Replies]:
     flow = step.flow
-    state = _state(flow, session)
-    proposed = dict(state["proposed"])
+    proposed = _state(flow, session)["proposed"]
     reading = read_answer(flow, {**session.answers, **proposed}, question, text)
     if reading.value is None:
         asking = replace(session, pending=f"{CHANGING}{question.id}")
         return asking, [*reading.notes, _ask(flow, asking, question)]
-    proposed[question.id] = reading.value
-    proposed.update(reading.also or {})
+    return _set(flow, session, {question.id: reading.value, **(reading.also or {})})
+
+
+def _set(flow: Flow, session: Session, settled: dict[str, str]) -> tuple[Session, Replies]:
+    """The review again, with the person's answers `settled` (a question and what it also
+    settles) in place of what the description said; a new stamp, so older controls are stale."""
+    state = _state(flow, session)
+    proposed = {**state["proposed"], **settled}
     figure = proposed.get(MONTHLY_TOKENS)
     volume = proposed.get("volume")
     if figure is not None and volume is not None and not in_range(volume, int(figure)):
         del proposed[MONTHLY_TOKENS]  # a figure the new range does not hold is asked again
-    changed = sorted({*state["changed"], question.id, *(reading.also or {})})
+    changed = sorted({*state["changed"], *settled})
     new_state = {**state, "proposed": proposed, "changed": changed}
     new_state["evidence"] = {q: e for q, e in state["evidence"].items() if q not in changed}
     updated = replace(session, pending=REVIEW, intake=new_state, asked=session.asked + 1)

@@ -39,6 +39,8 @@ class Intro:
     title: str
     text: str
     commands: tuple[CommandView, ...]
+    # Ties the two ways in (describe, or step by step) to this showing (issue 16); "": no buttons.
+    stamp: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -179,6 +181,9 @@ class IntakePrompt:
     # Asked again: the last message was empty (`again`) or over this many characters.
     again: bool = False
     too_long: int = 0
+    # Who reads descriptions, when an operator configured a model ("the model m1 at host");
+    # empty: the rules of this service read them, nothing is sent anywhere.
+    reader: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -204,6 +209,8 @@ class IntakeReview:
     open: tuple[str, ...]
     conflicts: tuple[str, ...] = ()
     stamp: str = ""
+    # The person sent more descriptions than the model takes in a while: the rules read this.
+    resting: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +223,7 @@ class IntakeDone:
     dropped: bool = False
     nothing: bool = False
     hint: bool = False
+    resting: bool = False  # as IntakeReview.resting
 
 
 @dataclass(frozen=True, kw_only=True)

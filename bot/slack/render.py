@@ -11,8 +11,9 @@ import jinja2
 
 from bot.render import JsonRenderer, Recent
 from dialogs.flow import Flow
+from dialogs.intake_dialog import ASK_AGAIN
 from dialogs.recovery import LOST_CODE
-from dialogs.replies import Answered, Ask, IntakeReview, Notice, Reply, Summary
+from dialogs.replies import Answered, Ask, IntakeReview, Intro, Notice, Reply, Summary
 
 # Button action ids; every one has a handler in bot/slack/app.py (a test keeps them in step).
 ANSWER_PREFIX = "answer_"
@@ -22,6 +23,9 @@ COMMAND_ACTIONS = {
     "cmd_yes": "yes",
     "cmd_no": "no",
     "summary_restart": "restart",
+    # The intro's two ways in (issue 16).
+    "cmd_describe": "describe",
+    "cmd_steps": "steps",
 }
 SUMMARY_EDIT = "summary_edit"
 SUMMARY_SHARE = "summary_share"
@@ -40,6 +44,14 @@ def value(**fields: str) -> str:
     """A button's value: compact JSON of short string fields (each escaped by the C encoder;
     the same text as json.dumps with separators=(",", ":"))."""
     return "{" + ",".join(f'"{name}":{escape(text)}' for name, text in fields.items()) + "}"
+
+
+# The review card's rows with a change control, at most (Slack allows 50 blocks a message).
+MAX_REVIEW_ROWS = 40
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # Rendered messages kept, at most, of each kind. An answered (or closed) question depends only
@@ -86,13 +98,23 @@ class SlackRenderer(JsonRenderer):
                     action_id="cmd_no", text="Keep my answers", value=value(u=owner, s=reply.stamp)
                 ),
             ]
-        elif isinstance(reply, IntakeReview):  # issue 16: confirm or drop what was understood
+        elif isinstance(reply, IntakeReview):  # issue 16: confirm, change one, or drop them
             confirm = value(u=owner, s=reply.stamp)
             context["buttons"] = [
+                Button(action_id="cmd_yes", text="Confirm all", value=confirm, style="primary"),
+                Button(action_id="cmd_no", text="Drop all", value=confirm),
+            ]
+            context["rows"] = self.review_rows(reply, owner)
+        elif isinstance(reply, Intro) and reply.stamp:  # issue 16: the two ways in
+            ways = value(u=owner, s=reply.stamp)
+            context["buttons"] = [
                 Button(
-                    action_id="cmd_yes", text="Use these answers", value=confirm, style="primary"
+                    action_id="cmd_describe",
+                    text="Describe your situation",
+                    value=ways,
+                    style="primary",
                 ),
-                Button(action_id="cmd_no", text="Drop them", value=confirm),
+                Button(action_id="cmd_steps", text="Answer step by step", value=ways),
             ]
         elif isinstance(reply, Notice) and reply.code == LOST_CODE:
             # The session is gone: the App Home's start button opens a fresh one (in the DM).
@@ -138,6 +160,46 @@ class SlackRenderer(JsonRenderer):
                 Button(action_id="cmd_skip", text="Skip", value=value(u=owner, s=ask.stamp))
             )
         return buttons
+
+    def review_rows(self, review: IntakeReview, owner: str) -> list[dict[str, Any]]:
+        """One row per understood answer, with its change control: a menu of the question's
+        options, or (a figure) a button that asks it. They travel the answer buttons' path
+        (`ANSWER_PREFIX`, question and option); owner and stamp ride once in the block id."""
+        rows = []
+        for n, item in enumerate(review.items[:MAX_REVIEW_ROWS], 1):
+            question = self.flow.question(item.question)
+            if question is None:
+                continue
+            control: dict[str, Any]
+            if question.options:
+                control = {
+                    "type": "static_select",
+                    "action_id": f"{ANSWER_PREFIX}{n}",
+                    "placeholder": {"type": "plain_text", "text": "Change"},
+                    "options": [
+                        {
+                            "text": {"type": "plain_text", "text": _short(o.label, 75)},
+                            "value": value(q=question.id, o=o.id),
+                        }
+                        for o in question.options[:100]
+                        if o.id != item.option
+                    ],
+                }
+            else:
+                control = {
+                    "type": "button",
+                    "action_id": f"{ANSWER_PREFIX}{n}",
+                    "text": {"type": "plain_text", "text": "Change"},
+                    "value": value(q=question.id, o=ASK_AGAIN),
+                }
+            rows.append(
+                {
+                    "item": item,
+                    "block_id": f"review_{n}:" + value(u=owner, s=review.stamp),
+                    "control": control,
+                }
+            )
+        return rows
 
     def closed(self, prompt: str, *, owner: str, in_thread: bool, note: str) -> dict[str, Any]:
         """A question message that is no longer current: its buttons go away."""

@@ -71,15 +71,16 @@ class TeamsRenderer(JsonRenderer):
                     title="Keep my answers", data={"cmd": "no", "u": owner, "s": reply.stamp}
                 ),
             ]
-        elif isinstance(reply, IntakeReview):  # issue 16: confirm or drop what was understood
+        elif isinstance(reply, IntakeReview):  # issue 16: confirm, change one, or drop them
             context["buttons"] = [
                 SubmitButton(
-                    title="Use these answers",
+                    title="Confirm all",
                     data={"cmd": "yes", "u": owner, "s": reply.stamp},
                     style="positive",
                 ),
-                SubmitButton(title="Drop them", data={"cmd": "no", "u": owner, "s": reply.stamp}),
+                SubmitButton(title="Drop all", data={"cmd": "no", "u": owner, "s": reply.stamp}),
             ]
+            context["rows"] = self.review_rows(reply, owner)
         elif isinstance(reply, Notice) and reply.code == LOST_CODE:
             # The session is gone: the start button opens a fresh one here.
             context["buttons"] = [
@@ -87,6 +88,16 @@ class TeamsRenderer(JsonRenderer):
             ]
         elif isinstance(reply, Intro):
             context["start_button"] = None
+            if reply.stamp:  # issue 16: the two ways in
+                ways = {"u": owner, "s": reply.stamp}
+                context["buttons"] = [
+                    SubmitButton(
+                        title="Describe your situation",
+                        data={"cmd": "describe", **ways},
+                        style="positive",
+                    ),
+                    SubmitButton(title="Answer step by step", data={"cmd": "steps", **ways}),
+                ]
         elif isinstance(reply, Summary):
             context["edit_choices"] = [
                 {"title": a.short, "value": a.question} for a in reply.answers
@@ -94,6 +105,38 @@ class TeamsRenderer(JsonRenderer):
             context["edit_data"] = {"cmd": "edit", "u": owner, "s": reply.stamp}
             context["restart_data"] = {"cmd": "restart", "u": owner, "s": reply.stamp}
         return self._render(f"{reply.kind}.json.j2", **context)
+
+    def review_rows(self, review: IntakeReview, owner: str) -> list[dict[str, Any]]:
+        """One row per understood answer, with its change control (an Action.ShowCard holding
+        the question's options, or a field for a figure, and a submit). The input is named
+        `o.<question>` and the submit carries the question, owner and stamp: it arrives as
+        an answer click (bot.teams.common.read_submit), bound to this showing."""
+        rows = []
+        for item in review.items:
+            question = self.flow.question(item.question)
+            if question is None:
+                continue
+            name = f"o.{question.id}"
+            field: dict[str, Any]
+            if question.options:
+                field = {
+                    "type": "Input.ChoiceSet",
+                    "id": name,
+                    "label": question.short,
+                    "style": "compact",
+                    "value": item.option,
+                    "choices": [{"title": o.label, "value": o.id} for o in question.options],
+                }
+            else:
+                field = {
+                    "type": "Input.Number",
+                    "id": name,
+                    "label": f"{question.short} (tokens a month)",
+                    "min": 1,
+                }
+            data = {"q": question.id, "s": review.stamp, "u": owner}
+            rows.append({"item": item, "field": field, "data": data})
+        return rows
 
     def welcome(self, intro: Intro, *, owner: str) -> dict[str, Any]:
         """The card sent when the app is installed: the intro and a start button."""

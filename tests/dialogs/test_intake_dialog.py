@@ -8,11 +8,12 @@ import pytest
 
 from dialogs.engine import EngineConfig
 from dialogs.flow import Flow
-from dialogs.replies import Ask, IntakeDone, IntakePrompt, IntakeReview, Summary
+from dialogs.intake_dialog import ASK_AGAIN
+from dialogs.replies import Ask, IntakeDone, IntakePrompt, IntakeReview, Intro, Summary
 from dialogs.session import Session
 from dialogs.turn import Click
 from tests.support.answers import FULL_ANSWERS
-from tests.support.conversation import Conversation, kinds
+from tests.support.conversation import Conversation, codes, kinds
 
 PARAGRAPH = (
     "We're a 40-person fintech, MVP live, personal data under GDPR, about 300M tokens a month, "
@@ -196,3 +197,50 @@ def test_a_stored_review_is_never_trusted_to_hold_valid_answers(chat: Conversati
     chat.session = Session.from_document(doc)
     chat.say("yes")
     assert chat.session is not None and chat.session.answers == {"team": "ml_eng"}
+
+
+def test_the_intros_two_ways_in_are_buttons_that_act_once(
+    flow: Flow, engine_config: EngineConfig
+) -> None:
+    chat = Conversation(flow=flow, config=engine_config)
+    intro = chat.say(None)[0]
+    assert isinstance(intro, Intro) and intro.stamp == chat.last_ask().stamp
+    prompt = chat.turn(click=Click(command="describe", stamp=intro.stamp))
+    assert kinds(prompt) == ["intake_prompt"]
+    # The same button again (a double click) acts on nothing: the prompt is shown again.
+    again = chat.turn(click=Click(command="describe", stamp=intro.stamp))
+    assert codes(again) == ["stale_click", "intake_prompt"]
+    # "Answer step by step" leaves the description and shows the question.
+    steps = chat.turn(click=Click(command="steps", stamp=intro.stamp))
+    assert kinds(steps) == ["ask"] and chat.session is not None and chat.session.pending is None
+    assert chat.say("mvp")[0].kind == "answered"
+    # Once a question is answered, the intro's buttons are from an earlier showing.
+    late = chat.turn(click=Click(command="describe", stamp=intro.stamp))
+    assert codes(late) == ["stale_click", "ask"] and chat.session.pending is None
+
+
+def test_a_change_control_picks_an_option_and_an_old_one_acts_on_nothing(
+    chat: Conversation,
+) -> None:
+    review = review_of(chat)
+    replies = chat.turn(click=Click(question="team", option="mlops", stamp=review.stamp))
+    changed = replies[0]
+    assert isinstance(changed, IntakeReview) and changed.stamp != review.stamp
+    team = next(i for i in changed.items if i.question == "team")
+    assert team.changed and team.option == "mlops" and team.evidence == ""
+    # The first review's control, clicked late, never overwrites the person's change.
+    stale = chat.turn(click=Click(question="team", option="research", stamp=review.stamp))
+    assert codes(stale) == ["stale_click", "intake_review"]
+    assert chat.session is not None and chat.session.intake["proposed"]["team"] == "mlops"  # type: ignore[index]
+    # A figure has no menu: its control asks the question, as in the walk.
+    asked = chat.turn(click=Click(question="monthly_tokens", option=ASK_AGAIN, stamp=changed.stamp))
+    assert isinstance(asked[0], Ask) and asked[0].question == "monthly_tokens"
+    review = chat.say("20M")[0]
+    assert isinstance(review, IntakeReview)
+    assert next(i for i in review.items if i.question == "monthly_tokens").option == "20000000"
+    # A control for a question the review does not hold, or an option it does not have.
+    odd = chat.turn(click=Click(question="value", option="core_feature", stamp=review.stamp))
+    assert kinds(odd) == ["intake_done", "intake_review"]
+    chat.turn(click=Click(command="yes", stamp=odd[-1].stamp))  # type: ignore[attr-defined]
+    assert chat.session is not None and chat.session.answers["team"] == "mlops"
+    assert "value" not in chat.session.answers

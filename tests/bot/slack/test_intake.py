@@ -4,6 +4,7 @@ card with the words each answer came from, one correction, then only the open qu
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.slack.delivery import Place
 from tests.bot.slack.conftest import SlackHarness, new_user
@@ -95,4 +96,127 @@ async def test_a_described_assessment_in_a_dm(slack: SlackHarness) -> None:
         "From your description:" in said
         and "Team skills" in said.split("From your description:")[1]
     )
+    assert slack.standin.card_problems == []
+
+
+def blocks_of(call: Call) -> list[dict[str, Any]]:
+    return list(call.payload["blocks"])
+
+
+def review_row(call: Call, short: str) -> dict[str, Any]:
+    """The review card's row for the question named `short` (its text and change control)."""
+    for block in blocks_of(call):
+        if str(block.get("block_id", "")).startswith("review_"):
+            if block["text"]["text"].startswith(short + ":"):
+                return block
+    raise AssertionError(f"no row for {short}")
+
+
+async def pick(slack: SlackHarness, user: str, call: Call, short: str, option: str) -> None:
+    """Pick `option` in the change menu of row `short` on the review `call`."""
+    row = review_row(call, short)
+    menu = row["accessory"]
+    chosen = next(o for o in menu["options"] if json.loads(o["value"])["o"] == option)
+    status, _ = await slack.action(
+        user,
+        menu["action_id"],
+        None,
+        channel=call.payload["channel"],
+        message_ts=call.result["ts"],
+        block_id=row["block_id"],
+        action_type="static_select",
+        selected_option=chosen,
+    )
+    assert status == 200
+
+
+async def test_a_described_assessment_with_the_buttons(slack: SlackHarness) -> None:
+    user = new_user()
+    dm = "D" + user
+    key = Place(team="T1", channel=dm, thread_ts="", user=user).key
+    await slack.dm(user, "hello")
+    await slack.next_question(dm, 0)
+    intro = next(
+        p for p in slack.posts(dm) if any(b.get("block_id") == "ways_in" for b in blocks_of(p))
+    )
+    ways = [
+        e["text"]["text"]
+        for b in blocks_of(intro)
+        for e in b.get("elements", [])
+        if e.get("type") == "button"
+    ]
+    assert ways == ["Describe your situation", "Answer step by step"]
+    seen = len(slack.posts(dm))
+    for _ in range(2):  # a double click: the second acts on nothing
+        status, _ = await slack.action(
+            user,
+            "cmd_describe",
+            button(intro, "cmd_describe"),
+            channel=dm,
+            message_ts=intro.result["ts"],
+        )
+        assert status == 200
+    prompt = (await slack.eventually(lambda: slack.posts(dm)[seen:]))[0]
+    assert "Describe your situation" in prompt.payload["text"]
+    assert "stays on this service" in json.dumps(prompt.payload["blocks"])
+    await slack.eventually(lambda: slack.ephemerals(user))
+    seen = len(slack.posts(dm))
+    await slack.dm(user, PARAGRAPH)
+    review = (await slack.eventually(lambda: slack.posts(dm)[seen:]))[0]
+    assert review.payload["channel"] == dm
+    assert "Still to ask (17)" in json.dumps(review.payload["blocks"])
+    assert [e["text"]["text"] for e in blocks_of(review)[-1]["elements"]] == [
+        "Confirm all",
+        "Drop all",
+    ]
+    assert review_row(review, "Data sensitivity")["text"]["type"] == "plain_text"
+    # One correction through the change control.
+    seen = len(slack.posts(dm))
+    await pick(slack, user, review, "Team skills", "mlops")
+    corrected = (await slack.eventually(lambda: slack.posts(dm)[seen:]))[0]
+    assert (
+        "ML engineers with MLOps  (your change)"
+        in review_row(corrected, "Team skills")["text"]["text"]
+    )
+    # The first card's control, picked late, never overwrites the change.
+    await pick(slack, user, review, "Team skills", "research")
+    await slack.eventually(lambda: len(slack.ephemerals(user)) > 1)
+    session = await slack.advisor.peek(key)
+    assert session is not None and session.answers == {}
+    assert session.intake is not None and session.intake["proposed"]["team"] == "mlops"
+    questions = len(slack.questions(dm))
+    status, _ = await slack.action(
+        user, "cmd_yes", button(corrected, "cmd_yes"), channel=dm, message_ts=corrected.result["ts"]
+    )
+    assert status == 200
+    asked = []
+    for _ in range(30):
+        call = await slack.eventually(
+            lambda: (
+                (slack.questions(dm)[questions:] or [None])[0] or (slack.summaries(dm) or [None])[0]
+            )
+        )
+        if slack.is_summary(call):
+            break
+        session = await slack.advisor.peek(key)
+        assert session is not None and session.current is not None
+        asked.append(session.current)
+        questions = len(slack.questions(dm))
+        choices = slack.question_buttons(call)
+        answer = FULL_ANSWERS[session.current]
+        if answer in choices:  # a button where the question has one for this answer
+            b = choices[answer]
+            await slack.action(
+                user, b["action_id"], b["value"], channel=dm, message_ts=call.result["ts"]
+            )
+        else:
+            await slack.dm(user, answer)
+    assert asked[0] == "value"
+    assert not {"stage", "data_sensitivity", "volume", "team", "gpus", "budget"} & set(asked)
+    summary = slack.summaries(dm)[0]
+    said = json.dumps(summary.payload["blocks"], ensure_ascii=False)
+    described = said.split("From your description:")[1]
+    assert "Data sensitivity" in described
+    session = await slack.advisor.peek(key)
+    assert session is not None and session.answers["team"] == "mlops"
     assert slack.standin.card_problems == []
