@@ -273,6 +273,10 @@ def _results(
     else:
         body.append(rich(run("Everyone answered every question the same way.", bold=True)))
     differ = {str(d["question"]) for d in disagreements}
+    for qid, option in team.settled.items():  # settled where nobody (any more) disagrees
+        if qid not in differ and qid in names["question"]:
+            label = names["option"][qid].get(option, option)
+            body.append(line(f"{names['question'][qid]}: Settled: {label}.", subtle=True))
     agreed = [q for q in info["consensus"]["answers"] if q not in differ and q in names["question"]]
     if agreed:
         shorts = ", ".join(names["question"][q] for q in agreed)

@@ -14,7 +14,7 @@ from typing import Any
 from bot.delivery import deliver
 from bot.teams.render import MAX_CARD_BYTES, TeamsRenderer
 from bot.teams.team_card import card_size, rich, run, team_card
-from bot.teams.team_port import ConnectorFailed, Port, call
+from bot.teams.team_port import CALL_TIMEOUT_SECONDS, ConnectorFailed, Port, call
 from bot.teams.team_roster import Entry, Roster
 from bot.teams.team_texts import QUESTION_CONTEXT, SOMEONE
 from dialogs.advisor import Advisor
@@ -129,7 +129,8 @@ class Desk:
                     team = await self.book.load(ref) or team
                 card = await self.card(ref, team)
                 try:
-                    await port.update(conversation, card_id, card)
+                    async with asyncio.timeout(CALL_TIMEOUT_SECONDS):
+                        await port.update(conversation, card_id, card)
                 except ConnectorFailed as exc:
                     if exc.status != 429:
                         raise
@@ -142,6 +143,8 @@ class Desk:
                 shown, last = team.version, loop.time()
         except ConnectorFailed as exc:
             log.warning("team card not updated (status %s)", exc.status)
+        except TimeoutError:
+            log.warning("team card not updated: the connector did not answer in time")
         finally:
             del self._dirty[ref]
             if last:

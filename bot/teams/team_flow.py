@@ -33,6 +33,7 @@ from bot.teams.team_desk import namer, team_ref
 from bot.teams.team_member import Here, member_turn
 from bot.teams.team_port import ConnectorFailed, call
 from bot.teams.team_roster import Entry
+from dialogs.session import event_key
 from dialogs.team_index import Joined
 from dialogs.team_session import Role, Team, TeamRef, close, join, reminded, reveal, settle
 
@@ -151,6 +152,11 @@ async def on_card(here: Here, value: dict[str, Any]) -> None:
         team = await desk.book.load(ref)
     if team is None:
         await here.tell(say.GONE)
+        return
+    if event_key(here.event_id) in team.seen:
+        # A redelivered click, carried out already: nothing to say again; the card is brought
+        # up to date in case the first delivery stopped before updating it.
+        await desk.refresh(here.port, ref)
         return
     if control in (JOIN, OBSERVE):
         await _join(here, ref, Role.MEMBER if control == JOIN else Role.OBSERVER)

@@ -1,0 +1,83 @@
+"""Team mode in Teams under retries and throttling (issue 14), on both adapters: a redelivered
+join, answer, reveal or settle (the same activity id) acts once, and a card update the connector
+throttles (429) is sent again after its Retry-After with the newest state."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.bot.teams.conftest import TeamsHarness
+from tests.bot.teams.test_team import (
+    WAIT,
+    Member,
+    Thread,
+    answer_all,
+    card_shows,
+    chats_of,
+    click_card,
+    person,
+    replies,
+    start_team,
+    steps,
+    submits,
+)
+from tests.support.answers import FULL_ANSWERS
+from tests.support.teams_activities import new_activity_id
+
+
+async def test_a_redelivered_join_answer_reveal_and_settle_act_once(teams: TeamsHarness) -> None:
+    fay, ana = Member("Fay"), Member("Ana")
+    thread = Thread()
+    card = await start_team(teams, fay, thread, "team Twice")
+
+    join_id = new_activity_id()
+    for _ in range(2):
+        await click_card(teams, fay, thread, card, {"team": "join"}, activity_id=join_id)
+    await click_card(teams, ana, thread, card, {"team": "join"})
+    await teams.eventually(lambda: chats_of(teams, ana), within=WAIT)
+    fay_chat = person(teams, fay)
+    assert len(chats_of(teams, fay)) == 1  # one personal chat, one first question
+    assert len(steps(teams, fay_chat.conversation)) == 1
+
+    # The first answer delivered twice: answered once, the next question asked once.
+    first = steps(teams, fay_chat.conversation)[0]
+    value = next(d for d in submits(first) if d.get("o") == FULL_ANSWERS["stage"])
+    answer_id = new_activity_id()
+    for _ in range(2):
+        await teams.click(fay_chat, first, value, user_name=fay.name, activity_id=answer_id)
+    await teams.eventually(lambda: steps(teams, fay_chat.conversation)[1:], within=WAIT)
+    assert len(steps(teams, fay_chat.conversation)) == 2
+    await answer_all(teams, fay, {**FULL_ANSWERS})
+
+    # Fay finished, Ana has not: the facilitator reveals, and the retried reveal says nothing.
+    await card_shows(teams, card, "Finished (1)")
+    reveal_id = new_activity_id()
+    for _ in range(2):
+        await click_card(teams, fay, thread, card, {"team": "reveal"}, activity_id=reveal_id)
+    await card_shows(teams, card, "Revealed with 1 of 2 members done")
+    assert not replies(teams, thread.conversation, "revealed already")
+
+    settle = {"team": "settle", "q": "budget", "o.budget": "under_10k"}
+    settle_id = new_activity_id()
+    for _ in range(2):
+        await click_card(teams, fay, thread, card, settle, activity_id=settle_id)
+    await card_shows(teams, card, "Settled: Under $10k")
+    assert len(replies(teams, thread.conversation, "The team goes with that answer")) == 1
+    assert teams.connector.card_problems == []
+
+
+async def test_a_throttled_card_update_ends_on_the_newest_state(teams: TeamsHarness) -> None:
+    fay, ben, cal = Member("Fay"), Member("Ben"), Member("Cal")
+    thread = Thread()
+    card = await start_team(teams, fay, thread, "team Busy")
+    card_id = str(card.answer["id"])
+    teams.connector.fail("update", 429, retry_after=1)
+    await asyncio.gather(
+        click_card(teams, ben, thread, card, {"team": "join"}),
+        click_card(teams, cal, thread, card, {"team": "join"}),
+    )
+    final = await card_shows(teams, card, "Still answering (2)", "Ben", "Cal")
+    assert "Finished (0)" in final
+    throttled = [c for c in teams.connector.attempts("update") if c.activity_id == card_id]
+    assert throttled[0].status == 429
+    assert throttled[-1].accepted
