@@ -5,7 +5,6 @@ facilitator-only controls, and redelivered clicks acting once."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from typing import Any
@@ -21,13 +20,12 @@ from bot.slack.team_render import (
     TEAM_REVEAL,
     TEAM_SETTLE,
 )
-from dialogs.stores.redis_store import RedisStore, create_redis_client
 from dialogs.team_session import TeamBook, TeamRef
 from dialogs.turn import SessionKey
-from tests.bot.slack.conftest import SlackHarness, new_user, slack_settings, start_harness
+from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.answers import FULL_ANSWERS
 from tests.support.slack_signing import block_actions_payload
-from tests.support.slack_standin import TEAM_ID, Call, SlackStandIn
+from tests.support.slack_standin import TEAM_ID, Call
 
 # Each test's own channel: the stand-in's timestamps start again in every test, and a team is
 # its channel and card ts, kept in the one Redis all tests share.
@@ -253,61 +251,6 @@ async def test_the_command_replayed_posts_one_card_and_a_dm_is_refused(
         lambda: any("in a channel" in json.dumps(c.payload) for c in slack.responses())
     )
     assert not slack.posts("D" + facilitator)
-
-
-async def test_25_members_answering_at_once_through_three_apps(
-    slack: SlackHarness, standin: SlackStandIn, redis_url: str
-) -> None:
-    """Three app processes' worth of apps (each its own Bolt app, advisor and Redis client) on
-    one Redis; 25 members answer at the same time, each click going to any of them. No answer
-    is lost, the team is revealed once, there is one card, and its counts are the answers."""
-    others = [
-        await start_harness(standin, slack_settings(standin, redis_url), store)
-        for store in [
-            RedisStore(client=create_redis_client(redis_url, timeout_seconds=2.0)) for _ in range(2)
-        ]
-    ]
-    apps = [slack, *(h for h, _, _ in others)]
-    try:
-        facilitator = new_user()
-        card = await start_team(slack, facilitator)
-        members = [new_user() for _ in range(25)]
-        for i, user in enumerate(members):
-            await click_card(apps[i % 3], user, card, TEAM_JOIN)
-        for user in members:
-            await slack.eventually(lambda user=user: slack.questions("D" + user), within=20)
-        picks = {
-            user: {**FULL_ANSWERS, "data_sensitivity": "public" if i % 2 else "regulated"}
-            for i, user in enumerate(members)
-        }
-        await asyncio.gather(*(answer_all(apps, user, picks[user], within=60) for user in members))
-        final = await slack.eventually(
-            lambda: (t := latest_card(slack, card)) and "Where you disagree" in t and t, within=30
-        )
-        # The last update of the card is the final state: 13 chose "regulated", 12 "public".
-        assert "(13)" in final and "(12)" in final
-        assert len(slack.posts(CHANNEL)) == 1
-        assert not standin.card_problems
-        # Coalesced: far fewer card updates than the 50 changes (25 joins, 25 finishes).
-        updates = len(slack.updates(card.result["ts"]))
-        assert updates < 30
-        ref = TeamRef(
-            platform="slack", workspace=TEAM_ID, conversation=CHANNEL, thread=card.result["ts"]
-        )
-        book = TeamBook(store=slack.advisor.store, ttl_seconds=60)
-        team = await book.load(ref)
-        assert team is not None and team.revealed and len(team.finished) == 25
-        assert team.version == 1 + 25 + 25  # created, 25 joins, 25 finishes (one revealed it)
-        for user in members:
-            session = await slack.advisor.peek(ref.member_key(user))
-            seat = team.seat(user)
-            assert session is not None and seat is not None
-            assert dict(session.answers) == dict(seat.answers or {})
-            assert session.answers["data_sensitivity"] == picks[user]["data_sensitivity"]
-    finally:
-        for _, runner, http in others:
-            await runner.cleanup()
-            await http.close()
 
 
 async def test_facilitator_controls_remind_reveal_early_and_close(slack: SlackHarness) -> None:

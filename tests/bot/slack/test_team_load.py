@@ -1,0 +1,175 @@
+"""Team mode under load (issue 14): 25 members answering at once across three `llm-advisor serve`
+processes on one Redis, and the team card kept on the newest state through Slack's 429s.
+
+The processes are started as users start them (bench/processes.py, bench/bench_slack.py's
+environment); the stand-in Slack Web API runs in this process and records what each of them
+sent; every request is signed (bench/slack_users.py's client) and the members' clicks go to
+the three processes in turn (bench/team_users.py). The team and the members' answers are then
+read back from Redis through the store and TeamBook."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bench.bench_slack import advisor_process, server_env
+from bench.processes import ServerProcess
+from bench.slack_standin import BenchStandIn
+from bench.slack_users import Client, new_user
+from bench.team_users import Member, TeamCard, answer_all, is_summary, join, start_team
+from bot.app import create_advisor
+from bot.render import labels
+from bot.slack.server import EVENTS_PATH
+from dialogs.flow import Flow
+from dialogs.stores.base import SessionStore
+from dialogs.team_session import Team, TeamBook, TeamRef
+from tests.bot.slack.conftest import slack_settings
+from tests.support.answers import FULL_ANSWERS
+from tests.support.slack_standin import PROXY_ENV_VARS, TEAM_ID
+
+MEMBERS = 25
+PROCESSES = 3
+# Where the members differ (by their position), so the revealed card has spreads to count.
+SPREADS = {
+    "data_sensitivity": ("regulated", "public"),
+    "budget": ("10k_100k", "under_10k", "100k_1m"),
+    "team": ("ml_eng", "app_devs"),
+}
+SPREAD = re.compile(r"• _(?P<label>[^_]+)_ \((?P<count>\d+)\)")
+
+
+@pytest.fixture
+async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BenchStandIn]:
+    for name in PROXY_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    async with BenchStandIn() as server:
+        yield server
+
+
+@pytest.fixture
+async def servers(
+    standin: BenchStandIn, redis_url: str, tmp_path: Path
+) -> AsyncIterator[list[ServerProcess]]:
+    """Three `llm-advisor serve` processes on the one Redis and the one stand-in Web API."""
+    env = server_env(standin.base_url, redis_url)
+    started = []
+    try:
+        for number in range(PROCESSES):
+            folder = tmp_path / f"serve-{number}"
+            folder.mkdir()
+            server = advisor_process(folder, env)
+            server.name = f"serve {number}"
+            server.start()
+            started.append(server)
+        await asyncio.gather(*(s.ready("/readyz") for s in started))
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+def picks(position: int) -> dict[str, str]:
+    return {**FULL_ANSWERS, **{q: o[position % len(o)] for q, o in SPREADS.items()}}
+
+
+def spreads(card: dict[str, Any], flow: Flow) -> dict[str, Counter[str]]:
+    """The revealed card's disagreements: question -> option label -> count shown."""
+    shorts = {q.short: q.id for q in flow.questions}
+    found: dict[str, Counter[str]] = {}
+    for block in card.get("blocks", []):
+        text = str(block.get("text", {}).get("text", ""))
+        head, _, rest = text.partition("\n")
+        qid = shorts.get(head.strip("*"))
+        if qid and SPREAD.search(rest):
+            found[qid] = Counter({m["label"]: int(m["count"]) for m in SPREAD.finditer(rest)})
+    return found
+
+
+def revealed(payload: dict[str, Any]) -> bool:
+    return "Where you disagree" in json.dumps(payload.get("blocks", []))
+
+
+async def test_25_members_answering_at_once_across_three_processes(
+    standin: BenchStandIn,
+    servers: list[ServerProcess],
+    redis_url: str,
+    store: SessionStore,
+    flow: Flow,
+) -> None:
+    """No answer lost, one reveal, one card, and the final card's counts are the answers."""
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        clients = [Client(http=http, url=s.url(EVENTS_PATH), standin=standin) for s in servers]
+        channel = "C" + uuid.uuid4().hex[:8].upper()
+        card = await start_team(clients[0], new_user(), channel, "Support bot")
+        users = [new_user() for _ in range(MEMBERS)]
+        members: list[Member] = await asyncio.gather(
+            *(join(clients[i % PROCESSES], card, u) for i, u in enumerate(users))
+        )
+        # Everyone answers every question at once; member i's clicks start at process i.
+        await asyncio.gather(
+            *(answer_all(clients, m, picks(i), offset=i) for i, m in enumerate(members))
+        )
+        await asyncio.gather(*(c.settle() for c in clients))
+        assert all(is_done(m) for m in members)
+        # SIGTERM drains each process's turns (card updates included): what the card shows
+        # afterwards is final.
+        # (In threads: the stand-in on this event loop must answer them meanwhile.)
+        codes = await asyncio.gather(*(asyncio.to_thread(s.stop) for s in servers))
+        assert codes == [0] * PROCESSES, [s.log_tail() for s in servers]
+
+    ref = TeamRef(platform="slack", workspace=TEAM_ID, conversation=channel, thread=card.ts)
+    team = await TeamBook(store=store, ttl_seconds=60).load(ref)
+    assert team is not None and team.revealed and len(team.finished) == MEMBERS
+    assert team.version == 1 + MEMBERS + MEMBERS  # created, the joins, the finishes
+    reader = create_advisor(slack_settings(standin, redis_url), store=store)
+    for i, member in enumerate(members):
+        session = await reader.peek(ref.member_key(member.user))
+        seat = team.seat(member.user)
+        assert session is not None and seat is not None and seat.finished
+        # Every answer the member clicked is stored, in their session and in the team.
+        assert dict(session.answers) == dict(seat.answers or {}) == member.answers
+        for qid, options in SPREADS.items():
+            assert member.answers[qid] == options[i % len(options)]
+
+    assert_one_card_on_the_stored_answers(card, team, members, flow)
+    assert not standin.card_problems
+
+
+def is_done(member: Member) -> bool:
+    return bool(member.turns.posts) and is_summary(member.turns.posts[-1])
+
+
+def assert_one_card_on_the_stored_answers(
+    card: TeamCard, team: Team, members: list[Member], flow: Flow
+) -> None:
+    assert len(card.posts()) == 1  # one card, posted once
+    updates = card.updates()
+    # Coalesced: fewer updates than the 50 changes (25 joins, 25 finishes; each process updates
+    # a card at most once a second), and far fewer than the members' answers.
+    answers = sum(len(m.answers) for m in members)
+    assert 0 < len(updates) < 2 * MEMBERS and len(updates) * 10 < answers
+    # Revealed once: the card turned to the results once and never went back.
+    shown = [revealed(u.payload) for u in updates]
+    flips = sum(1 for before, after in zip([False, *shown], shown, strict=False) if after != before)
+    assert flips == 1 and shown[-1]
+    final = card.latest()
+    options = labels(flow)["option"]
+    stored: dict[str, Counter[str]] = {
+        qid: Counter(options[qid][s.answers[qid]] for s in team.finished if s.answers)
+        for qid in SPREADS
+    }
+    assert spreads(final, flow) == stored
+    # Finished: every member's own advice is on it (25 finished, none still answering).
+    text = json.dumps(final["blocks"])
+    assert "Revealed with" not in text
+    assert all(sum(c.values()) == MEMBERS for c in stored.values())
