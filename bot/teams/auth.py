@@ -26,6 +26,8 @@ from botframework.connector.auth.government_constants import GovernmentConstants
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from jwt.algorithms import RSAAlgorithm
 
+from bot.teams.connectors import ConnectorClients, PooledConnectorFactory, app_id_of
+
 log = logging.getLogger(__name__)
 
 TOKEN_REFRESH_SECONDS = 30 * 60
@@ -42,14 +44,22 @@ class StrictAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     """Wraps the SDK's authentication so every rejected token is a 401, never a 500.
 
     The SDK fetches signing keys with blocking `requests` calls; validation therefore runs on a
-    worker thread with its own event loop, so no other conversation waits on it.
+    worker thread with its own event loop, so no other conversation waits on it. Connector and
+    user-token clients come from `clients`, built once per service URL (bot.teams.connectors)
+    rather than once per turn.
     """
 
     def __init__(
-        self, inner: BotFrameworkAuthentication, *, offload: bool, configuration: object = None
+        self,
+        inner: BotFrameworkAuthentication,
+        *,
+        offload: bool,
+        configuration: object = None,
+        clients: ConnectorClients | None = None,
     ) -> None:
         self.inner = inner
         self.offload = offload
+        self.clients = clients or ConnectorClients()
         bound_key_fetches(metadata_urls(configuration))
 
     @property
@@ -76,19 +86,28 @@ class StrictAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
         self, activity: Activity, auth_header: str
     ) -> AuthenticateRequestResult:
         try:
+            result: AuthenticateRequestResult
             if self.offload:
-                return await asyncio.to_thread(
+                result = await asyncio.to_thread(
                     asyncio.run, self.inner.authenticate_request(activity, auth_header)
                 )
-            result: AuthenticateRequestResult = await self.inner.authenticate_request(
-                activity, auth_header
-            )
-            return result
+            else:
+                result = await self.inner.authenticate_request(activity, auth_header)
         except PermissionError:
             raise
         except Exception as exc:
             log.warning("rejected a request whose token did not validate: %s", type(exc).__name__)
             raise PermissionError("invalid token") from exc
+        if result.connector_factory is not None:
+            result.connector_factory = self._pooled(
+                result.connector_factory, result.claims_identity
+            )
+        return result
+
+    def _pooled(self, inner: ConnectorFactory, claims_identity: Any) -> ConnectorFactory:
+        return PooledConnectorFactory(
+            inner, clients=self.clients, app_id=app_id_of(claims_identity)
+        )
 
     async def authenticate_streaming_request(
         self, auth_header: str, channel_id_header: str
@@ -96,10 +115,13 @@ class StrictAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
         raise PermissionError("streaming connections are not supported")
 
     def create_connector_factory(self, claims_identity: Any) -> ConnectorFactory:
-        return self.inner.create_connector_factory(claims_identity)
+        return self._pooled(self.inner.create_connector_factory(claims_identity), claims_identity)
 
     async def create_user_token_client(self, claims_identity: Any) -> UserTokenClient:
-        return await self.inner.create_user_token_client(claims_identity)
+        return await self.clients.user_token_client(
+            app_id_of(claims_identity),
+            lambda: self.inner.create_user_token_client(claims_identity),
+        )
 
     def get_originating_audience(self) -> str:
         return str(self.inner.get_originating_audience())
@@ -109,14 +131,18 @@ class StrictAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
 
 
 class _IssuedToken(AppCredentials):  # type: ignore[misc]
-    """Credentials that hand out a token fetched earlier, off the event loop."""
+    """Credentials that hand out a token fetched earlier, off the event loop; one per app and
+    scope, kept by connector clients across turns and renewed in place (`refresh`)."""
 
-    def __init__(self, *, app_id: str, oauth_scope: str, token: str) -> None:
+    def __init__(
+        self, *, app_id: str, oauth_scope: str, token: str, key: tuple[str, str, str]
+    ) -> None:
         super().__init__(app_id=app_id, oauth_scope=oauth_scope)
-        self._token = token
+        self.token = token
+        self.key = key
 
     def get_access_token(self, force_refresh: bool = False) -> str:
-        return self._token
+        return self.token
 
 
 class OffLoopCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignore[misc]
@@ -130,7 +156,17 @@ class OffLoopCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
         self.inner = inner
         self._credentials: dict[tuple[str, str, str], Any] = {}
         self._tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
+        self._issued: dict[tuple[str, str, str], _IssuedToken] = {}
         self._lock = asyncio.Lock()
+
+    async def refresh(self, credentials: Any) -> None:
+        """Renew, off the loop, the token of credentials this factory issued, when it is older
+        than TOKEN_REFRESH_SECONDS (a reused connector client keeps its credentials)."""
+        if not isinstance(credentials, _IssuedToken):
+            return
+        key = credentials.key
+        if self._issued.get(key) is credentials:
+            credentials.token = await self._token(key, self._credentials[key])
 
     async def is_valid_app_id(self, app_id: str) -> bool:
         return bool(await self.inner.is_valid_app_id(app_id))
@@ -150,6 +186,15 @@ class OffLoopCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
             self._credentials[key] = credentials
         if not app_id or not getattr(credentials, "microsoft_app_id", None):
             return credentials  # authentication disabled (dev mode): nothing to fetch
+        token = await self._token(key, credentials)
+        issued = self._issued.get(key)
+        if issued is None:
+            issued = _IssuedToken(app_id=app_id, oauth_scope=oauth_scope, token=token, key=key)
+            self._issued[key] = issued
+        issued.token = token
+        return issued
+
+    async def _token(self, key: tuple[str, str, str], credentials: Any) -> str:
         cached = self._tokens.get(key)
         if cached is None or time.monotonic() - cached[1] > TOKEN_REFRESH_SECONDS:
             async with self._lock:
@@ -158,7 +203,7 @@ class OffLoopCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
                     token = await asyncio.to_thread(credentials.get_access_token)
                     cached = (str(token), time.monotonic())
                     self._tokens[key] = cached
-        return _IssuedToken(app_id=app_id, oauth_scope=oauth_scope, token=cached[0])
+        return cached[0]
 
 
 class BoundedSigningKeys:

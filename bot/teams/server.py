@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.teams.auth import OffLoopCredentialsFactory, StrictAuthentication
 from bot.teams.bot import AdvisorTeamsBot
 from bot.teams.common import header_safe
+from bot.teams.connectors import ConnectorClients
 from bot.teams.delivery import start_deadline
 from bot.teams.render import TeamsRenderer
 from dialogs.advisor import Advisor
@@ -107,12 +108,16 @@ def create_teams_bot(
         APP_TYPE=settings.microsoft_app_type if credentialed else "MultiTenant",
         APP_TENANTID=settings.microsoft_app_tenant_id,
     )
-    factory = credentials_factory or ConfigurationServiceClientCredentialFactory(configuration)
-    inner = ConfigurationBotFrameworkAuthentication(
-        configuration, credentials_factory=OffLoopCredentialsFactory(factory)
+    factory = OffLoopCredentialsFactory(
+        credentials_factory or ConfigurationServiceClientCredentialFactory(configuration)
     )
+    inner = ConfigurationBotFrameworkAuthentication(configuration, credentials_factory=factory)
+    # One connector client per service URL, its credentials renewed as they age.
+    clients = ConnectorClients(refresh=factory.refresh)
     adapter = CloudAdapter(
-        StrictAuthentication(inner, offload=credentialed, configuration=configuration)
+        StrictAuthentication(
+            inner, offload=credentialed, configuration=configuration, clients=clients
+        )
     )
     renderer = TeamsRenderer(env=create_environment(), flow=advisor.flow)
     bot = AdvisorTeamsBot(advisor=advisor, renderer=renderer, drainer=drainer, metrics=metrics)

@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.teams.common import header_safe
 from bot.teams.render import TeamsRenderer
 from bot.teams_agents.bot import AdvisorAgentsBot
+from bot.teams_agents.connectors import PooledClientFactory
 from bot.teams_agents.credentials import credential_problems
 from dialogs.advisor import Advisor
 from dialogs.errors import ConfigError
@@ -47,11 +48,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass(frozen=True, kw_only=True)
 class AgentsTeams:
-    """The Agents SDK's adapter and configuration, and our bot (with its AgentApplication)."""
+    """The Agents SDK's adapter and configuration, our bot (with its AgentApplication), and the
+    connector clients the adapter reuses across turns."""
 
     adapter: CloudAdapter
     configuration: AgentAuthConfiguration
     bot: AdvisorAgentsBot
+    clients: PooledClientFactory
 
 
 def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
@@ -101,7 +104,9 @@ def create_agents_bot(
     connections = MsalConnectionManager(
         connections_configurations={"SERVICE_CONNECTION": configuration}
     )
-    adapter = CloudAdapter(connection_manager=connections)
+    # One connector client per service URL, not one (and an aiohttp session) per turn.
+    clients = PooledClientFactory(connections)
+    adapter = CloudAdapter(connection_manager=connections, channel_service_client_factory=clients)
     renderer = TeamsRenderer(env=create_environment(), flow=advisor.flow)
     bot = AdvisorAgentsBot(
         advisor=advisor,
@@ -111,7 +116,7 @@ def create_agents_bot(
         metrics=metrics,
     )
     bot.delivery.deadline_seconds = settings.teams_send_deadline_seconds
-    return AgentsTeams(adapter=adapter, configuration=configuration, bot=bot)
+    return AgentsTeams(adapter=adapter, configuration=configuration, bot=bot, clients=clients)
 
 
 def token_rejected(header: str, configuration: AgentAuthConfiguration) -> bool:
@@ -251,3 +256,8 @@ def add_agents_routes(web_app: web.Application, teams: AgentsTeams) -> None:
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         web_app[CONFIGURATION_KEY] = teams.configuration
     web_app.router.add_post(MESSAGES_PATH, messages_handler(teams))
+
+    async def close_clients(_: web.Application) -> None:
+        await teams.clients.aclose()
+
+    web_app.on_cleanup.append(close_clients)

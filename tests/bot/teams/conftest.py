@@ -53,6 +53,9 @@ class TeamsHarness:
     http: aiohttp.ClientSession
     advisor: Advisor
     authorization: str | None = None
+    #: The adapter's connector clients, kept per service URL (bot.teams.connectors.ConnectorClients
+    #: or bot.teams_agents.connectors.PooledClientFactory): `built` lists each client made.
+    clients: Any = None
 
     async def post(self, activity: dict[str, Any], *, authorization: str | None = None) -> int:
         headers = {"Content-Type": "application/json"}
@@ -178,11 +181,15 @@ async def start_teams(
 ) -> tuple[TeamsHarness, web.AppRunner]:
     advisor = create_advisor(settings, store=store)
     web_app = web.Application()
+    clients: Any
     if sdk == "agents":
-        add_agents_routes(web_app, create_agents_bot(settings, advisor, **bot_options))
+        agents = create_agents_bot(settings, advisor, **bot_options)
+        add_agents_routes(web_app, agents)
+        clients = agents.clients
     else:
         adapter, bot = create_teams_bot(settings, advisor, **bot_options)
         add_teams_routes(web_app, adapter, bot)
+        clients = getattr(adapter.bot_framework_authentication, "clients", None)
     runner = web.AppRunner(web_app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -192,6 +199,7 @@ async def start_teams(
         url=f"http://127.0.0.1:{port}/api/messages",
         http=aiohttp.ClientSession(),
         advisor=advisor,
+        clients=clients,
     )
     return harness, runner
 

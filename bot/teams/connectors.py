@@ -1,0 +1,106 @@
+"""Connector clients kept per service URL, through botbuilder's public ConnectorFactory.
+
+botbuilder builds a new ConnectorClient for every turn (an msrest pipeline and configuration,
+model serialisers, a requests session with its connection pool) and a new user-token client
+beside it; each turn then opens fresh connections to the connector. Here one client is built per
+(app id, audience, service URL) and reused by every turn that replies there, so its requests
+session keeps its connections alive; the number kept is bounded (least recently used out).
+
+Sharing is safe: a turn's limits (`bot.teams.delivery.limit_connector`) are written to the
+client's configuration and read by msrest in the same step of the event loop, before the request
+leaves for its worker thread, so a turn never sends with another turn's timeout.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from botframework.connector import ConnectorClient
+from botframework.connector.auth import ClaimsIdentity, ConnectorFactory, UserTokenClient
+from botframework.connector.auth.authentication_constants import AuthenticationConstants
+
+#: Clients kept at once: one per service URL a bot replies to (Teams has a few regions), with
+#: room to spare; past it the least recently used is dropped (a turn holding it keeps it).
+MAX_CLIENTS: Final = 64
+
+ClientKey = tuple[str, str, str]  # (app id, audience, service URL)
+
+
+def app_id_of(claims_identity: ClaimsIdentity | None) -> str:
+    """The bot's app id as botbuilder derives it for outbound calls: the token's audience (a
+    channel's token) or its appid claim (the emulator's); empty when unauthenticated."""
+    if claims_identity is None:
+        return ""
+    app_id = claims_identity.get_claim_value(AuthenticationConstants.AUDIENCE_CLAIM)
+    if app_id is None:
+        app_id = claims_identity.get_claim_value(AuthenticationConstants.APP_ID_CLAIM)
+    return str(app_id or "")
+
+
+class ConnectorClients:
+    """The clients of one adapter, by (app id, audience, service URL), at most `limit`.
+
+    `refresh` is awaited with a reused client's credentials, so a token fetched for an earlier
+    turn is renewed before it runs out (bot.teams.auth.OffLoopCredentialsFactory.refresh)."""
+
+    def __init__(
+        self,
+        *,
+        limit: int = MAX_CLIENTS,
+        refresh: Callable[[Any], Awaitable[None]] | None = None,
+    ) -> None:
+        self.limit = limit
+        self._refresh = refresh
+        self._clients: OrderedDict[ClientKey, ConnectorClient] = OrderedDict()
+        self._token_clients: OrderedDict[str, UserTokenClient] = OrderedDict()
+        #: The key of every client built, in order: what the tests read to see reuse.
+        self.built: list[ClientKey] = []
+
+    @property
+    def kept(self) -> int:
+        """Connector clients kept now. (Not __len__: the SDK tests its factory for truth.)"""
+        return len(self._clients)
+
+    async def get(
+        self, key: ClientKey, build: Callable[[], Awaitable[ConnectorClient]]
+    ) -> ConnectorClient:
+        client = self._clients.get(key)
+        if client is not None:
+            self._clients.move_to_end(key)
+            if self._refresh is not None:
+                await self._refresh(client.config.credentials)
+            return client
+        client = await build()
+        self.built.append(key)
+        self._clients[key] = client  # a turn that built the same meanwhile keeps its own
+        while len(self._clients) > self.limit:
+            self._clients.popitem(last=False)
+        return client
+
+    async def user_token_client(
+        self, app_id: str, build: Callable[[], Awaitable[UserTokenClient]]
+    ) -> UserTokenClient:
+        """One user-token client per app id (the SDK builds one per turn; this bot signs no
+        one in, so it is never called, only handed to the turn)."""
+        client = self._token_clients.get(app_id)
+        if client is None:
+            client = await build()
+            self._token_clients[app_id] = client
+            while len(self._token_clients) > self.limit:
+                self._token_clients.popitem(last=False)
+        return client
+
+
+class PooledConnectorFactory(ConnectorFactory):  # type: ignore[misc]
+    """The SDK's connector factory for one request, answering from `clients` when it can."""
+
+    def __init__(self, inner: ConnectorFactory, *, clients: ConnectorClients, app_id: str) -> None:
+        self.inner = inner
+        self.clients = clients
+        self.app_id = app_id
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        key = (self.app_id, audience or "", service_url)
+        return await self.clients.get(key, lambda: self.inner.create(service_url, audience))
