@@ -21,10 +21,8 @@ from functools import lru_cache
 from dialogs.commands import Figure
 from dialogs.flow import Flow, Question
 from dialogs.ids import MONTHLY_TOKENS
-from dialogs.intake_numbers import CLAUSE_END, budget_figures, number_value, token_figures
+from dialogs.intake_numbers import CLAUSE_END, budget_figures, token_figures
 from dialogs.matching import option_for
-
-__all__ = ["Found", "Intake", "cue_pattern", "extract", "number_value", "still_open"]
 
 VOLUME = "volume"
 BUDGET = "budget"

@@ -74,11 +74,9 @@ _PERIOD_OF = {
     "mese": "month",
     "maand": "month",
     "day": "day",
-    "tag": "day",
     "jour": "day",
     "dia": "day",
     "día": "day",
-    "dag": "day",
     "week": "week",
     "wk": "week",
     "woche": "week",
@@ -122,6 +120,13 @@ _TOKENS = re.compile(
 )
 _PER_BEFORE = re.compile(
     rf"(?:{_PER}(?P<per>{_PERIOD})|\b(?P<ly>{_LY}))\b[^.;!?\n]{{0,40}}$", re.IGNORECASE
+)
+# A figure for one user, request or document is no total ("2k tokens a day per user").
+_PER_ONE = re.compile(
+    r"\b(?:per|each|every|a|an|one)\s+(?:single\s+)?(?:user|customer|client|request|call|query|"
+    r"conversation|session|document|doc|page|message|ticket|employee|seat|prompt|chat|article|"
+    r"item|tag|answer|reply|response|email|agent|student|patient)s?\b",
+    re.IGNORECASE,
 )
 _PER_MONTH = {"month": 1.0, "day": 30.0, "week": 52 / 12, "year": 1 / 12}
 
@@ -185,12 +190,21 @@ def token_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
             if before is None:
                 continue
             per = before.group("per") or before.group("ly")
+        if _per_one(text, lead, m):
+            continue
         value = number_value(m.group("num"), m.group("scale"))
         if value is None:
             continue
         period = per.lower()
         monthly = round(value * _PER_MONTH[_PERIOD_OF.get(period) or _PERIODIC[period]])
         yield Figure(value=monthly, qualifier=_qualifier(lead)), m.start(), m.end()
+
+
+def _per_one(text: str, lead: str, m: re.Match[str]) -> bool:
+    """Whether the figure is for one user, request or document: said in its own words, right
+    after them, or just before it in the clause ("each user sends 2k tokens a day")."""
+    after = text[m.end() : _clause_end(text, m.end())][:25]
+    return any(_PER_ONE.search(part) for part in (m.group(0), after, lead[-40:]))
 
 
 def budget_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
@@ -262,7 +276,11 @@ def clause_start(text: str, at: int) -> int:
     return cut
 
 
+def _clause_end(text: str, at: int) -> int:
+    m = CLAUSE_END.search(text, at)
+    return m.start() if m else len(text)
+
+
 def clause_start_end(text: str, start: int, end: int) -> tuple[int, int]:
     """Where the clause holding text[start:end] begins and ends."""
-    m = CLAUSE_END.search(text, end)
-    return clause_start(text, start), m.start() if m else len(text)
+    return clause_start(text, start), _clause_end(text, end)
