@@ -163,7 +163,8 @@ def review(flow: Flow, session: Session) -> IntakeReview:
             )
         )
     answers = {**session.answers, **proposed}
-    open_ = [q for q in still_open(flow, answers) if q not in session.skipped]
+    # A skipped question is not asked again, nor one that hangs on it (the walk skips both).
+    open_ = still_open(flow, answers, session.skipped)
     return IntakeReview(
         items=tuple(items),
         open=tuple(_short(flow, q) for q in open_),
