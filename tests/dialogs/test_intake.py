@@ -72,6 +72,19 @@ def test_a_gpu_workstation_is_no_gpu_server(flow: Flow) -> None:
     assert extract(flow, "We run our own GPU cluster.").answers()["gpus"] == "on_prem"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We haven't measured the token volume yet.",  # not how quality is measured
+        "Camera-ready copy for print.",  # no camera input
+        "A single engineer owns the task.",  # not one task
+        "The sales team needs a core part of the pitch rewritten.",  # not the product
+    ],
+)
+def test_words_near_a_cue_that_mean_something_else(flow: Flow, text: str) -> None:
+    assert extract(flow, text).found == {}
+
+
 def test_not_sure_goes_to_the_option_that_says_so(flow: Flow) -> None:
     intake = extract(flow, "No idea how many tokens we will use.")
     assert intake.answers() == {"volume": "unknown"}
