@@ -174,9 +174,12 @@ class _Step:
     def stale(self, session: Session, code: str = "stale_click") -> tuple[Session, Replies]:
         """A button from an earlier showing: it acts on nothing. Its notice goes to the clicker
         only, and the current question is named, not posted again (see dialogs.screen); the
-        summary card is never re-posted (it is in the scroll-back)."""
+        summary card is never re-posted (it is in the scroll-back), nor is the request for a
+        description (the person is typing one)."""
         if session.state == State.CANCELLED:
             return self.resume(session, [self.notice("resume_hint")])
+        if session.pending == intake_dialog.WAITING:
+            return session, [self.notice(code)]
         return session, [self.notice(code), *self.after(session)]
 
     def command_click(self, session: Session, command: str, stamp: str) -> tuple[Session, Replies]:

@@ -9,16 +9,15 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiohttp import web
 
 from bot.intake_model import ModelSettings, describe, request_body
 from dialogs.flow import Flow
 from dialogs.intake import extract
+from tests.support.openai_standin import OpenAIStandIn as StandIn
+from tests.support.openai_standin import answers, openai_standin
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = (
@@ -27,49 +26,14 @@ TEXT = (
 )
 
 
-@dataclass
-class StandIn:
-    """Answers POST /v1/chat/completions with `content` (or a status, or after a delay)."""
-
-    content: str = "{}"
-    status: int = 200
-    delay: float = 0.0
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    url: str = ""
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.requests.append(await request.json())
-        self.headers.append(dict(request.headers))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.status != 200:
-            return web.json_response({"error": "down"}, status=self.status)
-        reply = {"choices": [{"message": {"role": "assistant", "content": self.content}}]}
-        return web.json_response(reply)
-
-
 @pytest.fixture
 async def standin() -> AsyncIterator[StandIn]:
-    server = StandIn()
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    server.url = f"http://127.0.0.1:{port}/v1"
-    yield server
-    await runner.cleanup()
+    async with openai_standin() as server:
+        yield server
 
 
 def settings(standin: StandIn, timeout: float = 4.0) -> ModelSettings:
     return ModelSettings(url=standin.url, model="m1", api_key="k1", timeout_seconds=timeout)
-
-
-def answers(**items: tuple[object, str]) -> str:
-    return json.dumps({"answers": {q: {"answer": a, "evidence": e} for q, (a, e) in items.items()}})
 
 
 async def test_valid_json_is_used(flow: Flow, standin: StandIn) -> None:

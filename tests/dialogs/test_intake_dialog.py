@@ -207,9 +207,10 @@ def test_the_intros_two_ways_in_are_buttons_that_act_once(
     assert isinstance(intro, Intro) and intro.stamp == chat.last_ask().stamp
     prompt = chat.turn(click=Click(command="describe", stamp=intro.stamp))
     assert kinds(prompt) == ["intake_prompt"]
-    # The same button again (a double click) acts on nothing: the prompt is shown again.
+    # The same button again (a double click) acts on nothing, and posts nothing new.
     again = chat.turn(click=Click(command="describe", stamp=intro.stamp))
-    assert codes(again) == ["stale_click", "intake_prompt"]
+    assert codes(again) == ["stale_click"]
+    assert chat.session is not None and chat.session.pending == "describe"
     # "Answer step by step" leaves the description and shows the question.
     steps = chat.turn(click=Click(command="steps", stamp=intro.stamp))
     assert kinds(steps) == ["ask"] and chat.session is not None and chat.session.pending is None
