@@ -24,17 +24,18 @@ import pytest
 from bench.bench_slack import advisor_process, server_env
 from bench.processes import ServerProcess
 from bench.slack_standin import BenchStandIn
-from bench.slack_users import Client, new_user
+from bench.slack_users import Client
 from bench.team_users import Member, TeamCard, answer_all, is_summary, join, start_team
 from bot.app import create_advisor
 from bot.render import labels
 from bot.slack.server import EVENTS_PATH
+from bot.slack.team_render import TEAM_JOIN
 from dialogs.flow import Flow
 from dialogs.stores.base import SessionStore
 from dialogs.team_session import Team, TeamBook, TeamRef
-from tests.bot.slack.conftest import slack_settings
+from tests.bot.slack.conftest import SlackHarness, new_user, slack_settings
 from tests.support.answers import FULL_ANSWERS
-from tests.support.slack_standin import PROXY_ENV_VARS, TEAM_ID
+from tests.support.slack_standin import PROXY_ENV_VARS, TEAM_ID, SlackStandIn
 
 MEMBERS = 25
 PROCESSES = 3
@@ -48,7 +49,7 @@ SPREAD = re.compile(r"• _(?P<label>[^_]+)_ \((?P<count>\d+)\)")
 
 
 @pytest.fixture
-async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BenchStandIn]:
+async def bench_standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BenchStandIn]:
     for name in PROXY_ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     async with BenchStandIn() as server:
@@ -57,10 +58,10 @@ async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BenchStandIn
 
 @pytest.fixture
 async def servers(
-    standin: BenchStandIn, redis_url: str, tmp_path: Path
+    bench_standin: BenchStandIn, redis_url: str, tmp_path: Path
 ) -> AsyncIterator[list[ServerProcess]]:
     """Three `llm-advisor serve` processes on the one Redis and the one stand-in Web API."""
-    env = server_env(standin.base_url, redis_url)
+    env = server_env(bench_standin.base_url, redis_url)
     started = []
     try:
         for number in range(PROCESSES):
@@ -99,7 +100,7 @@ def revealed(payload: dict[str, Any]) -> bool:
 
 
 async def test_25_members_answering_at_once_across_three_processes(
-    standin: BenchStandIn,
+    bench_standin: BenchStandIn,
     servers: list[ServerProcess],
     redis_url: str,
     store: SessionStore,
@@ -108,7 +109,9 @@ async def test_25_members_answering_at_once_across_three_processes(
     """No answer lost, one reveal, one card, and the final card's counts are the answers."""
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
-        clients = [Client(http=http, url=s.url(EVENTS_PATH), standin=standin) for s in servers]
+        clients = [
+            Client(http=http, url=s.url(EVENTS_PATH), standin=bench_standin) for s in servers
+        ]
         channel = "C" + uuid.uuid4().hex[:8].upper()
         card = await start_team(clients[0], new_user(), channel, "Support bot")
         users = [new_user() for _ in range(MEMBERS)]
@@ -131,7 +134,7 @@ async def test_25_members_answering_at_once_across_three_processes(
     team = await TeamBook(store=store, ttl_seconds=60).load(ref)
     assert team is not None and team.revealed and len(team.finished) == MEMBERS
     assert team.version == 1 + MEMBERS + MEMBERS  # created, the joins, the finishes
-    reader = create_advisor(slack_settings(standin, redis_url), store=store)
+    reader = create_advisor(slack_settings(bench_standin, redis_url), store=store)
     for i, member in enumerate(members):
         session = await reader.peek(ref.member_key(member.user))
         seat = team.seat(member.user)
@@ -142,7 +145,7 @@ async def test_25_members_answering_at_once_across_three_processes(
             assert member.answers[qid] == options[i % len(options)]
 
     assert_one_card_on_the_stored_answers(card, team, members, flow)
-    assert not standin.card_problems
+    assert not bench_standin.card_problems
 
 
 def is_done(member: Member) -> bool:
@@ -173,3 +176,49 @@ def assert_one_card_on_the_stored_answers(
     text = json.dumps(final["blocks"])
     assert "Revealed with" not in text
     assert all(sum(c.values()) == MEMBERS for c in stored.values())
+
+
+@pytest.mark.parametrize("refusals", [1, 3], ids=["once", "beyond the client's retries"])
+async def test_a_card_update_refused_with_429_still_ends_on_the_newest_team(
+    slack: SlackHarness, standin: SlackStandIn, refusals: int
+) -> None:
+    """Slack answers the card's update with 429 (Retry-After 1): once, which the client's
+    handler waits out and retries, or more often than it retries, which the card's refresh
+    waits out itself. A member who joins meanwhile is on the card in the end all the same."""
+    facilitator, ana, ben = new_user(), new_user(), new_user()
+    channel = "C" + uuid.uuid4().hex[:8].upper()
+    status, _ = await slack.command(facilitator, "team Pricing assistant", channel=channel)
+    assert status == 200
+    card = await slack.eventually(lambda: (slack.posts(channel) or [None])[0])
+    ts, join_value = card.result["ts"], card_button(card.payload, TEAM_JOIN)
+    standin.fail("chat.update", status=429, retry_after=1, times=refusals)
+
+    status, _ = await slack.action(ana, TEAM_JOIN, join_value, channel=channel, message_ts=ts)
+    assert status == 200
+    await standin.wait_for("chat.update")  # Ana's card update: refused
+    status, _ = await slack.action(ben, TEAM_JOIN, join_value, channel=channel, message_ts=ts)
+    assert status == 200
+    await slack.eventually(lambda: slack.questions("D" + ben), within=10)
+
+    def both_on_card() -> bool:
+        updates = [u for u in slack.updates(ts) if u.result.get("ok")]
+        text = json.dumps(updates[-1].payload["blocks"]) if updates else ""
+        return "Still answering (2)" in text
+
+    await slack.eventually(both_on_card, within=30)
+    assert slack.drainer is not None and await slack.drainer.drain(30)
+    updates = slack.updates(ts)
+    refused = [u for u in updates if not u.result]
+    assert len(refused) == refusals and updates[0] in refused
+    final = json.dumps(updates[-1].payload["blocks"])  # nothing older was sent after it
+    assert updates[-1].result.get("ok") and "Still answering (2)" in final
+    assert f"<@{ana}>" in final and f"<@{ben}>" in final
+    assert len(slack.posts(channel)) == 1
+
+
+def card_button(payload: dict[str, Any], action_id: str) -> str:
+    for block in payload["blocks"]:
+        for element in block.get("elements", []):
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return str(element["value"])
+    raise AssertionError(f"no {action_id} on the card")
