@@ -34,6 +34,7 @@ SETTLE_INPUT = "o."  # + question id: the ChoiceSet of a disagreement's Settle m
 CARD_BUDGET = 23_000  # bytes of card JSON; Teams refuses messages over about 28 KB
 NAMES_LISTED = 40
 TEXT_LIMIT = 400
+NAMES_LIMIT = NAMES_LISTED * 90  # a line of names: up to NAMES_LISTED names of 80 characters
 HOW = {
     "strictest": "the strictest answer",
     "lower_median": "the lower median",
@@ -53,8 +54,10 @@ def _clip(text: str, limit: int = TEXT_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def run(text: str, *, bold: bool = False, italic: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "TextRun", "text": _clip(text)}
+def run(
+    text: str, *, bold: bool = False, italic: bool = False, limit: int = TEXT_LIMIT
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "TextRun", "text": _clip(text, limit)}
     if bold:
         out["weight"] = "Bolder"
     if italic:
@@ -144,6 +147,7 @@ class Fold:
 
 FOLDS = (
     Fold(),
+    Fold(menus="matters"),
     Fold(names=False, grouped=True),
     Fold(names=False, grouped=True, menus="matters"),
     Fold(names=False, grouped=True, menus="matters", shown=10, cost=False),
@@ -154,9 +158,13 @@ FOLDS = (
 def _progress(team: Team, name: Name) -> list[dict[str, Any]]:
     finished = [s.user for s in team.finished]
     answering = [s.user for s in team.answering]
+
+    def names(users: list[str]) -> dict[str, Any]:
+        return run(_names(users, name), limit=NAMES_LIMIT)
+
     body = [
-        rich(run(f"Finished ({len(finished)}): ", bold=True), run(_names(finished, name))),
-        rich(run(f"Still answering ({len(answering)}): ", bold=True), run(_names(answering, name))),
+        rich(run(f"Finished ({len(finished)}): ", bold=True), names(finished)),
+        rich(run(f"Still answering ({len(answering)}): ", bold=True), names(answering)),
     ]
     if team.observers:
         watching = [s.user for s in team.observers]
@@ -192,24 +200,22 @@ def _progress(team: Team, name: Name) -> list[dict[str, Any]]:
 
 def _spread(
     team: Team, flow: Flow, d: Mapping[str, Any], names: Mapping[str, Any], *, named: bool
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
+    """One disagreement in one RichTextBlock (a block per line would double its size): the
+    question, each answer with its count (and names), and whether it changes the advice."""
     qid = str(d["question"])
     question = flow.question(qid)
     options = names["option"].get(qid, {})
     by_option: dict[str, list[str]] = {}
     for member, option in d["answers"].items():
         by_option.setdefault(str(option), []).append(str(member))
-    out = [line(question.short if question is not None else qid, size="Medium")]
+    runs = [run(question.short if question is not None else qid, bold=True)]
     for option, members in sorted(by_option.items(), key=lambda kv: -len(kv[1])):
         listed = ": " + ", ".join(members[:NAMES_LISTED]) if named else ""
         if named and len(members) > NAMES_LISTED:
             listed += f" and {len(members) - NAMES_LISTED} more"
-        out.append(
-            rich(
-                run(str(options.get(option, option)), italic=True),
-                run(f" ({len(members)}){listed}"),
-            )
-        )
+        runs.append(run("\n" + str(options.get(option, option)), italic=True))
+        runs.append(run(f" ({len(members)}){listed}", limit=NAMES_LIMIT))
     changes = d.get("changes")
     if changes:
         other = options.get(changes["answer"], changes["answer"])
@@ -221,28 +227,28 @@ def _spread(
     settled = team.settled.get(qid)
     if settled:
         matters += f" Settled: {options.get(settled, settled)}."
-    out.append(line(matters, subtle=not changes))
-    return out
+    runs.append(run("\n" + matters, bold=bool(changes)))
+    return rich(*runs)
 
 
-def _settle_menu(flow: Flow, qid: str) -> dict[str, Any] | None:
+def _settle_menu(flow: Flow, qid: str, chosen: set[str]) -> dict[str, Any] | None:
+    """Settle: pick, among the answers members chose, the one the team goes with."""
     question = flow.question(qid)
-    if question is None or not question.options:
+    options = [o for o in question.options if o.id in chosen] if question is not None else []
+    if not options:
         return None
     choices = {
         "type": "Input.ChoiceSet",
         "id": SETTLE_INPUT + qid,
         "style": "compact",
-        "value": question.options[0].id,
-        "choices": [{"title": _clip(o.label, 80), "value": o.id} for o in question.options],
+        "value": options[0].id,
+        "choices": [{"title": _clip(o.label, 80), "value": o.id} for o in options],
     }
     inner = card([choices])
     inner.pop("$schema")
     inner["actions"] = [submit("Go with this answer", {"team": SETTLE, "q": qid})]
-    return {
-        "type": "ActionSet",
-        "actions": [{"type": "Action.ShowCard", "title": "Settle", "card": inner}],
-    }
+    show = {"type": "Action.ShowCard", "title": "Settle", "card": inner}
+    return {"type": "ActionSet", "actions": [show]}
 
 
 def _results(
@@ -260,8 +266,9 @@ def _results(
             rich(run(f"Where you disagree ({len(disagreements)})", bold=True), size="Medium")
         )
         for d in disagreements[: fold.shown]:
-            items = _spread(team, flow, d, names, named=fold.names and not team.anonymous)
-            menu = _settle_menu(flow, str(d["question"]))
+            items = [_spread(team, flow, d, names, named=fold.names and not team.anonymous)]
+            chosen = {str(o) for o in d["answers"].values()}
+            menu = _settle_menu(flow, str(d["question"]), chosen)
             wanted = fold.menus == "all" or (fold.menus == "matters" and d.get("changes"))
             if menu is not None and wanted and not team.closed:
                 items.append(menu)
