@@ -19,7 +19,7 @@ from bot.slack.delivery import Delivery, Place
 from bot.slack.team_render import escape, mention, team_card
 from dialogs.replies import Reply
 from dialogs.team import assess_team
-from dialogs.team_index import TeamIndex
+from dialogs.team_index import ActiveTeams, TeamIndex
 from dialogs.team_session import Team, TeamBook, TeamRef
 from dialogs.turn import SessionKey
 
@@ -28,15 +28,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Card updates (and Retry-After waits) one process makes in a row for one team, at most. Each
-# round shows a newer team than the last or waits out a 429, so the loop ends when the team
-# stops changing; the bound only stops a team changing without end from holding a listener.
-REFRESH_ROUNDS = 600
-MAX_THROTTLE_SECONDS = 60.0  # the longest Retry-After waited out; longer is cut to this
+# Card updates one process makes in a row for one team before leaving the rest to the next
+# change.
+REFRESH_ROUNDS = 8
 DEFAULT_TITLE = "Build or buy, as a team"
 CARD_GAP_SECONDS = 1.0  # between two updates of one card by one process
 UPDATED_KEPT = 10_000
-ANSWERING_KEPT = 10_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,24 +95,13 @@ class Desk:
         self.index = TeamIndex(store=advisor.store, ttl_seconds=ttl)
         self.history = TeamIndex(store=advisor.store, ttl_seconds=ttl, name="history")
         self.delivery = TeamDelivery(advisor=advisor, renderer=slack.renderer)
-        # People this process saw answering a team in a DM (join, a click on a team question):
-        # only their typed messages look up their teams (see listeners/team.typed), so a DM of
-        # someone in no team costs no extra read. Bounded; the oldest are forgotten first.
-        self._answering: dict[SessionKey, None] = {}
+        # Whether a workspace has teams at all, so typed DMs elsewhere look nothing up
+        # (bot.slack.team_member.typed); the marker outlives the teams it stands for.
+        self.active = ActiveTeams(store=advisor.store, ttl_seconds=2 * ttl)
         # Teams whose card this process is updating -> whether another change came meanwhile.
         self._dirty: dict[TeamRef, bool] = {}
         # When this process last updated each card (the event loop's clock), for the gap.
         self._updated: dict[TeamRef, float] = {}
-
-    def saw(self, dm: SessionKey) -> None:
-        """`dm.user` answers a team in the DM `dm` (as far as this process knows)."""
-        self._answering.pop(dm, None)
-        self._answering[dm] = None
-        while len(self._answering) > ANSWERING_KEPT:
-            self._answering.pop(next(iter(self._answering)))
-
-    def answering(self, dm: SessionKey) -> bool:
-        return dm in self._answering
 
     def result(self, team: Team) -> dict[str, Any] | None:
         """The team's assessment once revealed (None before, or with nobody finished)."""
@@ -132,14 +118,9 @@ class Desk:
         """Bring the card up to the stored team. Coalesced: while this process is updating
         the card, further calls only mark it dirty, and the running one reads the team again
         and updates once more, at most once every CARD_GAP_SECONDS however many members
-        finish at once. It stops only once the card shows the stored team and nothing marked
-        it meanwhile, so the last change is never left to a next one that may not come.
-
-        Several processes may update one card: each reads the team again after its update,
-        so one whose update landed after a newer one sends the newest again. A 429 is first
-        waited out by the client's rate-limit handler (Retry-After); one still refused after
-        its retries is waited out here, and then the newest team is sent, not the refused
-        card. Any other refusal is logged (the team is in the store, never only in the card)."""
+        finish at once. A 429 is waited out by the client's rate-limit handler (Retry-After);
+        an update Slack still refuses is logged, and the next change brings the card up to
+        date (the team's state is in the store, never only in the card)."""
         if ref in self._dirty:
             self._dirty[ref] = True
             return
@@ -158,21 +139,8 @@ class Desk:
                     await asyncio.sleep(max(0.0, last + CARD_GAP_SECONDS - loop.time()))
                     team = await self.book.load(ref) or team
                 card = self.card(team)
-                try:
-                    await client.chat_update(channel=ref.conversation, ts=ref.thread, **card)
-                except SlackApiError as exc:
-                    wait = throttled(exc)
-                    if wait is None:
-                        raise
-                    log.info("team card rate limited; updating again in %.0fs", wait)
-                    await asyncio.sleep(wait)
-                    shown, last = -1, 0.0  # what the card shows is unknown: send the newest
-                    continue
+                await client.chat_update(channel=ref.conversation, ts=ref.thread, **card)
                 shown, last = team.version, loop.time()
-            log.warning(
-                "team card: still changing after %d updates; left to the next change",
-                REFRESH_ROUNDS,
-            )
         except SlackApiError as exc:
             log.warning("team card not updated: %s", exc.response.get("error"))
         finally:
@@ -181,21 +149,6 @@ class Desk:
                 self._updated[ref] = last
                 while len(self._updated) > UPDATED_KEPT:
                     self._updated.pop(next(iter(self._updated)))
-
-
-def throttled(exc: SlackApiError) -> float | None:
-    """The seconds to wait when Slack refused a call with 429 (its Retry-After, at most
-    MAX_THROTTLE_SECONDS; 1 when missing or unreadable), else None."""
-    response = exc.response
-    if getattr(response, "status_code", None) != 429:
-        return None
-    headers = getattr(response, "headers", None) or {}
-    raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
-    try:
-        seconds = float(raw) if raw is not None else 1.0
-    except (TypeError, ValueError):
-        seconds = 1.0
-    return min(max(seconds, 0.0), MAX_THROTTLE_SECONDS)
 
 
 _desks: weakref.WeakKeyDictionary[SlackAdvisor, Desk] = weakref.WeakKeyDictionary()

@@ -37,3 +37,26 @@ TYPED_TEAM = "Taken as your answer to the team assessment *{title}* (its questio
 TYPED_OWN = "Taken as your answer to your own assessment (its question is the latest)."
 HISTORY = "*Team assessments in this channel*, newest first:\n{lines}"
 NO_HISTORY = "No team assessments in this channel yet. Start one with `/llm-advisor team`."
+COPY_BUTTON = "Start from my own answers ({count} answered)"
+COPIED_NOTE = "Started from your own answers"
+HOME_TEAM_BUTTON = "Decide as a team"
+MODAL_TITLE = "Decide as a team"
+MODAL_SUBMIT = "Start"
+MODAL_CLOSE = "Cancel"
+MODAL_INTRO = (
+    "The team card goes to the channel you pick. Everyone who joins answers the same questions "
+    "in a direct message; the card shows where you disagree once all have finished."
+)
+MODAL_CHANNEL = "Channel"
+MODAL_CHANNEL_HINT = "Pick a channel I am in"
+MODAL_TITLE_LABEL = "Title"
+MODAL_TITLE_HINT = "Support bot: build or buy?"
+MODAL_NAMES = "Names"
+MODAL_NAMED = "Show who answered what"
+MODAL_ANONYMOUS = "Anonymous, to everyone including you"
+MODAL_PICK_CHANNEL = "Pick a public or private channel."
+MODAL_INVITE = (
+    "I cannot post in that channel. Invite me first (type /invite @LLM Advisor there), "
+    "then press Start again."
+)
+MODAL_FAILED = "Something went wrong while starting the team. Please try again in a moment."

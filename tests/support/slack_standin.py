@@ -393,6 +393,8 @@ class SlackStandIn(LoopbackServer):
                 return {"ok": False, "error": "channel_not_found"}
             if not any(payload.get(key) for key in ("text", "blocks", "attachments")):
                 return {"ok": False, "error": "no_text"}
+            if self.agent.refuses(payload):  # a workspace without the agent features
+                return {"ok": False, "error": "invalid_blocks"}
         match method:
             case "auth.test":
                 return {
@@ -462,6 +464,22 @@ class SlackStandIn(LoopbackServer):
                     "hash": f"{self._view_counter}.standin",
                 }
                 return {"ok": True, "view": published}
+            case "views.open":
+                view = payload.get("view")
+                if not payload.get("trigger_id"):
+                    return {"ok": False, "error": "invalid_trigger_id"}
+                if not isinstance(view, dict):
+                    return {"ok": False, "error": "invalid_arguments"}
+                self._view_counter += 1
+                modal = {
+                    **view,
+                    "id": f"V{self._view_counter:08d}",
+                    "team_id": TEAM_ID,
+                    "app_id": APP_ID,
+                    "bot_id": BOT_ID,
+                    "hash": f"{self._view_counter}.standin",
+                }
+                return {"ok": True, "view": modal}
             case "files.getUploadURLExternal":
                 return self.files.get_upload_url(payload, self.origin)
             case "files.completeUploadExternal":

@@ -1,6 +1,6 @@
 """Buttons: answers, commands (back, skip, yes, no...), editing an answer, sharing a summary,
-"was this useful" votes, and the App Home's start button. One listener matches every action id
-the app emits."""
+"was this useful" votes, and the App Home's buttons (start, decide as a team). One listener
+matches every action id the app emits."""
 
 from __future__ import annotations
 
@@ -17,8 +17,18 @@ from bot.feedback import Vote, cast
 from bot.slack.delivery import Place
 from bot.slack.listeners import team
 from bot.slack.listeners.manifest import ACTIONS
-from bot.slack.payloads import CHANNEL_ID, USER_ID, action_place, button_value
+from bot.slack.payloads import (
+    CHANNEL_ID,
+    USER_ID,
+    action_place,
+    as_obj,
+    as_text,
+    button_value,
+    team_id,
+)
 from bot.slack.render import ANSWER_PREFIX, COMMAND_ACTIONS, HOME_START, SUMMARY_EDIT, SUMMARY_SHARE
+from bot.slack.team_home import HOME_TEAM, open_modal
+from bot.slack.team_member import TEAM_COPY
 from bot.slack.team_render import TEAM_ACTIONS
 from bot.slack.texts import (
     CANNOT_SHARE,
@@ -36,7 +46,7 @@ log = logging.getLogger(__name__)
 
 # "Was this useful?" under the summary (templates/slack/_feedback.j2, bot.feedback).
 FEEDBACK_ACTIONS = {"feedback_useful": Vote.USEFUL, "feedback_not_useful": Vote.NOT_USEFUL}
-_NAMED = (*ACTIONS, *FEEDBACK_ACTIONS, *TEAM_ACTIONS)
+_NAMED = (*ACTIONS, *FEEDBACK_ACTIONS, *TEAM_ACTIONS, TEAM_COPY, HOME_TEAM)
 ACTION_PATTERN = re.compile(
     "^(?:" + "|".join([f"{ANSWER_PREFIX}[0-9]+", *(re.escape(a) for a in _NAMED)]) + ")$"
 )
@@ -45,24 +55,47 @@ ALREADY_SHARED = "This summary is in <#{channel}> already."
 CANNOT_POST = ("not_in_channel", "channel_not_found", "is_archived", "restricted_action")
 
 
+async def on_home(
+    slack: SlackAdvisor, body: dict[str, Any], client: AsyncWebClient, action_id: str
+) -> None:
+    """The App Home's buttons (start is also on a DM's "start again"): they need no channel,
+    which a click in the Home tab does not have."""
+    user = as_text(as_obj(body.get("user")).get("id"))
+    if not user:
+        log.warning("home button without a person: ignored")
+        return
+    located = action_place(body)
+    place = located[0] if located else None
+
+    async def work() -> None:
+        if action_id == HOME_TEAM:
+            await open_modal(slack, body, client)
+            return
+        action = as_obj((body.get("actions") or [{}])[0])
+        event_id = "act:" + str(body.get("trigger_id") or action.get("action_ts") or "")
+        dm = await slack.dm_place(client, team_id(body), user)
+        await slack.turn(client, dm, event_id)
+
+    await slack.safely(client, place, work, ephemeral=True)
+
+
 async def on_action(slack: SlackAdvisor, body: dict[str, Any], client: AsyncWebClient) -> None:
+    action = as_obj((body.get("actions") or [{}])[0])
+    action_id = str(action.get("action_id", ""))
+    if action_id in (HOME_START, HOME_TEAM):
+        await on_home(slack, body, client, action_id)
+        return
     located = action_place(body)
     if located is None:
         log.warning("block action without a place: ignored")
         return
     place, ts = located
-    action = (body.get("actions") or [{}])[0]
-    action_id = str(action.get("action_id", ""))
     event_id = "act:" + str(body.get("trigger_id") or action.get("action_ts") or ts)
 
     async def tell(text: str) -> None:
         await slack.delivery.ephemeral(client, place, {"text": text})
 
     async def work() -> None:
-        if action_id == HOME_START:
-            dm = await slack.dm_place(client, place.team, place.user)
-            await slack.turn(client, dm, event_id)
-            return
         data = button_value(body)
         if team.handles(action_id, data):  # a team card's control, or a team question
             tap = team.Tap(

@@ -1,5 +1,6 @@
-"""The App Home: the Home tab (a start button, and the person's latest summary when there is
-one), and the Messages tab, where the agent experience pins suggested prompts (bot.slack.agent):
+"""The App Home: the Home tab (a start button, "Decide as a team", whose modal is submitted
+here (bot.slack.team_home), and the person's latest summary when there is one), and the
+Messages tab, where the agent experience pins suggested prompts (bot.slack.agent):
 when the tab opens, and again when what the person looks at changes (app_context_changed)."""
 
 from __future__ import annotations
@@ -7,10 +8,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.payloads import as_text, team_id
+from bot.slack.team_home import TEAM_VIEW, on_submitted
 from dialogs.errors import StoreUnavailable
 from dialogs.replies import Summary
 
@@ -89,6 +91,10 @@ def register(app: AsyncApp, slack: SlackAdvisor) -> None:
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await on_home_opened(slack, body, event, client)
+
+    @app.view(TEAM_VIEW)
+    async def team_view(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await on_submitted(slack, ack, body, client)
 
     @app.event("app_context_changed")
     async def app_context_changed(

@@ -37,6 +37,7 @@ WEB_API_SCOPES: dict[str, str] = {
     "conversations_history": "im:history",
     "conversations_replies": "channels:history",
     "views_publish": "",
+    "views_open": "",  # the App Home's "Decide as a team" modal (bot/slack/team_home.py)
     "files_upload_v2": "files:write",  # the cost chart beside the summary (bot/slack/chart.py)
     # The agent experience (bot/slack/agent.py, bot/slack/stream.py).
     "assistant_threads_setSuggestedPrompts": AGENT_SCOPE,

@@ -24,7 +24,16 @@ from bot.slack.delivery import Place
 from bot.slack.render import ANSWER_PREFIX, COMMAND_ACTIONS, SUMMARY_EDIT
 from bot.slack.team_desk import DEFAULT_TITLE, TeamPlace, desk, team_ref
 from bot.slack.team_history import history
-from bot.slack.team_member import forget_member, forgot, member_turn, typed
+from bot.slack.team_member import (
+    TEAM_COPY,
+    Offer,
+    copy_own,
+    forget_member,
+    forgot,
+    member_turn,
+    own_answers,
+    typed,
+)
 from bot.slack.team_render import (
     TEAM_ACTIONS,
     TEAM_CLOSE,
@@ -37,7 +46,7 @@ from bot.slack.team_render import (
     mention,
 )
 from bot.slack.texts import CANNOT_POST_HERE, UNREADABLE
-from dialogs.team_index import Joined
+from dialogs.team_index import ActiveTeams, Joined
 from dialogs.team_session import (
     Role,
     Team,
@@ -87,25 +96,61 @@ async def start(call: Invocation) -> None:
         await history(call)
         return
     anonymous, title = parse_title(call.rest)
+    opening = Opening(here=here, anonymous=anonymous, title=title, event_id=call.event_id)
+    posted = await post_card(slack, call.client, opening)
+    if posted is None:
+        await call.respond(response_type="ephemeral", text=CANNOT_POST_HERE)
+        return
+    await keep_team(slack, opening, posted)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Opening:
+    """A team assessment being started: in `here.channel`, by `here.user` (the facilitator),
+    from the slash command or the App Home's "Decide as a team"."""
+
+    here: Place
+    anonymous: bool
+    title: str
+    event_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Posted:
+    """A team whose card is posted: the team it opens, and the team as the card shows it."""
+
+    ref: TeamRef
+    team: Team
+
+
+async def post_card(slack: SlackAdvisor, client: AsyncWebClient, opening: Opening) -> Posted | None:
+    """Post the team card in the channel; None when the app may not post there (not invited,
+    archived, unknown). The workspace is marked as having teams first (dialogs.team_index.
+    ActiveTeams), and the team's time of creation taken after that."""
+    here, the_desk = opening.here, desk(slack)
+    await the_desk.active.mark("slack", here.team, event_id=opening.event_id)
     team = Team(
-        title=title,
+        title=opening.title,
         facilitator=here.user,
-        anonymous=anonymous,
+        anonymous=opening.anonymous,
         created_at=datetime.now(UTC).isoformat(),
     )
-    the_desk = desk(slack)
     try:
-        root = await call.client.chat_postMessage(channel=here.channel, **the_desk.card(team))
+        root = await client.chat_postMessage(channel=here.channel, **the_desk.card(team))
     except SlackApiError as exc:
         if exc.response.get("error") in NOT_HERE:
-            await call.respond(response_type="ephemeral", text=CANNOT_POST_HERE)
-            return
+            return None
         raise
-    ref = team_ref(here.team, here.channel, str(root["ts"]))
-    await the_desk.book.change(ref, call.event_id, lambda stored: stored or team)
-    channel = replace(here.key, user="")
-    joined = Joined(ref=ref, title=title or DEFAULT_TITLE)
-    await the_desk.history.add(channel, joined, event_id=call.event_id)
+    return Posted(ref=team_ref(here.team, here.channel, str(root["ts"])), team=team)
+
+
+async def keep_team(slack: SlackAdvisor, opening: Opening, posted: Posted) -> None:
+    """Store the team whose card was posted, and list it in the channel's history."""
+    the_desk, team = desk(slack), posted.team
+    await the_desk.book.change(posted.ref, opening.event_id, lambda stored: stored or team)
+    channel = replace(opening.here.key, user="")
+    joined = Joined(ref=posted.ref, title=opening.title or DEFAULT_TITLE)
+    await the_desk.history.add(channel, joined, event_id=opening.event_id)
 
 
 # ------------------------------------------------------------------------------ the clicks
@@ -225,11 +270,15 @@ async def _join(tap: Tap, ref: TeamRef) -> None:
     if change.changed:
         joined = Joined(ref=ref, title=title)
         await the_desk.index.add(dm.key, joined, event_id=tap.event_id)
-    the_desk.saw(dm.key)
-    if change.changed:
         note = say.ANONYMOUS_NOTE if team.anonymous else ""
         text = say.JOINED.format(title=escape(title), channel=ref.conversation, anonymous=note)
         await tap.client.chat_postMessage(channel=dm.channel, text=text)
+        # Their own assessment in this DM, if any, is offered as a starting point.
+        member = Offer(**vars(member), own=await own_answers(tap.slack, dm.key))
+    # A first question no sooner than every process can know the workspace has teams, so a
+    # typed answer is taken as the team's wherever it arrives (only a join within seconds
+    # of the card waits).
+    await asyncio.sleep(ActiveTeams.wait(team.created_at, datetime.now(UTC)))
     await member_turn(tap.slack, tap.client, member, tap.event_id)
 
 
@@ -284,7 +333,17 @@ async def _on_question(tap: Tap, data: dict[str, str]) -> None:
         ref=ref,
         title=team.title or DEFAULT_TITLE,
     )
-    desk(tap.slack).saw(place.key)
+    if tap.action_id == TEAM_COPY:
+        await copy_own(
+            tap.slack,
+            tap.client,
+            member,
+            own=place.key,
+            event_id=tap.event_id,
+            clicked_ts=tap.ts,
+            stamp=data.get("s", ""),
+        )
+        return
     if tap.action_id.startswith(ANSWER_PREFIX):
         q, o, s = data.get("q"), data.get("o"), data.get("s")
         if not (q and o and s):
