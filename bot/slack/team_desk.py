@@ -28,9 +28,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Card updates one process makes in a row for one team before leaving the rest to the next
-# change.
-REFRESH_ROUNDS = 8
+# Card updates (and Retry-After waits) one process makes in a row for one team, at most. Each
+# round shows a newer team than the last or waits out a 429, so the loop ends when the team
+# stops changing; the bound only stops a team changing without end from holding a listener.
+REFRESH_ROUNDS = 600
+MAX_THROTTLE_SECONDS = 60.0  # the longest Retry-After waited out; longer is cut to this
 DEFAULT_TITLE = "Build or buy, as a team"
 CARD_GAP_SECONDS = 1.0  # between two updates of one card by one process
 UPDATED_KEPT = 10_000
@@ -118,9 +120,14 @@ class Desk:
         """Bring the card up to the stored team. Coalesced: while this process is updating
         the card, further calls only mark it dirty, and the running one reads the team again
         and updates once more, at most once every CARD_GAP_SECONDS however many members
-        finish at once. A 429 is waited out by the client's rate-limit handler (Retry-After);
-        an update Slack still refuses is logged, and the next change brings the card up to
-        date (the team's state is in the store, never only in the card)."""
+        finish at once. It stops only once the card shows the stored team and nothing marked
+        it meanwhile, so the last change is never left to a next one that may not come.
+
+        Several processes may update one card: each reads the team again after its update,
+        so one whose update landed after a newer one sends the newest again. A 429 is first
+        waited out by the client's rate-limit handler (Retry-After); one still refused after
+        its retries is waited out here, and then the newest team is sent, not the refused
+        card. Any other refusal is logged (the team is in the store, never only in the card)."""
         if ref in self._dirty:
             self._dirty[ref] = True
             return
@@ -139,8 +146,21 @@ class Desk:
                     await asyncio.sleep(max(0.0, last + CARD_GAP_SECONDS - loop.time()))
                     team = await self.book.load(ref) or team
                 card = self.card(team)
-                await client.chat_update(channel=ref.conversation, ts=ref.thread, **card)
+                try:
+                    await client.chat_update(channel=ref.conversation, ts=ref.thread, **card)
+                except SlackApiError as exc:
+                    wait = throttled(exc)
+                    if wait is None:
+                        raise
+                    log.info("team card rate limited; updating again in %.0fs", wait)
+                    await asyncio.sleep(wait)
+                    shown, last = -1, 0.0  # what the card shows is unknown: send the newest
+                    continue
                 shown, last = team.version, loop.time()
+            log.warning(
+                "team card: still changing after %d updates; left to the next change",
+                REFRESH_ROUNDS,
+            )
         except SlackApiError as exc:
             log.warning("team card not updated: %s", exc.response.get("error"))
         finally:
@@ -149,6 +169,21 @@ class Desk:
                 self._updated[ref] = last
                 while len(self._updated) > UPDATED_KEPT:
                     self._updated.pop(next(iter(self._updated)))
+
+
+def throttled(exc: SlackApiError) -> float | None:
+    """The seconds to wait when Slack refused a call with 429 (its Retry-After, at most
+    MAX_THROTTLE_SECONDS; 1 when missing or unreadable), else None."""
+    response = exc.response
+    if getattr(response, "status_code", None) != 429:
+        return None
+    headers = getattr(response, "headers", None) or {}
+    raw = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    try:
+        seconds = float(raw) if raw is not None else 1.0
+    except (TypeError, ValueError):
+        seconds = 1.0
+    return min(max(seconds, 0.0), MAX_THROTTLE_SECONDS)
 
 
 _desks: weakref.WeakKeyDictionary[SlackAdvisor, Desk] = weakref.WeakKeyDictionary()
