@@ -10,6 +10,7 @@ budget or spending, and an amount of tokens is never one.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from typing import Literal
 
@@ -182,15 +183,16 @@ def number_value(raw: str, scale: str | None) -> int | None:
 def token_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
     """(tokens a month, start, end) for each figure of tokens given per period; "over 10
     billion" is a bound (it picks a range but is no figure)."""
+    clauses = _Clauses(text)
     for m in _TOKENS.finditer(text):
         per = m.group("per") or m.group("ly")
-        lead = text[clause_start(text, m.start()) : m.start()]
+        lead = text[clauses.start(m.start()) : m.start()][-80:]
         if per is None:
             before = _PER_BEFORE.search(lead)
             if before is None:
                 continue
             per = before.group("per") or before.group("ly")
-        if _per_one(text, lead, m):
+        if _per_one(text[m.end() : clauses.end(m.end())], lead, m):
             continue
         value = number_value(m.group("num"), m.group("scale"))
         if value is None:
@@ -200,30 +202,32 @@ def token_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
         yield Figure(value=monthly, qualifier=_qualifier(lead)), m.start(), m.end()
 
 
-def _per_one(text: str, lead: str, m: re.Match[str]) -> bool:
+def _per_one(after: str, lead: str, m: re.Match[str]) -> bool:
     """Whether the figure is for one user, request or document: said in its own words, right
     after them, or just before it in the clause ("each user sends 2k tokens a day")."""
-    after = text[m.end() : _clause_end(text, m.end())][:25]
+    after = after[:25]
     return any(_PER_ONE.search(part) for part in (m.group(0), after, lead[-40:]))
 
 
 def budget_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
     """Each amount of money said to be a budget, with the span from the word to the amount."""
+    clauses = _Clauses(text)
     for m in _MONEY.finditer(text):
         currency = m.group("cur1") or m.group("cur2")
-        after = text[m.end() :]
+        after = text[m.end() : m.end() + 80]
         if _TOKENS_AFTER.match(after):
             continue  # "50k tokens", "$2k of tokens": an amount of tokens, never a budget
         if currency is None and not _bare_amount(m, after):
             continue
-        clause_start, clause_end = clause_start_end(text, m.start(), m.end())
+        clause_start, clause_end = clauses.start(m.start()), clauses.end(m.end())
+        reach = _BUDGET_REACH if currency else _BARE_REACH
+        window = max(clause_start, m.start() - reach), min(clause_end, m.start() + reach + 30)
         word = None
-        for w in _BUDGET_WORD.finditer(text, clause_start, clause_end):
-            if _NOT_MONEY_BUDGET.search(text[clause_start : w.start()]):
+        for w in _BUDGET_WORD.finditer(text, *window):
+            if _NOT_MONEY_BUDGET.search(text[max(clause_start, w.start() - 20) : w.start()]):
                 continue
             if word is None or abs(w.start() - m.start()) < abs(word.start() - m.start()):
                 word = w
-        reach = _BUDGET_REACH if currency else _BARE_REACH
         if word is None or abs(word.start() - m.start()) > reach:
             continue
         scale = m.group("scale")
@@ -234,7 +238,7 @@ def budget_figures(text: str) -> Iterable[tuple[Figure, int, int]]:
         value = number_value(m.group("num"), scale)
         if value is None:
             continue
-        qualifier = _qualifier(text[clause_start : m.start()])
+        qualifier = _qualifier(text[max(clause_start, m.start() - 40) : m.start()])
         stop = m.end() - 1 if _ends_sentence(m) else m.end()
         start, end = min(word.start(), m.start()), max(word.end(), stop)
         yield Figure(value=value, qualifier=qualifier), start, end
@@ -269,18 +273,22 @@ def _qualifier(lead: str) -> Literal["", "over", "under"]:
     return "under" if _UNDER.search(lead) else "over" if _OVER.search(lead) else ""
 
 
-def clause_start(text: str, at: int) -> int:
-    cut = 0
-    for m in CLAUSE_END.finditer(text, 0, at):
-        cut = m.end()
-    return cut
+class _Clauses:
+    """Where the clauses of one text begin and end, found once (a description may hold
+    thousands of figures; looking for each one's clause from the start would be quadratic)."""
 
+    def __init__(self, text: str) -> None:
+        stops = [(m.start(), m.end()) for m in CLAUSE_END.finditer(text)]
+        self._starts = [a for a, _ in stops]
+        self._ends = [b for _, b in stops]
+        self._length = len(text)
 
-def _clause_end(text: str, at: int) -> int:
-    m = CLAUSE_END.search(text, at)
-    return m.start() if m else len(text)
+    def start(self, at: int) -> int:
+        """Where the clause holding position `at` begins."""
+        i = bisect_right(self._ends, at)
+        return self._ends[i - 1] if i else 0
 
-
-def clause_start_end(text: str, start: int, end: int) -> tuple[int, int]:
-    """Where the clause holding text[start:end] begins and ends."""
-    return clause_start(text, start), _clause_end(text, end)
+    def end(self, at: int) -> int:
+        """Where the clause holding position `at` ends."""
+        i = bisect_left(self._starts, at)
+        return self._starts[i] if i < len(self._starts) else self._length
