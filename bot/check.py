@@ -159,12 +159,19 @@ async def run_checks(
     malformed = {p.where for p in setting_problems}
     if "ADVISOR_SESSION_TTL_DAYS" not in malformed:
         notes.append(f"session retention: {settings.session_ttl_days} days without activity")
-    # Issue 16: where a description's text goes (assess --describe), said where operators look.
-    llm = None
+    # Issue 16: where a description's text goes (typed in the chat, or assess --describe),
+    # said where operators look.
     if settings.llm_url and settings.llm_model:
         host = ModelSettings(url=settings.llm_url, model=settings.llm_model).host
-        llm = f"the model {settings.llm_model} at {host}"
-    notes.append(f"free-text intake: {f'descriptions are sent to {llm}' if llm else 'rules only'}")
+        window = round(settings.llm_window_seconds / 60)
+        notes.append(
+            f"free-text intake: descriptions are sent to the model {settings.llm_model} at "
+            f"{host} (typed in the chat or given to assess --describe; people are told before "
+            f"they type; at most {settings.llm_calls_per_person} per person every {window} "
+            "minutes, then the rules read them)"
+        )
+    else:
+        notes.append("free-text intake: rules only (descriptions stay on this service)")
     if "TEAMS_SDK" not in malformed:
         notes.append(teams_sdk_note(settings))
         problems.extend(sdk_missing(settings))

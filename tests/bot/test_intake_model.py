@@ -171,6 +171,9 @@ async def test_half_a_model_configuration_is_refused_naming_it() -> None:
 async def test_check_says_where_descriptions_go() -> None:
     env = {"ADVISOR_LLM_URL": "http://127.0.0.1:9/v1", "ADVISOR_LLM_MODEL": "m1"}
     _, out, err = await run_cli(["check"], "", env)
-    assert "free-text intake: descriptions are sent to the model m1 at 127.0.0.1:9" in out + err
+    said = out + err
+    assert "free-text intake: descriptions are sent to the model m1 at 127.0.0.1:9" in said
+    assert "typed in the chat or given to assess --describe" in said
+    assert "at most 5 per person every 10 minutes, then the rules read them" in said
     _, out, err = await run_cli(["check"], "", {})
-    assert "free-text intake: rules only" in out + err
+    assert "free-text intake: rules only (descriptions stay on this service)" in out + err

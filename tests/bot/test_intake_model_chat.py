@@ -6,6 +6,7 @@ turn never fails for it, and `forget` takes the description and the counts with 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -106,8 +107,13 @@ async def test_a_description_in_the_chat_is_read_by_the_model(
 
 @pytest.mark.parametrize("trouble", ["slow", "failing", "not json"])
 async def test_a_slow_or_failing_model_leaves_the_rules_reading(
-    model: OpenAIStandIn, redis_url: str, redis_store: RedisStore, trouble: str
+    model: OpenAIStandIn,
+    redis_url: str,
+    redis_store: RedisStore,
+    trouble: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     if trouble == "slow":
         model.delay = 3.0  # past the deadline below; no clock is asserted
     elif trouble == "failing":
@@ -121,6 +127,8 @@ async def test_a_slow_or_failing_model_leaves_the_rules_reading(
     _, review = await person.describe()  # the turn completed, with a review
     assert model.texts == [TEXT]  # the model was asked
     assert read(review) == rules_read(advisor)  # and the rules' answers are the ones shown
+    # The failure is logged, the person's text is not (ADVISOR_LOG_DEBUG_TEXT is off).
+    assert "intake model failed" in caplog.text and "personal data" not in caplog.text
 
 
 async def test_without_a_model_the_text_goes_nowhere(

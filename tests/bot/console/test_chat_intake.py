@@ -4,9 +4,13 @@ and the summary says which answers came from the description."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
 
-from tests.bot.console.test_chat import chat
+from tests.bot.console.test_chat import ROOT, chat
+from tests.support.openai_standin import answers, openai_standin
 
 PARAGRAPH = (
     "We're a 40-person fintech, MVP live, personal data under GDPR, about 300M tokens a month, "
@@ -41,3 +45,49 @@ def test_a_described_assessment_to_the_summary() -> None:
         "GPUs and operations, Budget"
     ) in out
     assert "Traceback" not in result.stderr
+
+
+def test_the_intro_lists_both_ways_in_and_the_prompt_says_the_text_stays_here() -> None:
+    result = chat(["describe", "start", "quit"], columns=100)
+    out = " ".join(result.stdout.split())
+    assert "Choose a way in, at any question:" in out
+    assert "describe describe your situation in a few sentences of your own" in out
+    assert "start answer step by step, from the question below" in out
+    assert "Your description stays on this service: it is read here, by rules" in out
+
+
+async def run_chat(lines: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    """`llm-advisor chat` in a subprocess, awaited (a stand-in server keeps serving meanwhile)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ADVISOR_", "REDIS_URL"))}
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "COLUMNS"):
+        base.pop(name, None)
+    base.update(PYTHONPATH=str(ROOT), COLUMNS="200")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "chat",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**base, **env},
+        cwd=ROOT,
+    )
+    stdin = "".join(f"{line}\n" for line in lines).encode()
+    out, err = await asyncio.wait_for(process.communicate(stdin), timeout=120)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_a_configured_model_reads_the_description_in_the_terminal() -> None:
+    async with openai_standin() as model:
+        model.content = answers(stage=("live", "MVP live"))
+        env = {"ADVISOR_LLM_URL": model.url, "ADVISOR_LLM_MODEL": "m1"}
+        code, out, err = await run_chat(["describe", PARAGRAPH, "yes", "quit"], env)
+    assert code == 0, err
+    said = " ".join(out.split())
+    host = model.url.split("/")[2]
+    assert f"Your description will be read by the model m1 at {host}" in said
+    assert 'Stage: Live with steady usage <- "MVP live"' in said
+    assert "Using 1 answer from your description." in said
+    assert model.texts == [PARAGRAPH]
+    assert PARAGRAPH not in err  # the text is never logged (ADVISOR_LOG_DEBUG_TEXT is unset)
