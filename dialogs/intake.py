@@ -5,10 +5,12 @@ Rules only, no outside service. Each option's `cues` (in the flow file, next to 
 phrases looked for at word boundaries: `*` ends a word that may go on ("regulat*"), `...` stands
 between words up to a few words apart ("no idea ... tokens"). A cue just after a negation ("no",
 "not", "without", ...) in the same clause does not count, unless the cue itself starts with one
-("no gpus"). Figures are read from the text (dialogs.intake_numbers): tokens per month (or per
-day, week or year) fill `monthly_tokens` and its `volume` range; an amount near "budget" fills
-`budget`. Several data rules resolve to the strictest and several skills to the strongest;
-any other question the text points two ways on is left open, never guessed.
+("no gpus") or a word between takes the negation ("must never leave our own network", "not
+only public data"); a cue right before "budget" ("no GPU budget") names what money is for and
+does not count either. Figures are read from the text (dialogs.intake_numbers): tokens per
+month (or per day, week or year) fill `monthly_tokens` and its `volume` range; an amount near
+"budget" fills `budget`. Several data rules resolve to the strictest and several skills to the
+strongest; any other question the text points two ways on is left open, never guessed.
 """
 
 from __future__ import annotations
