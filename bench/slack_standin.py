@@ -68,7 +68,11 @@ def is_question(call: Call) -> bool:
 
 
 def is_summary(call: Call) -> bool:
-    return any(b.get("block_id") == "summary_actions" for b in call.payload.get("blocks", []))
+    """A summary card: its actions block id is "summary_actions:" and the owner and stamp."""
+    return any(
+        str(b.get("block_id", "")).startswith("summary_actions")
+        for b in call.payload.get("blocks", [])
+    )
 
 
 def answer_buttons(call: Call) -> dict[str, tuple[str, str, str]]:

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from bench import slack_standin
 from bench.common import TYPED_ANSWER, BenchError, Seen
-from bench.slack_standin import answer_buttons, is_question, message_of
+from bench.slack_standin import answer_buttons, is_question, is_summary, message_of
 from bench.slack_users import Assessment, Client
 from bot.slack import team_texts
 from bot.slack.team_render import TEAM_JOIN
@@ -27,14 +27,6 @@ FORM: Final = "application/x-www-form-urlencoded"
 SKIP: Final = "cmd_skip"
 # What the bot may post in a member's DM besides questions and the summary: its own notes.
 NOTES: Final = tuple(t.split("{", 1)[0] for t in (team_texts.JOINED, team_texts.FINISHED))
-
-
-def is_summary(call: Call) -> bool:
-    """A summary card (its actions block id carries the owner and stamp after a colon)."""
-    return any(
-        str(b.get("block_id", "")).startswith("summary_actions")
-        for b in call.payload.get("blocks", [])
-    )
 
 
 class MemberInbox(slack_standin.Inbox):

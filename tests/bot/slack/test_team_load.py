@@ -23,9 +23,9 @@ import pytest
 
 from bench.bench_slack import advisor_process, server_env
 from bench.processes import ServerProcess
-from bench.slack_standin import BenchStandIn
+from bench.slack_standin import BenchStandIn, is_summary
 from bench.slack_users import Client
-from bench.team_users import Member, TeamCard, answer_all, is_summary, join, start_team
+from bench.team_users import Member, TeamCard, answer_all, join, start_team
 from bot.app import create_advisor
 from bot.render import labels
 from bot.slack.server import EVENTS_PATH
@@ -189,7 +189,7 @@ async def test_a_card_update_refused_with_429_still_ends_on_the_newest_team(
     channel = "C" + uuid.uuid4().hex[:8].upper()
     status, _ = await slack.command(facilitator, "team Pricing assistant", channel=channel)
     assert status == 200
-    card = await slack.eventually(lambda: (slack.posts(channel) or [None])[0])
+    card = await slack.eventually(lambda: next(iter(slack.posts(channel)), None))
     ts, join_value = card.result["ts"], card_button(card.payload, TEAM_JOIN)
     standin.fail("chat.update", status=429, retry_after=1, times=refusals)
 
