@@ -77,6 +77,9 @@ UNSUPPORTED = frozenset(
         "access_denied",
     }
 )
+# What Slack answers a message holding the newer blocks (plan, task_card...) where the
+# workspace does not have them: with any of the above, the workspace is without the features.
+BLOCKS_REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format"})
 # Workspaces remembered as without the agent features, at most this many.
 REMEMBERED_WORKSPACES = 4096
 
@@ -112,6 +115,18 @@ class AgentFeatures:
             self._without.put(team, True)
         else:
             log.warning("Slack agent feature call failed: %s", reason)
+
+    def refused_blocks(self, team: str, error: SlackApiError) -> bool:
+        """Whether Slack refused a message for its newer blocks (or for want of the features);
+        if so the workspace is remembered as without them, and the message goes again as
+        before."""
+        reason = str(error.response.get("error", ""))
+        if reason not in BLOCKS_REFUSED | UNSUPPORTED:
+            return False
+        if self.available(team):
+            log.info("workspace refused the newer blocks (%s): falling back", reason)
+        self._without.put(team, True)
+        return True
 
     async def suggest(self, client: AsyncWebClient, *, team: str, channel: str) -> None:
         """Pin the suggested prompts to the top of the person's Messages tab (`channel`)."""

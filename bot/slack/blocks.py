@@ -1,4 +1,5 @@
-"""The summary card in Slack's newer blocks, for workspaces that have them.
+"""Slack's newer blocks, for workspaces that have them: the summary card, and a question's
+progress through the assessment.
 
 The blocks new in slack-sdk 3.48 (`plan` and `task_card`, `table`, `alert`, `container`) come
 with the agent features (a paid plan or a developer sandbox); a workspace without them would
@@ -10,15 +11,22 @@ the red flags' section with a warning `alert`; the cost section with a `table` o
 (the break-even and the footnote stay as they are); the long rationale (what mattered most,
 what would change the advice) with a collapsible `container`; and puts a `plan` of the
 assessment's steps, as `task_card`s, under the headline.
+
+`with_progress` puts a `plan` at the foot of a question's message: the assessment in at most
+MAX_TASKS groups of questions, done, under way and to do. The question's own blocks stay as
+they are (its "*3/22*" and the `text`, "Question 3 of 22: ...", say the same for clients that
+show none of the newer blocks). A workspace without the features refuses the message, and
+bot.slack.delivery posts it again without the plan.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from bot.render import tokens, usd
-from dialogs.replies import Summary
+from dialogs.replies import Ask, Summary
 
 # The sections today's card opens with these words (templates/slack/_summary_blocks.j2 and
 # _cost.j2); tests/bot/slack/test_agent_blocks.py holds the two in step.
@@ -27,6 +35,11 @@ COST = "*Cost per month at "
 RATIONALE = ("*The answers that mattered most*", "*What would change the advice*")
 RATIONALE_TITLE = "Why this advice"
 PLAN_TITLE = "Your assessment"
+PROGRESS_TITLE = "Your assessment: question {position} of {total}"
+REVISIT_TITLE = "Changing an answer: question {position} of {total}"
+# A question's plan stays short: the questions go in at most this many groups.
+MAX_TASKS = 8
+MAX_MESSAGE_BLOCKS = 50
 # Slack's limits on these blocks (slack_sdk's models check the same).
 MAX_CONTAINER_TITLE = 150
 MAX_TABLE_ROWS = 100
@@ -140,11 +153,49 @@ def plan(summary: Summary) -> dict[str, Any]:
     return {"type": "plan", "title": PLAN_TITLE, "tasks": tasks}
 
 
-def _task(task_id: str, title: str, output: str, *, done: bool = True) -> dict[str, Any]:
-    return {
+def _task(
+    task_id: str, title: str, output: str, *, done: bool = True, status: str = ""
+) -> dict[str, Any]:
+    card: dict[str, Any] = {
         "type": "task_card",
         "task_id": task_id,
         "title": title,
-        "status": "complete" if done else "pending",
-        "output": _rich(output),
+        "status": status or ("complete" if done else "pending"),
     }
+    if output:
+        card["output"] = _rich(output)
+    return card
+
+
+def progress(ask: Ask, *, short: str = "") -> dict[str, Any]:
+    """Where question `ask` stands, as a plan: the questions in at most MAX_TASKS groups in
+    the order they are asked; the groups before the question's are done, its own under way
+    (named by `short`, the question's short name), the rest to do. An answer being changed
+    (`ask.current` is set) is said so in the title."""
+    total, position = max(ask.total, 1), min(max(ask.position, 1), max(ask.total, 1))
+    size = math.ceil(total / MAX_TASKS)
+    tasks = []
+    for first in range(1, total + 1, size):
+        last = min(first + size - 1, total)
+        title = f"Question {first}" if first == last else f"Questions {first}\u2013{last}"
+        if last < position:
+            tasks.append(_task(f"q{first}", title, f"{last - first + 1} done"))
+        elif first <= position:
+            now = f"Now: {short}" if short else f"Now: question {position}"
+            tasks.append(_task(f"q{first}", title, now, status="in_progress"))
+        else:
+            tasks.append(_task(f"q{first}", title, "", status="pending"))
+    heading = REVISIT_TITLE if ask.current is not None else PROGRESS_TITLE
+    return {
+        "type": "plan",
+        "title": heading.format(position=position, total=total),
+        "tasks": tasks,
+    }
+
+
+def with_progress(message: dict[str, Any], plan_block: dict[str, Any]) -> dict[str, Any]:
+    """The question's message with its plan at the foot (unchanged where it would not fit)."""
+    blocks = list(message.get("blocks") or ())
+    if not blocks or len(blocks) >= MAX_MESSAGE_BLOCKS:
+        return message
+    return {**message, "blocks": [*blocks, plan_block]}

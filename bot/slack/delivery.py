@@ -1,8 +1,15 @@
 """Send the engine's replies to Slack: post questions, update answered ones in place.
 
+A question shows the assessment's progress as a plan (bot.slack.blocks.progress) where the
+workspace has Slack's agent features; one that refuses the plan is remembered as without
+them, and the question goes again as before.
+
 A summary (the slow reply: its assessment, then its chart) has a status line in the thread
 while it is put together, and is streamed where the workspace can (bot.slack.agent and
-bot.slack.stream); elsewhere it is posted whole, as before.
+bot.slack.stream); elsewhere it is posted whole, as before. A stream needs a thread: a channel
+thread the app runs, or in the DM (the Messages tab, where each message the person sends
+starts a thread) the thread the person typed in. A turn typed at the top of the DM, or a
+click, gets its summary at the top of the DM, beside the questions.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from bot.adapter import SlowPlatform
 from bot.chart import start_chart
 from bot.delivery import deliver
 from bot.slack.agent import SUMMARY_STATUS, AgentFeatures
-from bot.slack.blocks import upgraded
+from bot.slack.blocks import progress, upgraded, with_progress
 from bot.slack.chart import share_chart
 from bot.slack.render import SlackRenderer, fitted
 from bot.slack.stream import Target, stream
@@ -92,12 +99,17 @@ class Delivery:
         *,
         clicked_ts: str | None = None,
         anchor_ts: str | None = None,
+        dm_thread: str | None = None,
     ) -> None:
         """Carry out the screen steps of a turn (see bot.delivery) with Slack's Web API.
         `anchor_ts` is the message the turn answers (typed or clicked): outside a thread, the
-        status line of a slow reply hangs there."""
-        anchor = place.thread_ts or anchor_ts or clicked_ts or ""
-        surface = _SlackSurface(delivery=self, client=client, place=place, anchor=anchor)
+        status line of a slow reply hangs there. `dm_thread` is the thread of the DM the
+        person typed in (its first message), where a summary is streamed."""
+        reply_in = place.thread_ts or dm_thread or ""
+        anchor = reply_in or anchor_ts or clicked_ts or ""
+        surface = _SlackSurface(
+            delivery=self, client=client, place=place, anchor=anchor, reply_in=reply_in
+        )
         await deliver(self.advisor, place.key, result, surface, clicked=clicked_ts)
 
     def render_one(self, reply: Reply, place: Place) -> dict[str, Any]:
@@ -138,19 +150,45 @@ class _SlackSurface:
     """One conversation's messages, as bot.delivery.Surface."""
 
     def __init__(
-        self, *, delivery: Delivery, client: AsyncWebClient, place: Place, anchor: str = ""
+        self,
+        *,
+        delivery: Delivery,
+        client: AsyncWebClient,
+        place: Place,
+        anchor: str = "",
+        reply_in: str = "",
     ) -> None:
         self.delivery = delivery
         self.client = client
         self.place = place
         self.anchor = anchor
+        # The thread a summary may be streamed into ("": none, it is posted whole).
+        self.reply_in = reply_in
 
     async def post(self, reply: Reply) -> str:
         if isinstance(reply, Summary):
             return await self._summary(reply)
         payload = self.delivery.render_one(reply, self.place)
+        if isinstance(reply, Ask) and self.delivery.agent.available(self.place.team):
+            ts = await self._with_plan(reply, payload)
+            if ts is not None:
+                return ts
         with _timing("chat.postMessage"):
             return await self.delivery.post(self.client, self.place, payload)
+
+    async def _with_plan(self, ask: Ask, payload: dict[str, Any]) -> str | None:
+        """Post the question with its progress plan; None (nothing posted) where the workspace
+        refused the plan: it is then remembered as without the newer blocks."""
+        question = self.delivery.renderer.flow.question(ask.question)
+        plan = progress(ask, short=question.short if question else "")
+        newer = with_progress(payload, plan)
+        try:
+            with _timing("chat.postMessage"):
+                return await self.delivery.post(self.client, self.place, newer)
+        except SlackApiError as exc:
+            if not self.delivery.agent.refused_blocks(self.place.team, exc):
+                raise
+        return None
 
     async def _summary(self, summary: Summary) -> str:
         """The summary: a status line while it is rendered, streamed (or posted) and its chart
@@ -161,24 +199,26 @@ class _SlackSurface:
         shown = await agent.status(self.client, text=SUMMARY_STATUS, **where)
         try:
             payload = self.delivery.render_one(summary, place)
-            ts = None
-            if place.in_thread and agent.available(place.team):  # where a stream may start
+            ts, thread = None, place.thread_ts
+            if self.reply_in and agent.available(place.team):  # where a stream may start
                 target = Target(
                     team=place.team,
                     channel=place.channel,
-                    thread_ts=place.thread_ts,
+                    thread_ts=self.reply_in,
                     user=place.user,
                 )
                 # A stream that starts proves the workspace has the newer blocks too.
                 newer = fitted(upgraded(payload, summary))
                 with _timing("chat.startStream"):
                     ts = await stream(self.client, agent, target, newer)
-            if ts is None:
+                if ts is not None:
+                    thread = self.reply_in
+            if ts is None:  # nothing was streamed: the whole summary, where the session is
                 with _timing("chat.postMessage"):
                     ts = await self.delivery.post(self.client, place, payload)
             if drawing is not None:  # after the summary, into the same place; never raises
                 await share_chart(
-                    self.client, channel=place.channel, thread_ts=place.thread_ts, drawing=drawing
+                    self.client, channel=place.channel, thread_ts=thread, drawing=drawing
                 )
         finally:
             if shown:

@@ -32,6 +32,9 @@ MAX_BUTTON_TEXT: Final = 75
 MAX_BUTTON_VALUE: Final = 2000
 MAX_ID_CHARS: Final = 255
 MAX_ACTIONS_ELEMENTS: Final = 25
+# The newer blocks that come with Slack's agent features (paid plans, developer sandboxes).
+NEWER_BLOCKS: Final = frozenset({"plan", "task_card", "table", "alert", "container", "card"})
+TASK_STATUSES: Final = frozenset({"pending", "in_progress", "complete", "error"})
 
 # slack_sdk's web, webhook and Socket Mode clients route through these and ignore NO_PROXY.
 
@@ -111,6 +114,8 @@ def _limit_problems(block: Any) -> Iterator[str]:
         elements = block.get("elements") or []
         if len(elements) > MAX_ACTIONS_ELEMENTS:
             yield f"{len(elements)} elements (limit {MAX_ACTIONS_ELEMENTS})"
+    elif kind == "plan":
+        yield from _plan_problems(block)
     for node in _objects(block):
         for key in ("block_id", "action_id"):
             value = node.get(key)
@@ -122,6 +127,30 @@ def _limit_problems(block: Any) -> Iterator[str]:
             value = node.get("value")
             if isinstance(value, str) and len(value) > MAX_BUTTON_VALUE:
                 yield f"{name} value is {len(value)} chars (limit {MAX_BUTTON_VALUE})"
+
+
+def _plan_problems(block: dict[str, Any]) -> Iterator[str]:
+    """A plan's tasks, which slack_sdk keeps as given: each a task card (its `type` may be
+    left out) with an id unique in the plan, a title and a known status."""
+    if not isinstance(block.get("title"), str) or not block["title"]:
+        yield "plan without a title"
+    tasks = block.get("tasks") or []
+    if not isinstance(tasks, list):
+        yield "plan tasks is not a JSON array"
+        return
+    seen: set[str] = set()
+    for number, task in enumerate(tasks):
+        if not isinstance(task, dict) or task.get("type", "task_card") != "task_card":
+            yield f"plan task {number} is not a task card"
+            continue
+        task_id = task.get("task_id")
+        if not isinstance(task_id, str) or not task_id or task_id in seen:
+            yield f"plan task {number}: task_id {task_id!r} missing or used twice"
+        seen.add(str(task_id))
+        if task.get("status") not in TASK_STATUSES:
+            yield f"plan task {number}: status {task.get('status')!r}"
+        for problem in _sdk_problems({**task, "type": "task_card"}):
+            yield f"plan task {number}: {problem}"
 
 
 def _too_long(name: str, text_object: Any, limit: int) -> Iterator[str]:

@@ -3,7 +3,8 @@ and streamed messages (chat.startStream / appendStream / stopStream).
 
 A workspace without the features (no paid plan, no developer sandbox) is one switch away:
 ``AgentApi.enabled = False`` makes every one of these methods answer ``refusal`` (by default
-``feature_not_enabled``; tests try the other refusals bot.slack.agent.UNSUPPORTED knows).
+``feature_not_enabled``; tests try the other refusals bot.slack.agent.UNSUPPORTED knows), and
+a message holding one of the newer blocks (plan, task_card, table...) ``invalid_blocks``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from tests.support.block_kit import MAX_MESSAGE_BLOCKS, check_blocks
+from tests.support.block_kit import MAX_MESSAGE_BLOCKS, NEWER_BLOCKS, check_blocks
 
 AGENT_METHODS: Final = frozenset(
     {
@@ -65,6 +66,13 @@ class AgentApi:
         self.prompts.clear()
         self.streams.clear()
         self.problems.clear()
+
+    def refuses(self, payload: dict[str, Any]) -> bool:
+        """Whether a message (chat.postMessage, chat.update) is refused for its newer blocks."""
+        blocks = payload.get("blocks")
+        if self.enabled or not isinstance(blocks, list):
+            return False
+        return any(isinstance(b, dict) and b.get("type") in NEWER_BLOCKS for b in blocks)
 
     def answer(
         self, method: str, payload: dict[str, Any], *, channel: str | None, ts: str

@@ -21,6 +21,12 @@ def streamed(slack: SlackHarness, channel: str) -> list[Streamed]:
     return [s for s in slack.standin.agent.streams.values() if s.channel == channel and s.stopped]
 
 
+def shown_questions(slack: SlackHarness, channel: str) -> list[Call]:
+    """The questions Slack took (a workspace without the agent features refuses the first
+    one's plan, and the question is posted again without it)."""
+    return [q for q in slack.questions(channel) if q.result.get("ok", True)]
+
+
 def is_summary_blocks(blocks: list[dict[str, object]]) -> bool:
     return any(str(b.get("block_id", "")).startswith("summary_actions") for b in blocks)
 
@@ -39,7 +45,7 @@ async def walk(
     while True:
 
         def next_step(asked: int = asked) -> Call | Streamed | None:
-            questions = slack.questions(channel)[asked:]
+            questions = shown_questions(slack, channel)[asked:]
             if questions:
                 return questions[0]
             posted = slack.summaries(channel)
