@@ -105,13 +105,15 @@ class SlackAdvisor:
         click: Click | None = None,
         clicked_ts: str | None = None,
         typed_ts: str | None = None,
+        dm_thread: str | None = None,
     ) -> TurnResult:
         """One engine turn, its replies delivered to `place`. `typed_ts` is the person's
-        message (when they typed): a slow reply's status line hangs there outside a thread."""
+        message (when they typed): a slow reply's status line hangs there outside a thread.
+        `dm_thread` is the DM's thread they typed in, where a summary streams."""
         turn = Turn(key=place.key, event_id=event_id, at=datetime.now(UTC), text=text, click=click)
         result = await self.advisor.handle(turn)
         await self.delivery.deliver(
-            client, place, result, clicked_ts=clicked_ts, anchor_ts=typed_ts
+            client, place, result, clicked_ts=clicked_ts, anchor_ts=typed_ts, dm_thread=dm_thread
         )
         return result
 

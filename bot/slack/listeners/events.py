@@ -47,12 +47,23 @@ async def on_message(
         prompt = prompt_for(text)
         text = prompt.means if prompt else text
         place = Place(team=team, channel=channel, thread_ts="", user=user)
+        # Typed in a thread of the DM (the Messages tab threads what the person sends): a
+        # summary this turn brings is streamed there (bot.slack.delivery).
+        dm_thread = as_text(event.get("thread_ts")) or None
 
         async def typed() -> None:  # a team question asked last takes it (listeners/team.py)
             if prompt and prompt.note:
                 await slack.delivery.post(client, place, {"text": prompt.note})
             if not await team_mode.typed(slack, client, place, event_id, text):
-                await _typed(slack, client, place, event_id=event_id, text=text, typed_ts=typed_ts)
+                await _typed(
+                    slack,
+                    client,
+                    place,
+                    event_id=event_id,
+                    text=text,
+                    typed_ts=typed_ts,
+                    dm_thread=dm_thread,
+                )
 
         await slack.safely(client, place, typed)
         return
@@ -77,8 +88,11 @@ async def _typed(
     event_id: str,
     text: str,
     typed_ts: str,
+    dm_thread: str | None = None,
 ) -> None:
-    await slack.turn(client, place, event_id, text=text, typed_ts=typed_ts or None)
+    await slack.turn(
+        client, place, event_id, text=text, typed_ts=typed_ts or None, dm_thread=dm_thread
+    )
 
 
 async def on_mention(
