@@ -4,8 +4,13 @@ HTTP, and Socket Mode), each with the agent messaging experience (features.agent
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import shlex
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +118,52 @@ def test_the_slack_cli_finds_its_hooks_and_the_local_manifest() -> None:
     ignored = (ROOT / ".slack" / ".gitignore").read_text().split()
     assert "apps.dev.json" in ignored  # the CLI's per-developer app ids stay out of git
     assert CLI_MANIFEST.parent == (ROOT / ".ci").parent  # beside .ci/, where the CLI looks
+
+
+def _modules(command: str) -> list[str]:
+    """The modules a hook command runs with `python -m` (none for other commands)."""
+    words = shlex.split(command)
+    return [words[i + 1] for i, word in enumerate(words[:-1]) if word == "-m"]
+
+
+def test_the_slack_cli_hooks_run_from_the_extra() -> None:
+    """With `pip install '.[slack-cli]'` (the test extra has it), every module .slack/hooks.json
+    runs exists, and get-hooks names a get-manifest hook that hands the CLI our manifest.json."""
+    pytest.importorskip("slack_cli_hooks", reason="the slack-cli extra is not installed")
+    hooks = load(ROOT / ".slack" / "hooks.json")["hooks"]
+    modules = [m for command in hooks.values() for m in _modules(command)]
+    assert modules and all(importlib.util.find_spec(m) is not None for m in modules), modules
+
+    def run(module: str) -> Any:
+        done = subprocess.run(
+            [sys.executable, "-m", module],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return json.loads(done.stdout)
+
+    given = run("slack_cli_hooks.hooks.get_hooks")["hooks"]
+    [manifest_module] = _modules(given["get-manifest"])
+    assert importlib.util.find_spec(manifest_module) is not None
+    assert run(manifest_module) == load(CLI_MANIFEST)
+
+
+def test_the_slack_cli_extra_is_locked() -> None:
+    """The extra pins the hooks, uv.lock has them (and their slack-bolt is ours), and the
+    container image's requirements leave them out."""
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    [pin] = extras["optional-dependencies"]["slack-cli"]
+    name, version = pin.split("==")
+    assert name == "slack-cli-hooks"
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    packages = {p["name"]: p for p in lock["package"]}
+    assert packages[name]["version"] == version
+    assert "slack-bolt" in {d["name"] for d in packages[name]["dependencies"]}
+    project = packages["llm-advisor"]
+    assert name in {d["name"] for d in project["optional-dependencies"]["slack-cli"]}
+    assert name not in (ROOT / "deploy" / "requirements.txt").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "pip install '.[slack-cli]'" in readme and "uv sync --extra slack-cli" in readme
