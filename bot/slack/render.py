@@ -46,8 +46,14 @@ def value(**fields: str) -> str:
     return "{" + ",".join(f'"{name}":{escape(text)}' for name, text in fields.items()) + "}"
 
 
-# The review card's rows with a change control, at most (Slack allows 50 blocks a message).
+# The review card's rows, at most (Slack allows 50 blocks a message), and the characters of
+# blocks its rows may take (Slack refuses messages of about 12,000; the rest of the card needs
+# about 1,500): each row's text (its evidence cut to REVIEW_EVIDENCE, REVIEW_ROW for the block
+# around it), then the change controls in order while they fit; a row past it shows none.
 MAX_REVIEW_ROWS = 40
+REVIEW_BUDGET = 10_000
+REVIEW_EVIDENCE = 150
+REVIEW_ROW = 160
 
 
 def _short(text: str, limit: int) -> str:
@@ -105,6 +111,7 @@ class SlackRenderer(JsonRenderer):
                 Button(action_id="cmd_no", text="Drop all", value=confirm),
             ]
             context["rows"] = self.review_rows(reply, owner)
+            context["evidence_limit"] = REVIEW_EVIDENCE
         elif isinstance(reply, Intro) and reply.stamp:  # issue 16: the two ways in
             ways = value(u=owner, s=reply.stamp)
             context["buttons"] = [
@@ -166,11 +173,17 @@ class SlackRenderer(JsonRenderer):
         options, or (a figure) a button that asks it. They travel the answer buttons' path
         (`ANSWER_PREFIX`, question and option); owner and stamp ride once in the block id."""
         rows = []
-        for n, item in enumerate(review.items[:MAX_REVIEW_ROWS], 1):
+        items = review.items[:MAX_REVIEW_ROWS]
+        # What the rows' text takes first; the controls get what is left, in order.
+        left = REVIEW_BUDGET - sum(
+            len(i.short) + len(i.label) + min(len(i.evidence), REVIEW_EVIDENCE) + REVIEW_ROW
+            for i in items
+        )
+        for n, item in enumerate(items, 1):
             question = self.flow.question(item.question)
             if question is None:
                 continue
-            control: dict[str, Any]
+            control: dict[str, Any] | None
             if question.options:
                 control = {
                     "type": "static_select",
@@ -192,6 +205,11 @@ class SlackRenderer(JsonRenderer):
                     "text": {"type": "plain_text", "text": "Change"},
                     "value": value(q=question.id, o=ASK_AGAIN),
                 }
+            cost = len(json.dumps(control, ensure_ascii=False))
+            if cost > left:
+                control = None  # the message would grow too big: `change` is typed for this one
+            else:
+                left -= cost
             rows.append(
                 {
                     "item": item,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,13 @@ from dialogs.replies import Answered, Ask, IntakeReview, Intro, Notice, Reply, S
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MAX_CARD_BYTES = 25_000  # Teams refuses cards over 28 KB; stay well inside it
+# The bytes an intake review's rows may take (the rest of the card needs about 3,000): each
+# row's text (its evidence cut to REVIEW_EVIDENCE, REVIEW_ROW for the block around it), then the
+# change controls (REVIEW_CONTROL for the show card around each) in order while they fit.
+REVIEW_BUDGET = 20_000
+REVIEW_EVIDENCE = 300
+REVIEW_ROW = 200
+REVIEW_CONTROL = 250
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +89,7 @@ class TeamsRenderer(JsonRenderer):
                 SubmitButton(title="Drop all", data={"cmd": "no", "u": owner, "s": reply.stamp}),
             ]
             context["rows"] = self.review_rows(reply, owner)
+            context["evidence_limit"] = REVIEW_EVIDENCE
         elif isinstance(reply, Notice) and reply.code == LOST_CODE:
             # The session is gone: the start button opens a fresh one here.
             context["buttons"] = [
@@ -112,12 +121,17 @@ class TeamsRenderer(JsonRenderer):
         `o.<question>` and the submit carries the question, owner and stamp: it arrives as
         an answer click (bot.teams.common.read_submit), bound to this showing."""
         rows = []
+        # What the rows' text takes first; the controls get what is left, in order.
+        left = REVIEW_BUDGET - sum(
+            len(i.short) + len(i.label) + min(len(i.evidence), REVIEW_EVIDENCE) + REVIEW_ROW
+            for i in review.items
+        )
         for item in review.items:
             question = self.flow.question(item.question)
             if question is None:
                 continue
             name = f"o.{question.id}"
-            field: dict[str, Any]
+            field: dict[str, Any] | None
             if question.options:
                 field = {
                     "type": "Input.ChoiceSet",
@@ -135,6 +149,11 @@ class TeamsRenderer(JsonRenderer):
                     "min": 1,
                 }
             data = {"q": question.id, "s": review.stamp, "u": owner}
+            cost = len(json.dumps({"field": field, "data": data})) + REVIEW_CONTROL
+            if cost > left:
+                field = None  # the card would grow too big: `change` is typed for this one
+            else:
+                left -= cost
             rows.append({"item": item, "field": field, "data": data})
         return rows
 

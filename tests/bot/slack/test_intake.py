@@ -7,7 +7,11 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from bot.render import create_environment
 from bot.slack.delivery import Place
+from bot.slack.render import SlackRenderer, blocks_size
+from dialogs.flow import Flow
+from dialogs.replies import IntakeItem, IntakeReview
 from dialogs.stores.base import SessionStore
 from tests.bot.slack.conftest import (
     DRAIN_SECONDS,
@@ -17,6 +21,7 @@ from tests.bot.slack.conftest import (
     start_harness,
 )
 from tests.support.answers import FULL_ANSWERS
+from tests.support.block_kit import card_problems_of
 from tests.support.openai_standin import answers, openai_standin
 from tests.support.slack_standin import Call, SlackStandIn
 
@@ -263,3 +268,27 @@ async def test_a_configured_model_reads_the_description_in_slack(
                 await slack.drainer.drain(DRAIN_SECONDS)
             await runner.cleanup()
             await http.close()
+
+
+def test_the_largest_review_stays_within_slacks_limits(flow: Flow) -> None:
+    """Every question settled, each quoting long words (a model's evidence can be any span of
+    a 4,000-character description): the message keeps to Block Kit's limits and its size."""
+    items = tuple(
+        IntakeItem(
+            question=q.id,
+            short=q.short,
+            option=q.options[-1].id if q.options else "300000000",
+            label=(q.options[-1].label if q.options else "300,000,000 tokens a month"),
+            evidence="<!channel> words " * 200,
+        )
+        for q in flow.questions
+    )
+    review = IntakeReview(items=items, open=tuple(q.short for q in flow.questions), stamp="s.1")
+    payload = SlackRenderer(env=create_environment(), flow=flow).reply(
+        review, owner="U1", in_thread=True
+    )
+    assert card_problems_of("chat.postMessage", payload) == []
+    assert blocks_size(payload["blocks"]) < 12_000
+    rows = [b for b in payload["blocks"] if str(b.get("block_id", "")).startswith("review_")]
+    assert len(rows) == len(flow.questions)
+    assert "accessory" in rows[0] and "accessory" not in rows[-1]  # the rest: `change` typed

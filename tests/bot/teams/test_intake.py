@@ -3,8 +3,13 @@ card with the words each answer came from, one correction, then only the open qu
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from bot.render import create_environment
+from bot.teams.render import TeamsRenderer
+from dialogs.flow import Flow
+from dialogs.replies import IntakeItem, IntakeReview
 from dialogs.turn import SessionKey
 from tests.bot.teams.conftest import (
     Person,
@@ -164,3 +169,26 @@ async def test_a_described_assessment_with_the_buttons(teams: TeamsHarness) -> N
     session = await teams.advisor.peek(key_of(person))
     assert session is not None and session.answers["team"] == "mlops"
     assert teams.connector.card_problems == []
+
+
+def test_the_largest_review_is_a_valid_card_within_teams_size(flow: Flow) -> None:
+    """Every question settled, each quoting long words: a valid Adaptive Card under the size
+    the renderer allows (it raises past it), change controls while they fit."""
+    items = tuple(
+        IntakeItem(
+            question=q.id,
+            short=q.short,
+            option=q.options[-1].id if q.options else "300000000",
+            label=(q.options[-1].label if q.options else "300,000,000 tokens a month"),
+            evidence="[click](https://example.com) {{DATE()}} " * 100,
+        )
+        for q in flow.questions
+    )
+    review = IntakeReview(items=items, open=tuple(q.short for q in flow.questions), stamp="s.1")
+    card = TeamsRenderer(env=create_environment(), flow=flow).card(
+        review, owner="a", owner_name="A", in_thread=False
+    )
+    assert validate_adaptive_card(card) == []
+    shows = [n for n in walk(card) if n.get("type") == "Action.ShowCard"]
+    assert 0 < len(shows) < len(flow.questions)
+    assert len(json.dumps(card).encode()) < 25_000
