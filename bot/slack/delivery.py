@@ -29,7 +29,7 @@ from bot.chart import start_chart
 from bot.delivery import deliver
 from bot.slack.agent import SUMMARY_STATUS, AgentFeatures
 from bot.slack.blocks import progress, upgraded, with_progress
-from bot.slack.chart import share_chart
+from bot.slack.chart import ChartShelf
 from bot.slack.render import SlackRenderer, fitted
 from bot.slack.stream import Target, stream
 from dialogs.advisor import Advisor
@@ -75,6 +75,7 @@ class Delivery:
         self.advisor = advisor
         self.renderer = renderer
         self.agent = agent or AgentFeatures()
+        self.charts = ChartShelf()
 
     async def post(self, client: AsyncWebClient, place: Place, payload: dict[str, Any]) -> str:
         kwargs: dict[str, Any] = {"channel": place.channel, **payload}
@@ -111,6 +112,22 @@ class Delivery:
             delivery=self, client=client, place=place, anchor=anchor, reply_in=reply_in
         )
         await deliver(self.advisor, place.key, result, surface, clicked=clicked_ts)
+
+    async def chart(
+        self, client: AsyncWebClient, *, team: str, channel: str, thread_ts: str, summary: Summary
+    ) -> None:
+        """The summary's chart after it (shown again where it was uploaded already); never
+        raises. Also for a summary shared to a channel."""
+        drawing = start_chart(self.advisor.engine.costs, summary)
+        if drawing is not None:
+            await self.charts.show(
+                client,
+                team=team,
+                channel=channel,
+                thread_ts=thread_ts,
+                cost=summary.assessment["cost"],
+                drawing=drawing,
+            )
 
     def render_one(self, reply: Reply, place: Place) -> dict[str, Any]:
         return self.renderer.reply(reply, owner=place.user, in_thread=place.in_thread)
@@ -194,7 +211,6 @@ class _SlackSurface:
         """The summary: a status line while it is rendered, streamed (or posted) and its chart
         drawn and shared; cleared once all have landed, whatever happened."""
         place, agent = self.place, self.delivery.agent
-        drawing = start_chart(self.delivery.advisor.engine.costs, summary)
         where = {"team": place.team, "channel": place.channel, "thread_ts": self.anchor}
         shown = await agent.status(self.client, text=SUMMARY_STATUS, **where)
         try:
@@ -216,10 +232,14 @@ class _SlackSurface:
             if ts is None:  # nothing was streamed: the whole summary, where the session is
                 with _timing("chat.postMessage"):
                     ts = await self.delivery.post(self.client, place, payload)
-            if drawing is not None:  # after the summary, into the same place; never raises
-                await share_chart(
-                    self.client, channel=place.channel, thread_ts=thread, drawing=drawing
-                )
+            # After the summary, into the same place; never raises.
+            await self.delivery.chart(
+                self.client,
+                team=place.team,
+                channel=place.channel,
+                thread_ts=thread,
+                summary=summary,
+            )
         finally:
             if shown:
                 await agent.status(self.client, text="", **where)

@@ -395,6 +395,8 @@ class SlackStandIn(LoopbackServer):
                 return {"ok": False, "error": "no_text"}
             if self.agent.refuses(payload):  # a workspace without the agent features
                 return {"ok": False, "error": "invalid_blocks"}
+            if not self._files_shown(payload, channel):
+                return {"ok": False, "error": "invalid_blocks"}
         match method:
             case "auth.test":
                 return {
@@ -493,6 +495,18 @@ class SlackStandIn(LoopbackServer):
                 return {"ok": True, "url": self.socket_url}
             case _:
                 return {"ok": True}
+
+    def _files_shown(self, payload: dict[str, Any], channel: str) -> bool:
+        """Whether every image block naming an uploaded file (`slack_file`) names one shared in
+        this channel (a file never uploaded, deleted or shared elsewhere is refused)."""
+        for block in payload.get("blocks") or ():
+            named = block.get("slack_file") if isinstance(block, dict) else None
+            if not isinstance(named, dict) or block.get("type") != "image":
+                continue
+            upload = self.files.uploads.get(str(named.get("id", "")))
+            if upload is None or not upload.shared or upload.channel != channel:
+                return False
+        return True
 
     def _agent_answer(
         self, method: str, payload: dict[str, Any], channel: str | None

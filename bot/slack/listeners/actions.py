@@ -185,6 +185,10 @@ async def share(
             return
         raise
     await slack.delivery.ephemeral(client, place, {"text": SHARED.format(channel=target)})
+    # Its chart follows (drawn and uploaded there once, shown again after that).
+    await slack.delivery.chart(
+        client, team=place.team, channel=target, thread_ts="", summary=summary
+    )
 
 
 def register(app: AsyncApp, slack: SlackAdvisor) -> None:

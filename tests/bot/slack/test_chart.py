@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 
 import pytest
@@ -13,9 +14,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.chart import CAPTION, FILENAME, Chart, draw
 from bot.slack.chart import share_chart
 from tests.bot.chart_fixtures import sample_cost, sample_price
+from tests.bot.slack.agent_walk import CHART_SECONDS
 from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.bot.slack.test_dm import click_through
-from tests.support.slack_standin import SlackStandIn
+from tests.support.slack_files import Upload
+from tests.support.slack_standin import Call, SlackStandIn
 
 
 def drawn() -> asyncio.Future[Chart | None]:
@@ -112,3 +115,90 @@ async def test_an_upload_refused_leaves_the_summary_and_tells_nobody(
     assert slack.standin.files.shared == []
     assert slack.ephemerals(user) == []
     assert not [p for p in slack.posts(dm) if "went wrong" in str(p.payload.get("text"))]
+
+
+def uploads(slack: SlackHarness) -> int:
+    """Charts uploaded: each is one files.getUploadURLExternal and one completeUploadExternal."""
+    started = len(slack.standin.calls_to("files.getUploadURLExternal"))
+    assert started == len(slack.standin.calls_to("files.completeUploadExternal"))
+    return started
+
+
+def shown_again(slack: SlackHarness, channel: str) -> list[Call]:
+    """Messages showing an uploaded chart again (an image block naming the file)."""
+    return [
+        c
+        for c in slack.posts(channel)
+        if any(b.get("type") == "image" and "slack_file" in b for b in c.payload["blocks"])
+    ]
+
+
+async def finished(slack: SlackHarness) -> tuple[str, str, Upload]:
+    user = new_user()
+    dm = "D" + user
+    await slack.command(user)
+    await click_through(slack, user, dm)
+    [upload] = await slack.eventually(lambda: slack.standin.files.shared, within=CHART_SECONDS)
+    return user, dm, upload
+
+
+async def test_a_summary_shown_again_shows_the_same_chart_without_uploading(
+    slack: SlackHarness,
+) -> None:
+    user, dm, upload = await finished(slack)
+    for times in (1, 2):
+        await slack.dm(user, "results")
+        again = await slack.eventually(lambda n=times: shown_again(slack, dm)[n - 1 :])
+        [image] = again[0].payload["blocks"]
+        assert image["slack_file"] == {"id": upload.file_id}
+        assert image["alt_text"] == upload.alt_txt and again[0].text_fallback
+        # It follows the summary it belongs to.
+        assert slack.standin.calls.index(slack.summaries(dm)[times]) < (
+            slack.standin.calls.index(again[0])
+        )
+    assert uploads(slack) == 1
+    assert slack.standin.card_problems == []
+
+
+async def test_an_edit_that_moves_the_costs_uploads_a_new_chart(slack: SlackHarness) -> None:
+    user, dm, first = await finished(slack)
+    await slack.dm(user, "edit monthly_tokens")
+    await slack.eventually(lambda: slack.questions(dm)[-1] if slack.summaries(dm) else None)
+    await slack.dm(user, "5B")
+    await slack.eventually(lambda: slack.summaries(dm)[1:])
+    second = (await slack.eventually(lambda: slack.standin.files.shared[1:], within=CHART_SECONDS))[
+        0
+    ]
+    assert second.file_id != first.file_id and "5B tokens a month" in (second.alt_txt or "")
+    # Shown again now, it is the new chart.
+    await slack.dm(user, "results")
+    [again] = await slack.eventually(lambda: shown_again(slack, dm))
+    assert again.payload["blocks"][0]["slack_file"] == {"id": second.file_id}
+    assert uploads(slack) == 2
+
+
+async def test_a_shared_summary_comes_with_its_chart(slack: SlackHarness) -> None:
+    user, dm, mine = await finished(slack)
+    summary = slack.summaries(dm)[0]
+    await slack.share(user, channel=dm, summary=summary, target="C900")
+    [shared] = await slack.eventually(lambda: slack.posts("C900"))
+    assert "Shared by" in json.dumps(shared.payload["blocks"])
+    # Uploaded into the channel (the DM's file is not to be seen there), after the summary.
+    there = await slack.eventually(lambda: slack.standin.files.shared[1:], within=CHART_SECONDS)
+    assert there[0].channel == "C900" and there[0].thread_ts is None
+    assert there[0].data == mine.data
+    assert uploads(slack) == 2
+    assert slack.standin.card_problems == []
+
+
+async def test_a_chart_gone_from_slack_is_uploaded_again(slack: SlackHarness) -> None:
+    user, dm, upload = await finished(slack)
+    upload.shared = False  # deleted in Slack: naming it is refused
+    await slack.dm(user, "results")
+    again = await slack.eventually(lambda: slack.standin.files.shared, within=CHART_SECONDS)
+    assert [u.file_id for u in again] != [upload.file_id] and uploads(slack) == 2
+    [tried] = shown_again(slack, dm)  # naming the old file was tried first, and refused
+    assert tried.result["error"] == "invalid_blocks"
+    texts = [str(c.payload.get("text")) for c in slack.posts(dm)]
+    assert not [t for t in texts if "went wrong" in t]
+    assert slack.ephemerals(user) == []
