@@ -28,14 +28,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Card updates (and Retry-After waits) one process makes in a row for one team, at most. Each
-# round shows a newer team than the last or waits out a 429, so the loop ends when the team
+# Rounds of one process's card refresh for one team, at most. Each round shows a newer team
+# than the last, waits for the card's turn or waits out a 429, so the loop ends when the team
 # stops changing; the bound only stops a team changing without end from holding a listener.
 REFRESH_ROUNDS = 600
 MAX_THROTTLE_SECONDS = 60.0  # the longest Retry-After waited out; longer is cut to this
 DEFAULT_TITLE = "Build or buy, as a team"
-CARD_GAP_SECONDS = 1.0  # between two updates of one card by one process
-UPDATED_KEPT = 10_000
+# One update of a card per this many seconds, whichever process makes it: the right to update
+# is claimed in the store (SET NX with this TTL), so every process waits its turn.
+CARD_GAP_SECONDS = 1
+CARD_TURN = "card-update"
+TURN_WAIT_SECONDS = 0.2  # between two tries for the card's turn
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,8 +105,6 @@ class Desk:
         self.active = ActiveTeams(store=advisor.store, ttl_seconds=2 * ttl)
         # Teams whose card this process is updating -> whether another change came meanwhile.
         self._dirty: dict[TeamRef, bool] = {}
-        # When this process last updated each card (the event loop's clock), for the gap.
-        self._updated: dict[TeamRef, float] = {}
 
     def result(self, team: Team) -> dict[str, Any] | None:
         """The team's assessment once revealed (None before, or with nobody finished)."""
@@ -119,21 +120,25 @@ class Desk:
     async def refresh(self, client: AsyncWebClient, ref: TeamRef) -> None:
         """Bring the card up to the stored team. Coalesced: while this process is updating
         the card, further calls only mark it dirty, and the running one reads the team again
-        and updates once more, at most once every CARD_GAP_SECONDS however many members
-        finish at once. It stops only once the card shows the stored team and nothing marked
-        it meanwhile, so the last change is never left to a next one that may not come.
+        and updates once more. It stops only once the card shows the stored team and nothing
+        marked it meanwhile, so the last change is never left to a next one that may not come.
 
-        Several processes may update one card: each reads the team again after its update,
-        so one whose update landed after a newer one sends the newest again. A 429 is first
-        waited out by the client's rate-limit handler (Retry-After); one still refused after
-        its retries is waited out here, and then the newest team is sent, not the refused
-        card. Any other refusal is logged (the team is in the store, never only in the card)."""
+        Across processes: an update takes the card's turn first (a claim in the store that
+        lasts CARD_GAP_SECONDS), so the card is updated at most once a gap however many
+        members finish at once on however many processes; updates do not cross each other
+        on the way (an older state cannot land after a newer one, short of a call outlasting
+        the gap); and the team is read after the turn is taken, so it is the newest.
+
+        A 429 is first waited out by the client's rate-limit handler (Retry-After); one still
+        refused after its retries is waited out here, and then the newest team is sent, not
+        the refused card. Any other refusal is logged (the team is in the store, never only
+        in the card)."""
         if ref in self._dirty:
             self._dirty[ref] = True
             return
         self._dirty[ref] = False
-        loop = asyncio.get_running_loop()
-        shown, last = -1, self._updated.pop(ref, 0.0)
+        store = self.slack.advisor.store
+        shown = -1
         try:
             for _ in range(REFRESH_ROUNDS):
                 team = await self.book.load(ref)
@@ -142,9 +147,10 @@ class Desk:
                 self._dirty[ref] = False
                 if team.version == shown:
                     continue
-                if last:
-                    await asyncio.sleep(max(0.0, last + CARD_GAP_SECONDS - loop.time()))
-                    team = await self.book.load(ref) or team
+                if not await store.claim(ref.key, CARD_TURN, ttl_seconds=CARD_GAP_SECONDS):
+                    await asyncio.sleep(TURN_WAIT_SECONDS)  # another update is this gap's
+                    continue
+                team = await self.book.load(ref) or team
                 card = self.card(team)
                 try:
                     await client.chat_update(channel=ref.conversation, ts=ref.thread, **card)
@@ -154,21 +160,17 @@ class Desk:
                         raise
                     log.info("team card rate limited; updating again in %.0fs", wait)
                     await asyncio.sleep(wait)
-                    shown, last = -1, 0.0  # what the card shows is unknown: send the newest
+                    shown = -1  # what the card shows is unknown: send the newest
                     continue
-                shown, last = team.version, loop.time()
+                shown = team.version
             log.warning(
-                "team card: still changing after %d updates; left to the next change",
+                "team card: still changing after %d rounds; left to the next change",
                 REFRESH_ROUNDS,
             )
         except SlackApiError as exc:
             log.warning("team card not updated: %s", exc.response.get("error"))
         finally:
             del self._dirty[ref]
-            if last:
-                self._updated[ref] = last
-                while len(self._updated) > UPDATED_KEPT:
-                    self._updated.pop(next(iter(self._updated)))
 
 
 def throttled(exc: SlackApiError) -> float | None:
