@@ -1,13 +1,22 @@
-"""Teams benchmark: simulated users completing assessments over HTTP, against a bare botbuilder bot.
+"""Teams benchmark: simulated users completing assessments over HTTP, against a bare bot.
 
-    python -m bench.bench_teams [--users N] [--concurrency N] [--rounds N] [--profile]
+    python -m bench.bench_teams [--sdk botbuilder|agents] [--users N] [--concurrency N]
+                                [--rounds N] [--code DIR] [--no-pin] [--quiet-wait SECONDS]
+    python -m bench.bench_teams --in-process [--sdk ...] [--profile]
 
-Everything runs on 127.0.0.1 in this process (the in-process style; bench_slack runs its
-servers in processes of their own) (one event loop, plus the worker threads botbuilder's
-connector client sends on), plus a private redis-server on a free port (or the Redis at
-REDIS_URL): the stand-in Bot Connector (tests/support/teams_connector), and two bots behind
-botbuilder's CloudAdapter in dev mode (no app id: unauthenticated requests accepted), each served
-by aiohttp at POST /api/messages, with every activity's serviceUrl pointing at the stand-in:
+By default each bot runs in its own process, as bench_slack runs Slack's, so a Teams turn's
+server CPU sits beside a Slack turn's (bench/teams_processes.py): the advisor is `llm-advisor
+serve --teams-dev` with TEAMS_SDK=<sdk> (from the source tree DIR with --code DIR, to measure a
+baseline), the bare bot `python -m bench.bare_teams --sdk <sdk>`; this process is the load
+generator and the stand-in Bot Connector; CPU per turn is each server process's (/proc, all
+threads), the servers pinned to the last CPU and the rest to the others.
+
+--in-process (and --profile, which needs it) runs everything on 127.0.0.1 in this process
+instead (one event loop, plus the worker threads botbuilder's connector client sends on), plus a
+private redis-server on a free port (or the Redis at REDIS_URL): the stand-in Bot Connector
+(tests/support/teams_connector), and two bots of the chosen SDK in dev mode (no app id:
+unauthenticated requests accepted), each served by aiohttp at POST /api/messages, with every
+activity's serviceUrl pointing at the stand-in:
 
 - advisor: the real adapter and bot from `create_teams_bot` on a RedisStore, routed by
   `add_teams_routes`, as `llm-advisor serve` serves them. Each simulated user says
@@ -62,7 +71,7 @@ from typing import Final
 
 import aiohttp
 
-from bench import common
+from bench import common, teams_processes
 from bench.common import TURN_TIMEOUT_SECONDS, bench_store, redis_url
 from bench.duel import Duel, Pass, duel
 from bench.profiling import Areas, Profiled, ProfileText, tally
@@ -132,8 +141,10 @@ PROFILE_TEXT: Final = ProfileText(
     own_heading="own CPU time per turn (us) by function, top 20 by advisor minus bare:",
     own_rows=20,
     own_difference=True,
-    cumulative_heading="advisor pass, cumulative CPU time per turn (us) in bot/ and dialogs/, "
-    "top 15:",
+    cumulative_heading="advisor pass, cumulative CPU time per turn (us), SDK and ours, top 40:",
+    advisor_own_rows=25,
+    cumulative_rows=40,
+    cumulative_ours_only=False,
 )
 
 
@@ -281,12 +292,12 @@ async def main_async(
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = common.side_by_side_parser(
         prog="python -m bench.bench_teams",
-        description="Simulated Teams users completing assessments: the advisor against a bare "
-        "botbuilder bot making the same connector calls per click, on a local stand-in Bot "
-        "Connector.",
+        description="Simulated Teams users completing assessments: the advisor (`llm-advisor "
+        "serve`) against a bare bot of the same SDK making the same connector calls per click, "
+        "each in its own process, on a local stand-in Bot Connector.",
         users=16,
-        profile_help="then profile one pass of each side with cProfile and print where the CPU "
-        "goes",
+        profile_help="(in process) then profile one pass of each side with cProfile and print "
+        "where the CPU goes",
     )
     parser.add_argument(
         "--sdk",
@@ -294,21 +305,63 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default="botbuilder",
         help="the Teams SDK of both sides: botbuilder (default) or the Microsoft 365 Agents SDK",
     )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run both bots, the stand-in and the load generator in this process (--profile "
+        "implies it); by default each bot runs in its own process",
+    )
+    parser.add_argument(
+        "--code",
+        metavar="DIR",
+        type=os.path.abspath,
+        help="run the advisor from this source tree (a `git archive` of a baseline)",
+    )
+    parser.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="before each pass, wait up to this long for other processes to go quiet (15)",
+    )
+    parser.add_argument(
+        "--no-pin", dest="pinned", action="store_false", help="leave CPU placement to the OS"
+    )
+    parser.add_argument(
+        "--no-chart",
+        dest="chart",
+        action="store_false",
+        help="answer the volume 'not known', so no summary draws the cost chart (about 140 ms "
+        "of CPU per assessment, in a thread)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    asyncio.run(
-        main_async(
-            users=args.users,
-            concurrency=args.concurrency,
-            rounds=args.rounds,
-            profile=args.profile,
-            out=print,
-            sdk=args.sdk,
+    if args.in_process or args.profile:
+        asyncio.run(
+            main_async(
+                users=args.users,
+                concurrency=args.concurrency,
+                rounds=args.rounds,
+                profile=args.profile,
+                out=print,
+                sdk=args.sdk,
+            )
         )
+        return 0
+    options = teams_processes.Options(
+        users=args.users,
+        concurrency=args.concurrency,
+        rounds=args.rounds,
+        sdk=args.sdk,
+        pinned=args.pinned,
+        quiet_seconds=args.quiet_wait,
+        code=args.code,
+        chart=args.chart,
     )
+    asyncio.run(teams_processes.main_async(options, print))
     return 0
 
 

@@ -86,6 +86,11 @@ class ProfileText:
     own_rows: int
     own_difference: bool  # a column of advisor minus bare
     cumulative_heading: str
+    #: Also list the advisor's functions by their own time (not against the bare app): where its
+    #: whole turn goes, the SDK's part included. 0 leaves the list out.
+    advisor_own_rows: int = 0
+    cumulative_rows: int = 15
+    cumulative_ours_only: bool = True  # only bot/ and dialogs/ in the cumulative list
 
 
 def profile_report(bare: Profiled, advisor: Profiled, text: ProfileText) -> list[str]:
@@ -118,13 +123,20 @@ def profile_report(bare: Profiled, advisor: Profiled, text: ProfileText) -> list
         b, a = own(bare, name), own(advisor, name)
         diff = f"{a - b:>+8.1f}" if text.own_difference else ""
         lines.append(f"  {b:>7.1f}{a:>9.1f}{diff}  {name}")
+    if text.advisor_own_rows:
+        lines.append("")
+        lines.append(f"advisor pass, own CPU time per turn (us), top {text.advisor_own_rows}:")
+        top = sorted(advisor.own.items(), key=lambda i: -i[1])[: text.advisor_own_rows]
+        for name, seconds in top:
+            lines.append(f"  {seconds / advisor.turns * 1e6:>7.1f}  {name}")
     lines.append("")
     lines.append(text.cumulative_heading)
     ours = {
         k: v
         for k, v in advisor.cumulative.items()
-        if k.startswith(("bot/", "dialogs/")) and "lambda" not in k
+        if not text.cumulative_ours_only
+        or (k.startswith(("bot/", "dialogs/")) and "lambda" not in k)
     }
-    for name, seconds in sorted(ours.items(), key=lambda i: -i[1])[:15]:
+    for name, seconds in sorted(ours.items(), key=lambda i: -i[1])[: text.cumulative_rows]:
         lines.append(f"  {seconds / advisor.turns * 1e6:>7.1f}  {name}")
     return lines

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -139,13 +140,21 @@ def is_summary(call: ConnectorCall) -> bool:
     return any(data.get("cmd") == "restart" for data in submits(call))
 
 
-def choose(call: ConnectorCall) -> dict[str, str] | None:
+#: Answers whose summary has no cost section, so no chart is drawn (the volume not known), as
+#: bench_chart's "no chart" users answer.
+NO_CHART_ANSWERS: Final = {
+    **{k: v for k, v in ANSWERS.items() if k != "monthly_tokens"},
+    "volume": "unknown",
+}
+
+
+def choose(call: ConnectorCall, answers: Mapping[str, str] = ANSWERS) -> dict[str, str] | None:
     """The submit data a user clicks on a question card: the scripted answer, else the first."""
     options = option_data(call)
     if not options:
         return None
     first = next(iter(options.values()))
-    return options.get(ANSWERS.get(first["q"], ""), first)
+    return options.get(answers.get(first["q"], ""), first)
 
 
 # ---------------------------------------------------------------------------- simulated users
@@ -202,7 +211,10 @@ Assessment = common.Assessment[ConnectorCall]
 
 
 async def advisor_assessment(
-    client: Client, connector: BenchConnector, person: Person
+    client: Client,
+    connector: BenchConnector,
+    person: Person,
+    answers: Mapping[str, str] = ANSWERS,
 ) -> Assessment:
     """Say hello, answer every question (clicks; the number question typed) up to the summary."""
     inbox = connector.watch(person.conversation)
@@ -214,7 +226,7 @@ async def advisor_assessment(
         done.latencies.append(arrived - began)
         while not is_summary(post.call):
             done.posts.append(post.call)
-            value = choose(post.call)
+            value = choose(post.call, answers)
             began = time.perf_counter()
             if value is not None:
                 await client.click(person, value, post.answer_id)
