@@ -108,6 +108,12 @@ async def question(here: Here, value: dict[str, Any]) -> None:
         observer = seat is not None
         await here.tell(say.OBSERVERS_DONT_ANSWER if observer else say.NOT_A_MEMBER)
         return
+    entry = (await here.desk.roster.load(ref)).get(place.user)
+    if entry is None or entry.chat != place.conversation:
+        # Team questions are answered in the personal chat the bot opened for them, nowhere
+        # else (a forged or copied button in a channel or a group chat changes nothing).
+        await here.tell(say.UNREADABLE)
+        return
     submitted = read_submit({k: v for k, v in value.items() if k != "t"}, place)
     if submitted.notice is not None or submitted.vote is not None:
         await here.tell(submitted.notice or say.UNREADABLE)

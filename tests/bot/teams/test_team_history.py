@@ -120,3 +120,39 @@ def me_key(me: Person) -> SessionKey:
     return Place(
         tenant="tenant-1", conversation=me.conversation, thread="", user=me.aad, user_name=""
     ).key
+
+
+async def test_back_skip_and_why_work_in_a_team_session(teams: TeamsHarness) -> None:
+    fay, ana = Member("Fay"), Member("Ana")
+    thread = Thread()
+    card = await start_team(teams, fay, thread, "team Steps")
+    await click_card(teams, ana, thread, card, {"team": "join"})
+    chat = await teams.eventually(lambda: chat_of(teams, ana), within=WAIT)
+    me = person(teams, ana)
+    first = (await teams.eventually(lambda: steps(teams, chat), within=WAIT))[0]
+    await teams.click(me, first, next(d for d in submits(first) if d.get("o") == "live"))
+    second = (await teams.eventually(lambda: steps(teams, chat)[1:], within=WAIT))[0]
+    assert "Question 2 of" in card_text(second)
+
+    # Back (a button of the team's question, carrying the team) asks question 1 again.
+    back = next(d for d in submits(second) if d.get("cmd") == "back")
+    assert back["t"]
+    await teams.click(me, second, back, user_name=ana.name)
+    again = (await teams.eventually(lambda: steps(teams, chat)[2:], within=WAIT))[0]
+    assert "Question 1 of" in card_text(again) and "Team assessment:" in card_text(again)
+
+    # "why" typed in the chat is about the team's question, the latest asked there.
+    before = len(teams.texts(chat))
+    await teams.say(me, "why")
+    await teams.eventually(lambda: len(teams.texts(chat)) > before, within=WAIT)
+    assert "Team assessment:" in teams.texts(chat)[-1]
+
+    # The same button clicked in the channel thread (not the member's chat) changes nothing.
+    ref = team_ref("tenant-1", thread.channel, thread.root, str(card.answer["id"]))
+    stored = await teams.advisor.peek(ref.member_key(ana.aad))
+    await click_card(teams, ana, thread, card, next(d for d in submits(again) if "o" in d))
+    await teams.eventually(
+        lambda: replies(teams, thread.conversation, "could not be read"), within=WAIT
+    )
+    after = await teams.advisor.peek(ref.member_key(ana.aad))
+    assert stored is not None and after is not None and after.answers == stored.answers
