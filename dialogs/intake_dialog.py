@@ -7,6 +7,11 @@ all. An answer the person gave themselves is never replaced by one read from a d
 The session keeps the review in `session.intake` while it is pending (`session.pending` is
 `describe`, `intake` or `intake:<question>`), then only the answers the description gave, so the
 summary can say which came from it.
+
+Buttons take the same paths: the intro's "describe", the review's yes/no, and its change
+controls (answer clicks bound to the review's stamp: `clicked`). A reading of the description
+made before the step by an optional model (dialogs.intake_reader) is used in place of the
+rules' when the step is handed one for this very text.
 """
 
 from __future__ import annotations

@@ -150,7 +150,10 @@ class TeamsFuzz:
         mark = len(self.connector.calls)
         await self.post(self.say(person, "hi"))
         for call in self.connector.calls[mark:]:
-            if call.operation in (Operation.SEND, Operation.REPLY) and _options(call):
+            # A question card: its buttons answer ("o"); the intro's are the two ways in.
+            if call.operation in (Operation.SEND, Operation.REPLY) and any(
+                "o" in data for data in _options(call)
+            ):
                 return call
         raise AssertionError(f"no question card for {person}: {self.connector.calls[mark:]}")
 
