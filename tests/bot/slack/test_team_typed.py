@@ -160,8 +160,9 @@ async def test_typed_dms_in_a_workspace_without_teams_read_no_list_of_teams(
             await asyncio.sleep(0.2)
             before = list(seen)
 
-            await command(slack, team, new_user(), "team Marked", "C" + uuid.uuid4().hex[:8])
-            await slack.eventually(lambda: len(slack.posts()) > 5)
+            channel = "C" + uuid.uuid4().hex[:8].upper()
+            await command(slack, team, new_user(), "team Marked", channel)
+            await slack.eventually(lambda: slack.posts(channel))  # marked before it is posted
             await dm(slack, team, ana, "help")
             await slack.eventually(lambda: len(slack.posts("D" + ana)) >= 6)
             await asyncio.sleep(0.2)
