@@ -55,6 +55,8 @@ async def test_a_whole_assessment_in_the_messages_tab(slack: SlackHarness) -> No
             await slack.event(reply)
         await slack.eventually(lambda ts=question.result["ts"]: slack.updates(ts))
         asked += 1
+    # Every question showed the assessment's progress (tests/bot/slack/test_agent_progress.py).
+    assert all(any(b["type"] == "plan" for b in q.payload["blocks"]) for q in slack.questions(dm))
     summary: Call = (await slack.eventually(lambda: slack.summaries(dm)))[0]
     assert summary.payload["text"].startswith("Your summary: ")
     assert "thread_ts" not in summary.payload  # the DM itself, as before
@@ -73,6 +75,16 @@ async def test_a_whole_assessment_in_the_messages_tab(slack: SlackHarness) -> No
     await slack.event(message_event(user, PROMPTS[2].message, dm, ts=next_ts()))
     again = await slack.eventually(lambda: slack.summaries(dm)[1:])
     assert again[0].payload["text"] == summary.payload["text"]
+    # Asked for in the thread of their first message, it streams there, its chart shown
+    # again (not uploaded again).
+    await slack.event(message_event(user, PROMPTS[2].message, dm, thread_ts=root, ts=next_ts()))
+    [streamed] = await slack.eventually(lambda: list(standin.agent.streams.values()))
+    assert streamed.thread_ts == root
+    await slack.eventually(
+        lambda: [c for c in slack.posts(dm) if c.payload.get("thread_ts") == root],
+        within=CHART_SECONDS,
+    )
+    assert len(standin.files.shared) == 1
     # The Home tab shows it too.
     await slack.event(app_home_opened_event(user, tab="home"))
     [home] = await standin.wait_for("views.publish")
