@@ -20,7 +20,7 @@ from bot.teams.team_texts import QUESTION_CONTEXT, SOMEONE
 from dialogs.advisor import Advisor
 from dialogs.replies import Answered, Ask, Reply, TurnResult
 from dialogs.team import assess_team
-from dialogs.team_index import TeamIndex
+from dialogs.team_index import ActiveTeams, TeamIndex
 from dialogs.team_session import Team, TeamBook, TeamRef
 from dialogs.turn import SessionKey
 
@@ -77,17 +77,11 @@ class Desk:
         self.index = TeamIndex(store=store, ttl_seconds=ttl)
         self.history = TeamIndex(store=store, ttl_seconds=ttl, name="history")
         self.roster = Roster(store=store, ttl_seconds=ttl)
-        # People this process saw answering a team in a personal chat: only their typed
-        # messages look up their teams, so nobody else's typing costs an extra read.
-        self._answering: dict[SessionKey, None] = {}
+        # Whether a tenant has team assessments at all: typed personal messages look up the
+        # person's teams only where it has (bot.teams.team_member.typed), in every process.
+        self.active = ActiveTeams(store=store, ttl_seconds=2 * ttl)
         self._dirty: dict[TeamRef, bool] = {}  # cards being updated -> changed meanwhile
         self._updated: dict[TeamRef, float] = {}  # when this process last updated each card
-
-    def saw(self, chat: SessionKey) -> None:
-        _keep(self._answering, chat, None)
-
-    def answering(self, chat: SessionKey) -> bool:
-        return chat in self._answering
 
     def result(self, team: Team, people: dict[str, Entry]) -> dict[str, Any] | None:
         """The team's assessment once revealed (None before, or with nobody finished)."""

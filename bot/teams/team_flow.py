@@ -34,7 +34,7 @@ from bot.teams.team_member import Here, member_turn
 from bot.teams.team_port import ConnectorFailed, call
 from bot.teams.team_roster import Entry
 from dialogs.session import event_key
-from dialogs.team_index import Joined
+from dialogs.team_index import ActiveTeams, Joined
 from dialogs.team_session import Role, Team, TeamRef, close, join, reminded, reveal, settle
 
 START_WORD = "team"
@@ -77,6 +77,9 @@ def _channel_key(here: Here) -> Any:
 async def start(here: Here, *, anonymous: bool, title: str) -> None:
     """Post the team card in this thread; the card is the team."""
     place, desk = here.place, here.desk
+    # The tenant is marked as having teams before the team exists (and its time is taken
+    # after): typed answers in members' chats are looked up from then on, in every process.
+    await desk.active.mark("teams", place.tenant, event_id=here.event_id)
     team = Team(
         title=title,
         facilitator=place.user,
@@ -235,10 +238,12 @@ async def _join(here: Here, ref: TeamRef, role: Role) -> None:
         await desk.refresh(here.port, ref)
     chat_key = replace(place.key, conversation=chat, thread="")
     await desk.index.add(chat_key, Joined(ref=ref, title=title), event_id=here.event_id)
-    desk.saw(chat_key)
     if change.changed:
         note = say.ANONYMOUS_NOTE if team.anonymous else ""
         await here.tell(say.JOINED.format(title=title, anonymous=note), chat)
+    # Until every process that found the tenant without teams has looked again, the first
+    # question waits (a typed answer to it must reach the team, not the person's own).
+    await asyncio.sleep(ActiveTeams.wait(team.created_at, datetime.now(UTC)))
     in_chat = replace(here, place=replace(place, conversation=chat, thread=""))
     await member_turn(in_chat, ref, title=title, chat=chat)
 

@@ -5,6 +5,7 @@ their team questions, and leaving the teams on `forget`."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,11 +14,14 @@ from bot.teams import team_texts as say
 from bot.teams.common import Place, read_submit
 from bot.teams.team_desk import Desk, untag
 from bot.teams.team_port import Person, Port, call
+from dialogs.errors import StoreUnavailable
 from dialogs.replies import TurnResult
 from dialogs.session import State
 from dialogs.team_index import Joined
 from dialogs.team_session import Role, TeamRef, finish, leave
 from dialogs.turn import Click, Turn
+
+log = logging.getLogger(__name__)
 
 # Typed words about the person, never about one assessment: always their own.
 PERSONAL_ONLY = ("forget", "export")
@@ -118,7 +122,6 @@ async def question(here: Here, value: dict[str, Any]) -> None:
     if submitted.notice is not None or submitted.vote is not None:
         await here.tell(submitted.notice or say.UNREADABLE)
         return
-    here.desk.saw(place.key)
     title = team.title or say.DEFAULT_TITLE
     await member_turn(here, ref, title=title, chat=place.conversation, click=submitted.click)
 
@@ -126,13 +129,22 @@ async def question(here: Here, value: dict[str, Any]) -> None:
 async def typed(here: Here, text: str) -> bool:
     """A message typed in a personal chat goes to the assessment whose question was asked
     there last, a team's or the person's own; True when it went to a team's. With more than
-    one open, the person is told which. Only people this process saw answering a team are
-    looked up: everyone else's typing costs nothing extra."""
+    one open, the person is told which. Whichever process it reaches, the store says which
+    teams the person answers in this chat, read only in tenants that have team assessments
+    (dialogs.team_index.ActiveTeams); when that read fails, the person's own assessment takes
+    the message, as before team mode."""
     desk, place = here.desk, here.place
-    if text.strip().lower() in PERSONAL_ONLY or not desk.answering(place.key):
+    if text.strip().lower() in PERSONAL_ONLY:
+        return False
+    try:
+        if not await desk.active.any("teams", place.tenant):
+            return False
+        joined_teams = await desk.index.teams(place.key)
+    except StoreUnavailable as exc:
+        log.info("teams of a chat not read (%s): the person's own assessment takes it", exc)
         return False
     open_: list[tuple[float, Joined | None]] = []
-    for joined in await desk.index.teams(place.key):
+    for joined in joined_teams:
         session = await desk.advisor.peek(joined.ref.member_key(place.user))
         if session is not None and session.state == State.ASKING and session.screen:
             open_.append((session.screen.at, joined))

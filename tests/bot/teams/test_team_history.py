@@ -5,10 +5,12 @@ more than one is open; closing is the facilitator's."""
 
 from __future__ import annotations
 
+from bot.settings import Settings
 from bot.teams.common import Place
 from bot.teams.team_desk import team_ref
+from dialogs.stores.base import SessionStore
 from dialogs.turn import SessionKey
-from tests.bot.teams.conftest import Person, TeamsHarness, card_text
+from tests.bot.teams.conftest import Person, TeamsHarness, card_text, start_teams
 from tests.bot.teams.test_team import (
     WAIT,
     Member,
@@ -25,6 +27,7 @@ from tests.bot.teams.test_team import (
     submits,
 )
 from tests.support.answers import FULL_ANSWERS
+from tests.support.teams_connector import TeamsConnector
 
 
 async def revealed_team(
@@ -156,3 +159,32 @@ async def test_back_skip_and_why_work_in_a_team_session(teams: TeamsHarness) -> 
     )
     after = await teams.advisor.peek(ref.member_key(ana.aad))
     assert stored is not None and after is not None and after.answers == stored.answers
+
+
+async def test_a_typed_answer_reaches_the_team_through_another_process(
+    teams: TeamsHarness,
+    connector: TeamsConnector,
+    store: SessionStore,
+    redis_url: str,
+    sdk: str,
+) -> None:
+    """Two processes (two bots on one Redis): Ana joins through one, and her typed answer
+    reaches the other, which still finds her team's question the latest in her chat."""
+    settings = Settings(redis_url=redis_url, teams_dev_mode=True, teams_sdk=sdk)
+    other, runner = await start_teams(connector, settings, store, sdk=sdk, dev=True)
+    try:
+        fay, ana = Member("Fay"), Member("Ana")
+        thread = Thread()
+        card = await start_team(teams, fay, thread, "team Two processes")
+        await click_card(teams, ana, thread, card, {"team": "join"})
+        chat = await teams.eventually(lambda: chat_of(teams, ana), within=WAIT)
+        await teams.eventually(lambda: steps(teams, chat), within=WAIT)
+        await other.say(person(teams, ana), "live")
+        await teams.eventually(lambda: steps(teams, chat)[1:], within=WAIT)
+        ref = team_ref("tenant-1", thread.channel, thread.root, str(card.answer["id"]))
+        session = await teams.advisor.peek(ref.member_key(ana.aad))
+        assert session is not None and session.answers == {"stage": "live"}
+        assert await teams.advisor.peek(me_key(person(teams, ana))) is None  # not her own
+    finally:
+        await other.http.close()
+        await runner.cleanup()
