@@ -2,7 +2,11 @@
 a modal asking for one (and an optional title, and whether answers are anonymous); submitting
 it starts the team there as `/llm-advisor team [anonymous] [title]` does (the same
 bot.slack.listeners.team.post_card and keep_team). A channel the app may not post in is
-refused in the modal itself, saying to invite the app."""
+refused in the modal itself, saying to invite the app.
+
+Unlike a slash command's trigger, a submission is not claimed once: Slack does not redeliver
+view submissions (the person sees an error and may press Start again), and a claim would also
+refuse the same modal submitted again once the app is invited."""
 
 from __future__ import annotations
 
