@@ -11,6 +11,7 @@ from bot.render import create_environment
 from bot.slack.delivery import Place
 from bot.slack.render import SlackRenderer, blocks_size
 from dialogs.flow import Flow
+from dialogs.intake import extract
 from dialogs.replies import IntakeItem, IntakeReview
 from dialogs.stores.base import SessionStore
 from tests.bot.slack.conftest import (
@@ -292,3 +293,40 @@ def test_the_largest_review_stays_within_slacks_limits(flow: Flow) -> None:
     rows = [b for b in payload["blocks"] if str(b.get("block_id", "")).startswith("review_")]
     assert len(rows) == len(flow.questions)
     assert "accessory" in rows[0] and "accessory" not in rows[-1]  # the rest: `change` typed
+
+
+async def test_a_slow_model_leaves_the_rules_reading_in_slack(
+    standin: SlackStandIn, redis_url: str, store: SessionStore
+) -> None:
+    """A model that does not answer in time: the turn completes over Slack's HTTP path, with
+    the rules' answers (no clock is asserted)."""
+    async with openai_standin() as model:
+        model.delay = 3.0
+        settings = replace(
+            slack_settings(standin, redis_url),
+            llm_url=model.url,
+            llm_model="m1",
+            llm_timeout_seconds=0.2,
+        )
+        slack, runner, http = await start_harness(standin, settings, store)
+        try:
+            user = new_user()
+            dm = "D" + user
+            await slack.dm(user, "hello")
+            await slack.next_question(dm, 0)
+            await slack.dm(user, "describe")
+            seen = len(slack.posts(dm)) + 1
+            await slack.eventually(lambda: len(slack.posts(dm)) >= seen)
+            await slack.dm(user, PARAGRAPH)
+            review = (await slack.eventually(lambda: slack.posts(dm)[seen:]))[0]
+            assert model.texts == [PARAGRAPH]  # it was asked
+            said = {b["text"]["text"] for b in blocks_of(review) if "accessory" in b}
+            rules = extract(slack.advisor.flow, PARAGRAPH).found
+            assert any(s.startswith("Stage:") and rules["stage"].evidence in s for s in said)
+            assert len(said) == len(rules)
+            assert slack.standin.card_problems == []
+        finally:
+            if slack.drainer is not None:
+                await slack.drainer.drain(DRAIN_SECONDS)
+            await runner.cleanup()
+            await http.close()
