@@ -13,10 +13,10 @@ from typing import Any
 
 from bot.delivery import deliver
 from bot.teams.render import MAX_CARD_BYTES, TeamsRenderer
-from bot.teams.team_card import card_size, rich, run, team_card
+from bot.teams.team_card import card_size, rich, run, submit, team_card
 from bot.teams.team_port import CALL_TIMEOUT_SECONDS, ConnectorFailed, Port, call
 from bot.teams.team_roster import Entry, Roster
-from bot.teams.team_texts import QUESTION_CONTEXT, SOMEONE
+from bot.teams.team_texts import COPY_BUTTON, QUESTION_CONTEXT, SOMEONE
 from dialogs.advisor import Advisor
 from dialogs.replies import Answered, Ask, Reply, TurnResult
 from dialogs.team import assess_team
@@ -31,6 +31,7 @@ CARD_GAP_SECONDS = 1.0  # between two updates of one card by one process
 MAX_THROTTLE_SECONDS = 30.0  # the longest Retry-After the card waits out
 KEPT = 10_000  # entries of the per-process tables, the oldest forgotten first
 TAG_SEPARATOR = "|"  # between the channel and the thread in a team question's "t"
+COPY = "copy"  # Action.Submit data key of "Start from my own answers"
 
 
 def team_ref(tenant: str, channel: str, root: str, card_id: str) -> TeamRef:
@@ -144,10 +145,20 @@ class Desk:
             if last:
                 _keep(self._updated, ref, last)
 
-    def member_card(self, reply: Reply, *, owner: str, ref: TeamRef, title: str) -> dict[str, Any]:
+    def member_card(
+        self, reply: Reply, *, owner: str, ref: TeamRef, title: str, offer: int = 0
+    ) -> dict[str, Any]:
         """A card of a member's team session: every button carries the team ("t"), and the
-        card opens by saying which team it is for."""
+        card opens by saying which team it is for. `offer`: a question offers to start from
+        that many answers of the member's own assessment."""
         card = self.renderer.card(reply, owner=owner, owner_name="", in_thread=False)
+        if offer and isinstance(reply, Ask):
+            data = {COPY: "1", "u": owner, "s": reply.stamp}
+            button = submit(COPY_BUTTON.format(count=offer), data)
+            card = {
+                **card,
+                "body": [*card.get("body", []), {"type": "ActionSet", "actions": [button]}],
+            }
         tagged: dict[str, Any] = _tagged(card, tag(ref))
         note = rich(run(QUESTION_CONTEXT, bold=True), run(title), subtle=True)
         body = [note, *tagged.get("body", [])]
@@ -163,10 +174,13 @@ class Desk:
         result: TurnResult,
         title: str,
         ref: TeamRef,
-        clicked: str | None,
+        clicked: str | None = None,
+        offer: int = 0,
     ) -> None:
         """The turn's screen steps (bot.delivery) in the member's personal chat."""
-        surface = MemberSurface(desk=self, port=port, chat=chat, key=key, ref=ref, title=title)
+        surface = MemberSurface(
+            desk=self, port=port, chat=chat, key=key, ref=ref, title=title, offer=offer
+        )
         await deliver(self.advisor, key, result, surface, clicked=clicked)
 
 
@@ -194,8 +208,17 @@ class MemberSurface:
     """A member's team session shown in their personal chat, as bot.delivery.Surface."""
 
     def __init__(
-        self, *, desk: Desk, port: Port, chat: str, key: SessionKey, ref: TeamRef, title: str
+        self,
+        *,
+        desk: Desk,
+        port: Port,
+        chat: str,
+        key: SessionKey,
+        ref: TeamRef,
+        title: str,
+        offer: int = 0,
     ) -> None:
+        self.offer = offer
         self.desk = desk
         self.port = port
         self.chat = chat
@@ -204,7 +227,11 @@ class MemberSurface:
         self.title = title
 
     async def post(self, reply: Reply) -> str:
-        card = self.desk.member_card(reply, owner=self.key.user, ref=self.ref, title=self.title)
+        card = self.desk.member_card(
+            reply, owner=self.key.user, ref=self.ref, title=self.title, offer=self.offer
+        )
+        if isinstance(reply, Ask):
+            self.offer = 0  # only the first question offers it
         return await call("send", self.chat, lambda: self.port.send(self.chat, card=card))
 
     async def update(self, target: str, reply: Reply) -> None:

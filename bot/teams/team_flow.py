@@ -34,6 +34,7 @@ from bot.teams.team_member import Here, member_turn
 from bot.teams.team_port import ConnectorFailed, call
 from bot.teams.team_roster import Entry
 from dialogs.session import event_key
+from dialogs.team_copy import copyable
 from dialogs.team_index import ActiveTeams, Joined
 from dialogs.team_session import Role, Team, TeamRef, close, join, reminded, reveal, settle
 
@@ -245,7 +246,8 @@ async def _join(here: Here, ref: TeamRef, role: Role) -> None:
     # question waits (a typed answer to it must reach the team, not the person's own).
     await asyncio.sleep(ActiveTeams.wait(team.created_at, datetime.now(UTC)))
     in_chat = replace(here, place=replace(place, conversation=chat, thread=""))
-    await member_turn(in_chat, ref, title=title, chat=chat)
+    own = copyable(desk.advisor.flow, await desk.advisor.peek(chat_key), None)
+    await member_turn(in_chat, ref, title=title, chat=chat, offer=len(own))
 
 
 async def _remind(here: Here, ref: TeamRef, team: Team) -> None:

@@ -6,17 +6,18 @@ their team questions, and leaving the teams on `forget`."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.teams import team_texts as say
 from bot.teams.common import Place, read_submit
-from bot.teams.team_desk import Desk, untag
-from bot.teams.team_port import Person, Port, call
+from bot.teams.team_desk import COPY, Desk, untag
+from bot.teams.team_port import ConnectorFailed, Person, Port, call
 from dialogs.errors import StoreUnavailable
 from dialogs.replies import TurnResult
 from dialogs.session import State
+from dialogs.team_copy import copy_answers
 from dialogs.team_index import Joined
 from dialogs.team_session import Role, TeamRef, finish, leave
 from dialogs.turn import Click, Turn
@@ -63,24 +64,40 @@ async def member_turn(
     chat: str,
     text: str | None = None,
     click: Click | None = None,
+    offer: int = 0,
 ) -> TurnResult:
-    """One engine turn in the member's team session; reaching the summary hands the answers to
-    the team (again after an edit; a redelivered last click hands them over as well, in case
-    the first delivery stopped between the two commits)."""
+    """One engine turn in the member's team session (`offer`: how many answers of their own
+    assessment the question may offer to copy in); reaching the summary hands the answers to
+    the team."""
     desk, user = here.desk, here.place.user
-    advisor = desk.advisor
     key = ref.member_key(user)
     turn = Turn(key=key, event_id=here.event_id, at=datetime.now(UTC), text=text, click=click)
-    result = await advisor.handle(turn)
+    result = await desk.advisor.handle(turn)
     clicked = here.reply_to if click is not None else None
     await desk.member_turn_delivery(
-        here.port, chat=chat, key=key, result=result, title=title, ref=ref, clicked=clicked
+        here.port,
+        chat=chat,
+        key=key,
+        result=result,
+        title=title,
+        ref=ref,
+        clicked=clicked,
+        offer=offer,
     )
+    await hand_in(here, ref, title=title, chat=chat, result=result)
+    return result
+
+
+async def hand_in(here: Here, ref: TeamRef, *, title: str, chat: str, result: TurnResult) -> None:
+    """A turn that reached the member's summary hands their answers to the team (again after
+    an edit; a redelivered last click hands them over as well, in case the first delivery
+    stopped between the two commits); the card is brought up to date."""
     if result.state != State.DONE:
-        return result
-    session = await advisor.peek(key)
+        return
+    desk, user = here.desk, here.place.user
+    session = await desk.advisor.peek(ref.member_key(user))
     if session is None or session.state != State.DONE:
-        return result
+        return
     answers = dict(session.answers)
     change = await desk.book.change(
         ref, "fin:" + here.event_id, lambda t: finish(t, user, answers) if t else None
@@ -90,7 +107,37 @@ async def member_turn(
         if before is not None and not before.finished:
             await here.tell(say.FINISHED.format(title=title), chat)
         await desk.refresh(here.port, ref)
-    return result
+
+
+async def copy_own(here: Here, ref: TeamRef, *, title: str, stamp: str) -> None:
+    """ "Start from my own answers": the member's own assessment in this chat fills their
+    team session's open questions, and they move on to the first one still open, or to their
+    summary (which hands their answers to the team). A redelivered click does nothing."""
+    place, desk = here.place, here.desk
+    copy = await copy_answers(
+        desk.advisor,
+        key=ref.member_key(place.user),
+        own=place.key,
+        event_id=here.event_id,
+        at=datetime.now(UTC),
+    )
+    result = copy.result
+    if result.duplicate:
+        return
+    before = result.before
+    if copy.answers and before is not None and before.stamp == stamp and here.reply_to:
+        # The button's own question says where its answer came from, without its buttons.
+        card = desk.renderer.closed(before.prompt + " " + say.COPIED_NOTE)
+        try:
+            await here.port.update(place.conversation, here.reply_to, card)
+        except ConnectorFailed as exc:
+            log.warning("could not close the copied question's card (status %s)", exc.status)
+        result = replace(result, before=None)
+    key = ref.member_key(place.user)
+    await desk.member_turn_delivery(
+        here.port, chat=place.conversation, key=key, result=result, title=title, ref=ref
+    )
+    await hand_in(here, ref, title=title, chat=place.conversation, result=result)
 
 
 async def question(here: Here, value: dict[str, Any]) -> None:
@@ -118,11 +165,14 @@ async def question(here: Here, value: dict[str, Any]) -> None:
         # else (a forged or copied button in a channel or a group chat changes nothing).
         await here.tell(say.UNREADABLE)
         return
+    title = team.title or say.DEFAULT_TITLE
+    if COPY in value:
+        await copy_own(here, ref, title=title, stamp=str(value.get("s", "")))
+        return
     submitted = read_submit({k: v for k, v in value.items() if k != "t"}, place)
     if submitted.notice is not None or submitted.vote is not None:
         await here.tell(submitted.notice or say.UNREADABLE)
         return
-    title = team.title or say.DEFAULT_TITLE
     await member_turn(here, ref, title=title, chat=place.conversation, click=submitted.click)
 
 

@@ -51,3 +51,5 @@ FACILITATOR_WHAT = {
     "settle": "settle a disagreement",
 }
 SOMEONE = "someone"
+COPY_BUTTON = "Start from my own answers ({count} answered)"
+COPIED_NOTE = "(from your own assessment)"

@@ -158,6 +158,8 @@ class TeamsConnector(LoopbackServer):
         self.card_problems: list[str] = []
         #: Members answered by GET .../members[/{id}], by user id; see ``add_member``.
         self.members: dict[str, dict[str, Any]] = {}
+        #: Existing personal chats, by member id; see ``personal_chat``.
+        self.personal_chats: dict[str, str] = {}
         self._faults: defaultdict[str, deque[_Fault]] = defaultdict(deque)
         self._delays: defaultdict[str, deque[float]] = defaultdict(deque)
         self._ids = itertools.count(1)
@@ -256,6 +258,12 @@ class TeamsConnector(LoopbackServer):
         }
         self.members[user_id] = member
         return member
+
+    def personal_chat(self, user_id: str, conversation_id: str) -> None:
+        """Creating a one-to-one conversation with ``user_id`` (POST /v3/conversations) answers
+        ``conversation_id``, the chat they already have with the bot, as Teams does. Without
+        it every creation answers a new id."""
+        self.personal_chats[user_id] = conversation_id
 
     def reset(self) -> None:
         """Forget calls, problems and pending faults and delays. Ids keep rising; members stay."""
@@ -400,7 +408,12 @@ class TeamsConnector(LoopbackServer):
             case Operation.DELETE:
                 return 200, None
             case Operation.CREATE:
-                conversation = f"a:standin-conversation-{next(self._conversations)}"
+                members = call.body.get("members")
+                only = members[0] if isinstance(members, list) and len(members) == 1 else None
+                known = (
+                    self.personal_chats.get(str(only.get("id"))) if isinstance(only, dict) else None
+                )
+                conversation = known or f"a:standin-conversation-{next(self._conversations)}"
                 answer = {"id": conversation, "serviceUrl": self.service_url}
                 if isinstance(call.body.get("activity"), dict):
                     answer["activityId"] = self._next_activity_id()
