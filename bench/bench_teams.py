@@ -72,11 +72,12 @@ from typing import Final
 import aiohttp
 
 from bench import common, teams_processes
-from bench.common import TURN_TIMEOUT_SECONDS, bench_store, redis_url
+from bench.common import ANSWERS, TURN_TIMEOUT_SECONDS, bench_store, redis_url
 from bench.duel import Duel, Pass, duel
 from bench.profiling import Areas, Profiled, ProfileText, tally
 from bench.teams_agents_sides import advisor_agents_application, bare_agents_application
 from bench.teams_sides import (
+    NO_CHART_ANSWERS,
     Assessment,
     BareCards,
     BenchConnector,
@@ -202,6 +203,7 @@ async def main_async(
     profile: bool,
     out: Callable[[str], None],
     sdk: str = "botbuilder",
+    chart: bool = True,
 ) -> float:
     for name in PROXY_ENV_VARS:  # requests would route the loopback connector calls via a proxy
         os.environ.pop(name, None)
@@ -241,19 +243,23 @@ async def main_async(
             async def bare_run(person: Person, turns: int) -> Assessment:
                 return await bare_assessment(bare_client, connector, person, turns, cards.value)
 
+            answers = ANSWERS if chart else NO_CHART_ANSWERS
+
             def calibrate(typical: Assessment) -> None:
                 question = next(
                     q for q in typical.posts[len(typical.posts) // 2 :] if option_data(q)
                 )
                 cards.question = card_of(question)
-                cards.value = choose(question) or {}
+                cards.value = choose(question, answers) or {}
                 cards.answered = card_of(typical.updates[len(typical.updates) // 2])
 
             async def profiled_here(run: Callable[[], Awaitable[Pass]]) -> Profiled:
                 return await profiled(run, executor=executor)
 
             sides = Duel[Person, ConnectorCall](
-                advisor=lambda person: advisor_assessment(advisor_client, connector, person),
+                advisor=lambda person: advisor_assessment(
+                    advisor_client, connector, person, answers
+                ),
                 bare=bare_run,
                 new_user=Person,
                 calls=connector.operations,
@@ -348,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 profile=args.profile,
                 out=print,
                 sdk=args.sdk,
+                chart=args.chart,
             )
         )
         return 0

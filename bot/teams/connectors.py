@@ -13,10 +13,12 @@ leaves for its worker thread, so a turn never sends with another turn's timeout.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+import requests.utils
 from botframework.connector import ConnectorClient
 from botframework.connector.auth import ClaimsIdentity, ConnectorFactory, UserTokenClient
 from botframework.connector.auth.authentication_constants import AuthenticationConstants
@@ -93,6 +95,25 @@ class ConnectorClients:
         return client
 
 
+def settle_environment(client: ConnectorClient, service_url: str) -> None:
+    """Read once, for the one host this client calls, what requests otherwise reads from the
+    environment on every call (msrest leaves `trust_env` on): the proxies for the service URL
+    (HTTP(S)_PROXY, NO_PROXY) and the CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE); then
+    tell msrest, through its public proxy settings, not to have requests look again. Those
+    lookups walk os.environ twice per call, about a tenth of a botbuilder turn's CPU. (requests
+    also stops looking for ~/.netrc credentials, which a bot's calls never use.)"""
+    config = client.config
+    if not config.proxies.use_env_settings:
+        return
+    for scheme, url in requests.utils.get_environ_proxies(service_url).items():
+        if scheme != "no":
+            config.proxies.add(scheme, url)
+    if config.connection.verify is True:
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        config.connection.verify = bundle or True
+    config.proxies.use_env_settings = False
+
+
 class PooledConnectorFactory(ConnectorFactory):  # type: ignore[misc]
     """The SDK's connector factory for one request, answering from `clients` when it can."""
 
@@ -103,4 +124,10 @@ class PooledConnectorFactory(ConnectorFactory):  # type: ignore[misc]
 
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         key = (self.app_id, audience or "", service_url)
-        return await self.clients.get(key, lambda: self.inner.create(service_url, audience))
+
+        async def build() -> ConnectorClient:
+            client = await self.inner.create(service_url, audience)
+            settle_environment(client, service_url)
+            return client
+
+        return await self.clients.get(key, build)

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
 
 from bot.settings import Settings
+from bot.teams.connectors import settle_environment
 from dialogs.stores.base import SessionStore
 from tests.bot.teams.conftest import Person, TeamsHarness, option_data, start_teams
 from tests.support.teams_activities import card_submit, personal_message
 from tests.support.teams_auth import LocalAppCredentials, LocalCredentialsFactory, TeamsIssuer
 from tests.support.teams_connector import SERVICE_PATH, ConnectorCall, TeamsConnector
+from tests.support.teams_sdk import ConnectorClient, MicrosoftAppCredentials
 
 APP_ID = str(uuid.UUID(int=0x5678))
 
@@ -62,9 +65,13 @@ async def walk(
     for seen in range(1, clicks + 1):
         questions = await teams.eventually(lambda: teams.questions(person.conversation))
         await answer(teams, person, questions[-1], service_url, **post)
-        count = seen + 1
-        await teams.eventually(lambda: len(teams.questions(person.conversation)) >= count)
+        await teams.eventually(partial(asked, teams, person, seen + 1))
     return teams.questions(person.conversation)
+
+
+def asked(teams: TeamsHarness, person: Person, count: int) -> bool:
+    """Whether `person` has been sent `count` question cards."""
+    return len(teams.questions(person.conversation)) >= count
 
 
 def built_for(teams: TeamsHarness, service_url: str) -> int:
@@ -175,3 +182,26 @@ async def test_credentials_and_their_token_are_made_once(
     assert len(sent) >= 9
     assert len({c.authorization for c in sent}) == 1
     assert (sent[0].authorization or "").startswith("Bearer ")
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "proxied"), [("", True), ("connector.example,.internal", False)]
+)
+def test_a_kept_client_reads_the_environment_once(
+    monkeypatch: pytest.MonkeyPatch, no_proxy: str, proxied: bool
+) -> None:
+    """botbuilder (msrest, requests) reads proxies and the CA bundle from the environment on
+    every call; a kept client reads them once for its service URL, with the same outcome."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("no_proxy", no_proxy)
+    monkeypatch.setenv("https_proxy", "http://proxy.internal:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    url = "https://connector.example/amer/"
+    client = ConnectorClient(MicrosoftAppCredentials(None, None), base_url=url)
+    settle_environment(client, url)
+    config = client.config
+    assert config.proxies.use_env_settings is False
+    expected = {"https": "http://proxy.internal:3128"} if proxied else {}
+    assert config.proxies.proxies == expected
+    assert config.connection.verify == "/etc/ssl/certs/ca-certificates.crt"
