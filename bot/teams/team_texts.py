@@ -4,10 +4,6 @@ whatever a person typed (a title, a name) reaches a card only through a TextRun.
 from __future__ import annotations
 
 DEFAULT_TITLE = "Build or buy, as a team"
-IN_A_CHANNEL = (
-    "A team assessment runs in a channel: mention me there with `team` (optionally followed by "
-    "a title, and `anonymous` first to keep everyone's answers anonymous)."
-)
 GONE = "This team assessment is no longer available (it may have expired)."
 CLOSED = "This team assessment is closed."
 FACILITATOR_ONLY = "Only {who}, who started this team assessment, can {what}."

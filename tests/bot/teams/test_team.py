@@ -291,3 +291,22 @@ def team_member_key(
 ) -> SessionKey:
     ref = team_ref("tenant-1", thread.channel, thread.root, str(card.answer["id"]))
     return ref.member_key(who.aad)
+
+
+async def test_an_anonymous_team_shows_members_by_number(teams: TeamsHarness) -> None:
+    fay, ana, ben = Member("Fay"), Member("Ana"), Member("Ben")
+    thread = Thread()
+    card = await start_team(teams, fay, thread, "team anonymous Quiet one")
+    assert "Answers are anonymous" in card_text(card) and "Quiet one" in card_text(card)
+    for who in (ana, ben):
+        await click_card(teams, who, thread, card, {"team": "join"})
+        await teams.eventually(lambda who=who: chat_of(teams, who), within=WAIT)
+    joined = replies(teams, person(teams, ana).conversation, "without your name")
+    assert joined  # members are told their name stays off the results
+    progress = await card_shows(teams, card, "Still answering (2)")
+    assert "Member 1, Member 2" in progress and "Ana" not in progress
+    await answer_all(teams, ana, dict(FULL_ANSWERS))
+    await answer_all(teams, ben, {**FULL_ANSWERS, "data_sensitivity": "public"})
+    revealed = await card_shows(teams, card, "Where you disagree")
+    assert "Member 1" in revealed and "Member 2" in revealed
+    assert "Ana" not in revealed and "Ben" not in revealed
