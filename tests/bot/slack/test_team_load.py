@@ -172,10 +172,25 @@ def assert_one_card_on_the_stored_answers(
         for qid in SPREADS
     }
     assert spreads(final, flow) == stored
-    # Finished: every member's own advice is on it (25 finished, none still answering).
-    text = json.dumps(final["blocks"])
-    assert "Revealed with" not in text
-    assert all(sum(c.values()) == MEMBERS for c in stored.values())
+    # Finished: each disagreement counts every finished member, and every member's own advice
+    # is on the card (none still answering).
+    assert all(sum(c.values()) == len(team.finished) == MEMBERS for c in stored.values())
+    assert own_advice(final) == len(team.finished)
+    assert "Revealed with" not in json.dumps(final["blocks"])
+
+
+def own_advice(card: dict[str, Any]) -> int:
+    """How many members' own advice the card lists (one line each, or "n of N" per headline
+    when grouped to fit)."""
+    for block in card["blocks"]:
+        text = str(block.get("text", {}).get("text", ""))
+        if text.startswith("*Each member's own advice*"):
+            lines = [line for line in text.splitlines()[1:] if line.startswith("• ")]
+            grouped = [re.match(r"• (\d+) of \d+: ", line) for line in lines]
+            if all(grouped):
+                return sum(int(m[1]) for m in grouped if m)
+            return len(lines)
+    raise AssertionError("no members' own advice on the card")
 
 
 @pytest.mark.parametrize("refusals", [1, 3], ids=["once", "beyond the client's retries"])
