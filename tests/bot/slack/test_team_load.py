@@ -5,7 +5,8 @@ The processes are started as users start them (bench/processes.py, bench/bench_s
 environment); the stand-in Slack Web API runs in this process and records what each of them
 sent; every request is signed (bench/slack_users.py's client) and the members' clicks go to
 the three processes in turn (bench/team_users.py). The team and the members' answers are then
-read back from Redis through the store and TeamBook."""
+read back from Redis through the store and TeamBook. The 429 tests run the app in this process
+(tests/bot/slack/conftest.py), behind the same signed HTTP, with the stand-in refusing updates."""
 
 from __future__ import annotations
 
