@@ -118,6 +118,7 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
             person=Person(id=str(sender.id or ""), name=str(sender.name or "")),
             activity_id=str(activity.id or ""),
             reply_to=str(activity.reply_to_id or "") or None,
+            count=self.metrics.vote if self.metrics is not None else None,
         )
 
     async def on_turn(self, turn_context: TurnContext) -> None:

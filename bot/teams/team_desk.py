@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_ROUNDS = 8  # card updates one process makes in a row for one team
 CARD_GAP_SECONDS = 1.0  # between two updates of one card by one process
-MAX_THROTTLE_SECONDS = 30.0  # the longest Retry-After the card waits out
+MAX_THROTTLE_SECONDS = 10.0  # the longest Retry-After the card waits out (within a turn)
 KEPT = 10_000  # entries of the per-process tables, the oldest forgotten first
 TAG_SEPARATOR = "|"  # between the channel and the thread in a team question's "t"
 COPY = "copy"  # Action.Submit data key of "Start from my own answers"
@@ -136,6 +136,9 @@ class Desk:
                     self._dirty[ref], last = True, 0.0
                     continue
                 shown, last = team.version, loop.time()
+            log.warning(
+                "team card: still changing after %d rounds; left to the next change", REFRESH_ROUNDS
+            )
         except ConnectorFailed as exc:
             log.warning("team card not updated (status %s)", exc.status)
         except TimeoutError:

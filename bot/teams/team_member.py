@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.feedback import TEXTS as VOTE_TEXTS
+from bot.feedback import Count, cast
 from bot.teams import team_texts as say
 from bot.teams.common import Place, read_submit
 from bot.teams.team_desk import COPY, Desk, untag
@@ -38,6 +40,7 @@ class Here:
     person: Person
     activity_id: str
     reply_to: str | None = None
+    count: Count | None = None  # the metrics' vote counter, if any
 
     @property
     def event_id(self) -> str:
@@ -170,8 +173,14 @@ async def question(here: Here, value: dict[str, Any]) -> None:
         await copy_own(here, ref, title=title, stamp=str(value.get("s", "")))
         return
     submitted = read_submit({k: v for k, v in value.items() if k != "t"}, place)
-    if submitted.notice is not None or submitted.vote is not None:
-        await here.tell(submitted.notice or say.UNREADABLE)
+    if submitted.vote is not None:  # "was this useful" on their team summary
+        key = ref.member_key(place.user)
+        vote, stamp = submitted.vote, submitted.stamp
+        outcome = await cast(here.desk.advisor, key, stamp=stamp, vote=vote, count=here.count)
+        await here.tell(VOTE_TEXTS[outcome])
+        return
+    if submitted.notice is not None:
+        await here.tell(submitted.notice)
         return
     await member_turn(here, ref, title=title, chat=place.conversation, click=submitted.click)
 

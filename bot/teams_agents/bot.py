@@ -91,6 +91,7 @@ class AdvisorAgentsBot:
             ),
             activity_id=str(activity.id or ""),
             reply_to=str(activity.reply_to_id or "") or None,
+            count=self.metrics.vote if self.metrics is not None else None,
         )
 
     def guard(

@@ -47,7 +47,15 @@ async def test_a_redelivered_join_answer_reveal_and_settle_act_once(teams: Teams
         await teams.click(fay_chat, first, value, user_name=fay.name, activity_id=answer_id)
     await teams.eventually(lambda: steps(teams, fay_chat.conversation)[1:], within=WAIT)
     assert len(steps(teams, fay_chat.conversation)) == 2
-    await answer_all(teams, fay, {**FULL_ANSWERS})
+    summary = await answer_all(teams, fay, {**FULL_ANSWERS})
+
+    # "Was this useful" on a team summary is counted on the member's team session.
+    vote = next(d for d in submits(summary) if "vote" in d)
+    assert vote["t"]
+    await teams.click(fay_chat, summary, vote, user_name=fay.name)
+    await teams.eventually(
+        lambda: replies(teams, fay_chat.conversation, "Thanks for telling us"), within=WAIT
+    )
 
     # Fay finished, Ana has not: the facilitator reveals, and the retried reveal says nothing.
     await card_shows(teams, card, "Finished (1)")
