@@ -89,3 +89,33 @@ async def test_a_throttled_card_update_ends_on_the_newest_state(teams: TeamsHarn
     throttled = [c for c in teams.connector.attempts("update") if c.activity_id == card_id]
     assert throttled[0].status == 429
     assert throttled[-1].accepted
+
+
+async def test_members_finishing_at_once_reveal_once(teams: TeamsHarness) -> None:
+    """Four members send their last answer at the same moment: every answer is kept, the
+    team is revealed once, and the card ends on the results of all four."""
+    fay = Member("Fay")
+    members = [Member(f"Member-{i}") for i in range(4)]
+    thread = Thread()
+    card = await start_team(teams, fay, thread, "team At once")
+    for who in members:
+        await click_card(teams, who, thread, card, {"team": "join"})
+        await teams.eventually(lambda who=who: chats_of(teams, who), within=WAIT)
+    answers = [
+        {**FULL_ANSWERS, "budget": budget}
+        for budget in ("under_10k", "10k_100k", "10k_100k", "under_10k")
+    ]
+    last = []
+    for who, theirs in zip(members, answers, strict=True):
+        card_before = await answer_all(teams, who, theirs, stop=len(FULL_ANSWERS) - 1)
+        assert not any(d.get("cmd") == "edit" for d in submits(card_before))
+        value = next(d for d in submits(card_before) if d.get("o") == theirs["inputs"])
+        last.append((person(teams, who), card_before, value))
+    await asyncio.gather(*(teams.click(p, c, v) for p, c, v in last))
+    final = await card_shows(teams, card, "Where you disagree (1)", "Budget")
+    assert "(2): Member-0, Member-3" in final or "(2): Member-3, Member-0" in final
+    assert "Revealed with" not in final  # everyone had finished
+    for who in members:
+        finished = replies(teams, person(teams, who).conversation, "Your answers to")
+        assert len(finished) == 1
+    assert teams.connector.card_problems == []
