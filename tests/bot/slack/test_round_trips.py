@@ -2,7 +2,12 @@
 assessment in a Slack DM through the real app: one read for the session's first turn in this
 process, then one commit per turn (which also claims the screen for a new question). The message
 id of a posted question rides on the next commit; only a question answered by typing (no
-buttons) has it written at once, by one more script."""
+buttons) has it written at once, by one more script.
+
+In a workspace where team assessments were started (dialogs.team_index.ActiveTeams: the
+stand-in's one workspace, once any team test ran before this one), a typed DM also reads the
+person's list of teams ("open-teams/<user>"), to know whether the answer is for a team: that
+read is counted apart, and only a typed message may cost it."""
 
 from __future__ import annotations
 
@@ -38,9 +43,12 @@ async def test_one_round_trip_per_turn(slack: SlackHarness, commands: CommandLog
 
     questions = len(slack.questions(dm))
     turns = 1 + questions  # the command, then one answer per question
-    sent = Counter(commands.sent(user))
+    team_lists = Counter(commands.sent(f"open-teams/{user}"))
+    sent = Counter(commands.sent(user)) - team_lists
     typed = sum(1 for q in slack.questions(dm) if not slack.question_buttons(q))
     assert typed == 1  # the monthly token figure
     # Every turn: the commit script; a question answered by typing: the script recording its
     # message; the first turn: one GET.
     assert sent == {"GET": 1, "EVALSHA": turns + typed}, sent
+    # The list of teams: at most one read per typed message (none where no team was started).
+    assert set(team_lists) <= {"GET"} and team_lists["GET"] <= typed, team_lists
