@@ -28,6 +28,9 @@ class Prompt:
     message: str
     means: str
     note: str = ""
+    # The note carries the "Decide as a team" button (the App Home's: it opens the modal that
+    # picks a channel and starts the team there, bot/slack/team_home.py).
+    offers_team: bool = False
 
 
 PROMPTS: tuple[Prompt, ...] = (
@@ -36,16 +39,19 @@ PROMPTS: tuple[Prompt, ...] = (
         message="Should we build our own LLM?",
         means="start",
     ),
-    # Team mode has its own command, run in a channel (bot/slack/listeners/commands.py): the
-    # note says how, and the person's own assessment starts (or continues) meanwhile.
+    # A team assessment runs in a channel (bot/slack/listeners/team.py): the note's button
+    # asks which one and starts it there, or the command does it from the channel; the
+    # person's own assessment starts (or continues) meanwhile.
     Prompt(
         title="Start a team assessment",
         message="Start a team assessment",
         means="start",
         note=(
-            "A team assessment runs in a channel: type `/llm-advisor team` there, and each "
-            "colleague joins from the card the bot posts. Here is your own in the meantime."
+            "A team assessment runs in a channel: press the button to pick one, or type "
+            "`/llm-advisor team` there. Each colleague joins from the card the bot posts. "
+            "Here is your own in the meantime."
         ),
+        offers_team=True,
     ),
     Prompt(title="Show my last result", message="Show my last result", means="results"),
     # The cost comparison needs the rest of the answers: the assessment starts, and its

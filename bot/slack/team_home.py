@@ -36,6 +36,24 @@ def _text(text: str) -> dict[str, str]:
     return {"type": "plain_text", "text": text}
 
 
+def offer(note: str) -> dict[str, Any]:
+    """A message saying `note`, with the Home tab's "Decide as a team" button under it (a
+    suggested prompt's answer in the Messages tab): the click opens the same modal."""
+    button = {
+        "type": "button",
+        "action_id": HOME_TEAM,
+        "text": _text(say.MODAL_TITLE),
+        "value": "team",
+    }
+    return {
+        "text": note,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": note}},
+            {"type": "actions", "block_id": "team_offer", "elements": [button]},
+        ],
+    }
+
+
 def team_modal() -> dict[str, Any]:
     """The modal: the channel (public or private, where the app is invited), an optional title,
     and names shown or anonymous."""

@@ -8,16 +8,22 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.agent import prompt_for
+from bot.slack.agent import Prompt, prompt_for
 from bot.slack.delivery import Place
 from bot.slack.listeners import team as team_mode
 from bot.slack.payloads import MENTION, as_text, mentions, team_id
+from bot.slack.team_home import offer
 from bot.text import clean
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackAdvisor
 
 log = logging.getLogger(__name__)
+
+
+def note_message(prompt: Prompt) -> dict[str, Any]:
+    """What a suggested prompt says before it starts: its note, with the team button if any."""
+    return offer(prompt.note) if prompt.offers_team else {"text": prompt.note}
 
 
 async def on_message(
@@ -53,7 +59,7 @@ async def on_message(
 
         async def typed() -> None:  # a team question asked last takes it (listeners/team.py)
             if prompt and prompt.note:
-                await slack.delivery.post(client, place, {"text": prompt.note})
+                await slack.delivery.post(client, place, note_message(prompt))
             if not await team_mode.typed(slack, client, place, event_id, text):
                 await _typed(
                     slack,

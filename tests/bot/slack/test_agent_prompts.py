@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from bot.slack.agent import PROMPTS
+from bot.slack.team_home import HOME_TEAM, TEAM_VIEW
 from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.slack_signing import app_home_opened_event, event_payload
 from tests.support.slack_standin import TEAM_ID
@@ -78,4 +79,24 @@ async def test_each_prompt_opens_the_assessment_for_someone_new(slack: SlackHarn
         assert (said[0] == prompt.note) is bool(prompt.note)
     team, cost = PROMPTS[1], PROMPTS[3]
     assert "`/llm-advisor team`" in team.note and "`2B`" in cost.note
+    assert slack.standin.card_problems == []
+
+
+async def test_the_team_prompt_offers_the_button_that_picks_a_channel(slack: SlackHarness) -> None:
+    """The "Start a team assessment" prompt says how, with the App Home's "Decide as a team"
+    button: its click in the DM opens the modal that asks for the channel
+    (tests/bot/slack/test_team_home.py walks the modal itself)."""
+    user = new_user()
+    dm = f"D{user}"
+    await slack.dm(user, "Start a team assessment")
+    await slack.next_question(dm, 0)
+    note = slack.posts(dm)[0]
+    buttons = [e for b in note.payload["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["action_id"] for b in buttons] == [HOME_TEAM]
+    status, _ = await slack.action(
+        user, HOME_TEAM, "team", channel=dm, message_ts=note.result["ts"], block_id="team_offer"
+    )
+    assert status == 200
+    [opened] = await slack.standin.wait_for("views.open")
+    assert opened.payload["view"]["callback_id"] == TEAM_VIEW
     assert slack.standin.card_problems == []
