@@ -4,160 +4,40 @@ it (a single server, a three-master Cluster, a Sentinel-managed primary with a r
 One suite, parametrized over the stores, so the in-memory store used locally cannot drift from
 the Redis store used in production, on any topology. Each topology is started once per test
 session (tests/support/redis_topologies.py) on free loopback ports with the real redis-server.
-A few Redis-only tests follow, on every topology: TTLs on every key, the Cluster hash tag, key
-forging, and the stored document being plain JSON.
+The Redis-only tests, on every topology (TTLs on every key, the Cluster hash tag, the stored
+document being plain JSON), are in test_store_contract_redis.py; the stores under test, as
+fixtures, in store_subjects.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from redis.crc import key_slot
 
-from dialogs.session import Session
 from dialogs.stores.base import (
     Commit,
     CommitOutcome,
-    SessionStore,
     claim_key,
     hash_tag,
     session_key,
 )
-from dialogs.stores.memory import MemoryStore
-from dialogs.stores.redis_store import RedisClient, RedisStore, create_redis_client
 from dialogs.turn import SessionKey
-from tests.conftest import T0, unique_key
+from tests.conftest import unique_key
+from tests.dialogs.stores.store_subjects import (
+    TTL,
+    StoreUnderTest,
+    cluster_hash_part,
+    commit,
+    commit_with,
+    document,
+    subject,
+)
 
 pytest_plugins = ["tests.support.redis_topologies"]
-
-TTL = 600
-
-
-@dataclass
-class StoreUnderTest:
-    """A store plus a way to see a key's remaining TTL (None when the key does not exist)."""
-
-    name: str
-    store: SessionStore
-    ttl: Callable[[str], Awaitable[float | None]]
-
-
-# Test ids: "redis" is the single server (REDIS_URL when given), as before.
-REDIS_TOPOLOGIES = ("redis", "redis-cluster", "redis-sentinel")
-
-
-def topology_url(request: pytest.FixtureRequest, name: str) -> str:
-    """The REDIS_URL of one topology, started on first use and kept for the session."""
-    if name == "redis":
-        return str(request.getfixturevalue("redis_url"))
-    return str(request.getfixturevalue(name.replace("-", "_")).url)
-
-
-@dataclass
-class RedisUnderTest:
-    store: RedisStore
-    raw: RedisClient  # a plain client of the same topology, to look at what the store wrote
-
-
-@pytest.fixture(params=REDIS_TOPOLOGIES)
-async def redis_subject(request: pytest.FixtureRequest) -> AsyncIterator[RedisUnderTest]:
-    url = topology_url(request, request.param)
-    # Generous: on a busy machine a replica's WAIT answer can miss 250 ms, and that is a test
-    # of the contract, not of failover timing (tests/test_redis_topologies.py has those).
-    store = RedisStore.from_url(url, timeout_seconds=2.0)
-    raw = create_redis_client(url, timeout_seconds=2.0)
-    try:
-        yield RedisUnderTest(store=store, raw=raw)
-    finally:
-        await raw.aclose()
-        await store.close()
-
-
-@pytest.fixture(params=["memory", *REDIS_TOPOLOGIES])
-async def subject(request: pytest.FixtureRequest) -> AsyncIterator[StoreUnderTest]:
-    if request.param == "memory":
-        memory = MemoryStore()
-
-        async def memory_ttl(name: str) -> float | None:
-            return memory.ttl(name)
-
-        yield StoreUnderTest(name="memory", store=memory, ttl=memory_ttl)
-        return
-    url = topology_url(request, request.param)
-    # Generous: on a busy machine a replica's WAIT answer can miss 250 ms, and that is a test
-    # of the contract, not of failover timing (tests/test_redis_topologies.py has those).
-    store = RedisStore.from_url(url, timeout_seconds=2.0)
-    raw = create_redis_client(url, timeout_seconds=2.0)
-
-    async def redis_ttl(name: str) -> float | None:
-        seconds = await raw.ttl(name)
-        return None if seconds == -2 else float(seconds)  # -2: no such key; -1: no TTL
-
-    try:
-        yield StoreUnderTest(name=request.param, store=store, ttl=redis_ttl)
-    finally:
-        await raw.aclose()
-        await store.close()
-
-
-def document(
-    version: int, *, seen: tuple[str, ...], answers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """A realistic session document (what the runner writes) at `version`."""
-    answers = answers or {}
-    return Session(
-        id="s-contract",
-        flow="contract-flow",
-        flow_version=1,
-        state="asking",
-        current="q" + str(len(answers) + 1),
-        asked=len(answers) + 1,
-        answers=answers,
-        history=tuple(answers),
-        started_at=T0.isoformat(),
-        updated_at=T0.isoformat(),
-        version=version,
-        seen=seen,
-    ).to_document()
-
-
-async def commit(
-    store: SessionStore,
-    key: SessionKey,
-    *,
-    expected: int,
-    doc: dict[str, Any],
-    event_id: str,
-    ttl: int = TTL,
-) -> Commit:
-    outcome = await commit_with(store, key, expected=expected, doc=doc, event_id=event_id, ttl=ttl)
-    return outcome.status
-
-
-async def commit_with(
-    store: SessionStore,
-    key: SessionKey,
-    *,
-    expected: int,
-    doc: dict[str, Any],
-    event_id: str,
-    ttl: int = TTL,
-    expected_commit: str = "",
-) -> CommitOutcome:
-    return await store.commit(
-        key,
-        expected_version=expected,
-        document=doc,
-        event_id=event_id,
-        ttl_seconds=ttl,
-        expected_commit=expected_commit,
-    )
+__all__ = ["subject"]  # the parametrized store fixture, used here by name
 
 
 # ------------------------------------------------------------------------------ both stores
@@ -335,79 +215,6 @@ async def test_ids_with_separators_cannot_forge_another_sessions_key(
     await subject.store.forget(platform=mine.platform, workspace=mine.workspace, user=mine.user)
     await commit(subject.store, mine, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
     assert await subject.store.load(theirs) is None
-
-
-# ------------------------------------------------------------------------------ Redis only
-
-
-def cluster_hash_part(name: str) -> str:
-    """The part of a key Redis Cluster hashes: between the first '{' and the next '}'."""
-    start = name.find("{")
-    end = name.find("}", start + 1) if start != -1 else -1
-    if start == -1 or end == -1 or end == start + 1:
-        return name
-    return name[start + 1 : end]
-
-
-async def written_keys(raw: RedisClient, key: SessionKey) -> set[str]:
-    """Every key in Redis that carries this session's hash tag (the store must write no other);
-    on a Cluster, redis-py's scan_iter visits every primary."""
-    pattern = "*" + hash_tag(key).replace("[", "\\[").replace("*", "\\*").replace("?", "\\?") + "*"
-    return {name async for name in raw.scan_iter(match=pattern, count=1000)}
-
-
-async def test_redis_every_written_key_has_a_ttl(redis_subject: RedisUnderTest) -> None:
-    """Nothing the Redis store writes lives forever: each key has 0 < TTL <= the TTL given."""
-    redis_store, raw_redis = redis_subject.store, redis_subject.raw
-    key = unique_key()
-    await commit(redis_store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
-    await commit(redis_store, key, expected=1, doc=document(2, seen=("e1", "e2")), event_id="e2")
-    names = await written_keys(raw_redis, key)
-    assert names == {session_key(key)}
-    for name in names:
-        left = await raw_redis.ttl(name)
-        assert 0 < left <= TTL, (name, left)
-
-
-async def test_redis_keys_of_one_conversation_share_one_hash_tag(
-    redis_subject: RedisUnderTest,
-) -> None:
-    """Platform, workspace and conversation sit inside one {hash tag}: every key of a
-    conversation (any thread, any user) lands in one Cluster slot."""
-    redis_store, raw_redis = redis_subject.store, redis_subject.raw
-    key = unique_key()
-    other_user = SessionKey(
-        platform=key.platform,
-        workspace=key.workspace,
-        conversation=key.conversation,
-        thread="1700000000.000100",
-        user="u2",
-    )
-    tag = hash_tag(key)
-    assert tag == "{" + f"{key.platform}:{key.workspace}:{key.conversation}" + "}"
-    names = [session_key(k) for k in (key, other_user)]
-    assert all(cluster_hash_part(n) == tag[1:-1] for n in names), names
-    assert len({key_slot(n.encode()) for n in names}) == 1
-    await commit(redis_store, key, expected=0, doc=document(1, seen=("e1",)), event_id="e1")
-    assert await written_keys(raw_redis, key) == {session_key(key)}
-
-
-async def test_redis_document_is_plain_json(redis_subject: RedisUnderTest) -> None:
-    """The stored session is a JSON object anyone can read (never pickle), with its schema
-    version, the flow it started on, where it is, the answers, the history and the version."""
-    redis_store, raw_redis = redis_subject.store, redis_subject.raw
-    key = unique_key()
-    doc = document(1, seen=("e1",), answers={"q1": "a"})
-    await commit(redis_store, key, expected=0, doc=doc, event_id="e1")
-    raw = await raw_redis.get(session_key(key))
-    assert raw is not None
-    stored = json.loads(raw)
-    assert isinstance(stored, dict)
-    for field in ("schema", "flow", "flow_version", "current", "answers", "history", "version"):
-        assert field in stored, field
-    assert stored["schema"] == 1
-    assert stored["answers"] == {"q1": "a"}
-    assert stored["version"] == 1
 
 
 def with_screen(doc: dict[str, Any], stamp: str, message_id: str = "") -> dict[str, Any]:

@@ -20,7 +20,7 @@ from dialogs.team_session import (
     join,
     reveal,
 )
-from tests.dialogs.stores.test_store_contract import TTL, StoreUnderTest, subject
+from tests.dialogs.stores.store_subjects import TTL, StoreUnderTest, subject
 
 pytest_plugins = ["tests.support.redis_topologies"]
 __all__ = ["subject"]  # the contract's parametrized store fixture, used here by name
