@@ -54,7 +54,7 @@ class RedisUnderTest:
 async def redis_subject(request: pytest.FixtureRequest) -> AsyncIterator[RedisUnderTest]:
     url = topology_url(request, request.param)
     # Generous: on a busy machine a replica's WAIT answer can miss 250 ms, and that is a test
-    # of the contract, not of failover timing (tests/test_redis_topologies.py has those).
+    # of the contract, not of failover timing (test_redis_sentinel.py has those).
     store = RedisStore.from_url(url, timeout_seconds=2.0)
     raw = create_redis_client(url, timeout_seconds=2.0)
     try:
@@ -76,7 +76,7 @@ async def subject(request: pytest.FixtureRequest) -> AsyncIterator[StoreUnderTes
         return
     url = topology_url(request, request.param)
     # Generous: on a busy machine a replica's WAIT answer can miss 250 ms, and that is a test
-    # of the contract, not of failover timing (tests/test_redis_topologies.py has those).
+    # of the contract, not of failover timing (test_redis_sentinel.py has those).
     store = RedisStore.from_url(url, timeout_seconds=2.0)
     raw = create_redis_client(url, timeout_seconds=2.0)
 
