@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.cli import build_parser
-from tests.bot.test_serve import ROOT, ServeProcess
+from tests.bot.serve_rigs import ROOT, ServeProcess
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn
 

@@ -21,8 +21,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.bot.serve_rigs import ROOT
 from tests.bot.slack.conftest import SECRET
-from tests.bot.test_serve import ROOT
 from tests.support.redis_server import free_port
 from tests.support.slack_standin import PROXY_ENV_VARS
 
