@@ -166,7 +166,7 @@ class AdvisorTeamsBot(TeamsActivityHandler):  # type: ignore[misc]
         )
         result = await self.advisor.handle(turn)
         await self.delivery.deliver(context, place, result, clicked_id=clicked_id)
-        if not place.in_thread and forgot(result):
+        if forgot(result):
             await forget_member(self.here(context, place))  # their team answers go too
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:

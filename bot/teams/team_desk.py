@@ -59,6 +59,14 @@ def untag(tenant: str, value: str) -> TeamRef | None:
     return team_ref(tenant, channel, root, card_id)
 
 
+def person_key(tenant: str, user: str) -> SessionKey:
+    """Where the teams a person sits in are listed (whatever chat they answer in), so their
+    `forget` anywhere finds them: a slot of their own."""
+    return SessionKey(
+        platform="teams", workspace=tenant, conversation="person:" + user, thread="", user=user
+    )
+
+
 def _keep(table: dict[Any, Any], key: Any, value: Any) -> None:
     table.pop(key, None)
     table[key] = value
@@ -93,9 +101,19 @@ class Desk:
         return assess_team(flow, members, costs=costs, settled=team.settled)
 
     async def card(self, ref: TeamRef, team: Team) -> dict[str, Any]:
-        people = await self.roster.load(ref)
+        return self.render(team, await self.roster.load(ref))
+
+    def render(self, team: Team, people: dict[str, Entry]) -> dict[str, Any]:
         result = self.result(team, people)
         return team_card(team, flow=self.advisor.flow, result=result, mention=namer(people))
+
+    async def _state(self, ref: TeamRef) -> tuple[Team | None, dict[str, Entry], Any]:
+        """The team, its names, and what the card would show of them (a name joins the
+        roster apart from the team's version, so both count)."""
+        team = await self.book.load(ref)
+        people = await self.roster.load(ref) if team is not None else {}
+        names = tuple(sorted((u, e.name) for u, e in people.items()))
+        return team, people, (team.version if team else -1, names)
 
     async def refresh(self, port: Port, ref: TeamRef) -> None:
         """Bring the card up to the stored team. Coalesced: while this process is updating the
@@ -109,20 +127,22 @@ class Desk:
             return
         self._dirty[ref] = False
         loop = asyncio.get_running_loop()
-        shown, last = -1, self._updated.pop(ref, 0.0)
+        shown: Any = None
+        last = self._updated.pop(ref, 0.0)
         conversation, card_id = card_home(ref)
         try:
             for _ in range(REFRESH_ROUNDS):
-                team = await self.book.load(ref)
-                if team is None or (team.version == shown and not self._dirty[ref]):
+                team, people, state = await self._state(ref)
+                if team is None or (state == shown and not self._dirty[ref]):
                     return
                 self._dirty[ref] = False
-                if team.version == shown:
+                if state == shown:
                     continue
                 if last:
                     await asyncio.sleep(max(0.0, last + CARD_GAP_SECONDS - loop.time()))
-                    team = await self.book.load(ref) or team
-                card = await self.card(ref, team)
+                    newer, people, state = await self._state(ref)
+                    team = newer or team
+                card = self.render(team, people)
                 try:
                     async with asyncio.timeout(CALL_TIMEOUT_SECONDS):
                         await port.update(conversation, card_id, card)
@@ -135,7 +155,7 @@ class Desk:
                     await asyncio.sleep(wait)
                     self._dirty[ref], last = True, 0.0
                     continue
-                shown, last = team.version, loop.time()
+                shown, last = state, loop.time()
             log.warning(
                 "team card: still changing after %d rounds; left to the next change", REFRESH_ROUNDS
             )

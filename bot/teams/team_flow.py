@@ -29,7 +29,7 @@ from bot.teams.team_card import (
     run,
     team_card,
 )
-from bot.teams.team_desk import namer, team_ref
+from bot.teams.team_desk import namer, person_key, team_ref
 from bot.teams.team_member import Here, member_turn
 from bot.teams.team_port import ConnectorFailed, call
 from bot.teams.team_roster import Entry
@@ -96,6 +96,8 @@ async def start(here: Here, *, anonymous: bool, title: str) -> None:
     await desk.roster.put(ref, place.user, me, event_id=here.event_id)
     joined = Joined(ref=ref, title=title or say.DEFAULT_TITLE)
     await desk.history.add(_channel_key(here), joined, event_id=here.event_id)
+    mine = person_key(place.tenant, place.user)  # their name is on the card: forget finds it
+    await desk.index.add(mine, joined, event_id=here.event_id)
 
 
 async def history(here: Here) -> None:
@@ -218,6 +220,8 @@ async def _join(here: Here, ref: TeamRef, role: Role) -> None:
     if seat is None:
         await here.tell(say.ALREADY_REVEALED.format(title=title))
         return
+    mine = person_key(place.tenant, user)
+    await desk.index.add(mine, Joined(ref=ref, title=title), event_id=here.event_id)
     if seat.role is Role.OBSERVER:
         await desk.roster.put(
             ref, user, Entry(id=person.id, name=person.name), event_id=here.event_id

@@ -14,7 +14,7 @@ from bot.feedback import TEXTS as VOTE_TEXTS
 from bot.feedback import Count, cast
 from bot.teams import team_texts as say
 from bot.teams.common import Place, read_submit
-from bot.teams.team_desk import COPY, Desk, untag
+from bot.teams.team_desk import COPY, Desk, person_key, untag
 from bot.teams.team_port import ConnectorFailed, Person, Port, call
 from dialogs.errors import StoreUnavailable
 from dialogs.replies import TurnResult
@@ -234,14 +234,19 @@ def forgot(result: TurnResult) -> bool:
 
 
 async def forget_member(here: Here) -> None:
-    """After a person's `forget` (which deleted their team sessions with the rest): their seats,
-    answers and roster entries leave the teams they answered in this chat, and each card says
-    a member left."""
+    """After a person's `forget`, wherever they typed it (it deleted their team sessions with
+    the rest): their seats, answers and names leave the teams they started, joined or watched,
+    and each card says a member left."""
     desk, user = here.desk, here.place.user
-    for joined in await desk.index.teams(here.place.key):
+    place = here.place
+    listed = await desk.index.teams(person_key(place.tenant, user))
+    if not place.in_thread:  # and those answered in this chat
+        listed += await desk.index.teams(place.key)
+    refs = list(dict.fromkeys(j.ref for j in listed))
+    for ref in refs:
         change = await desk.book.change(
-            joined.ref, "forget:" + here.event_id, lambda t: leave(t, user) if t else None
+            ref, "forget:" + here.event_id, lambda t: leave(t, user) if t else None
         )
-        await desk.roster.put(joined.ref, user, None, event_id="forget:" + here.event_id)
+        await desk.roster.put(ref, user, None, event_id="forget:" + here.event_id)
         if change.changed:
-            await desk.refresh(here.port, joined.ref)
+            await desk.refresh(here.port, ref)

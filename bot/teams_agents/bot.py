@@ -141,7 +141,7 @@ class AdvisorAgentsBot:
         )
         result = await self.advisor.handle(turn)
         await self.delivery.deliver(context, place, result, clicked_id=clicked_id)
-        if not place.in_thread and forgot(result):
+        if forgot(result):
             await forget_member(self.here(context, place))  # their team answers go too
 
     async def on_message(self, context: TurnContext) -> None:

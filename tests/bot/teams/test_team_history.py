@@ -188,3 +188,32 @@ async def test_a_typed_answer_reaches_the_team_through_another_process(
     finally:
         await other.http.close()
         await runner.cleanup()
+
+
+async def test_forget_in_a_channel_thread_takes_the_member_out_too(teams: TeamsHarness) -> None:
+    fay, ana, ben = Member("Fay"), Member("Ana"), Member("Ben")
+    thread = Thread()
+    card = await start_team(teams, fay, thread, "team Leaving")
+    for who in (ana, ben):
+        await click_card(teams, who, thread, card, {"team": "join"})
+        await teams.eventually(lambda who=who: chat_of(teams, who), within=WAIT)
+    await card_shows(teams, card, "Still answering (2)", "Ana")
+
+    # Ana types forget in another thread of the channel (her own assessment there).
+    elsewhere = Thread()
+    elsewhere.channel = thread.channel
+    await mention(teams, ana, elsewhere, "forget")
+    await teams.eventually(lambda: replies(teams, elsewhere.conversation, "Question 1 of"))
+    await mention(teams, ana, elsewhere, "forget")
+    confirm = await teams.eventually(
+        lambda: [
+            c
+            for c in teams.cards(elsewhere.conversation)
+            if any(d.get("cmd") == "yes" for d in submits(c))
+        ],
+        within=WAIT,
+    )
+    yes = next(d for d in submits(confirm[-1]) if d.get("cmd") == "yes")
+    await click_card(teams, ana, elsewhere, confirm[-1], yes)
+    left = await card_shows(teams, card, "One member left", "Still answering (1)")
+    assert "Ana" not in left and "Ben" in left
