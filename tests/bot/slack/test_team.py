@@ -1,13 +1,12 @@
 """Team mode in Slack (issue 14), end to end over signed HTTP with the stand-in Web API and a real
 Redis: the card, joining (as a member or an observer), answering privately in the DM, progress
 without answers, the reveal once everyone is done (disagreements first), settling, the
-facilitator-only controls, and redelivered clicks acting once."""
+facilitator-only controls, redelivered clicks acting once, and a typed answer going to the team
+question asked last. The team history and a member's forget are in test_team_records.py."""
 
 from __future__ import annotations
 
 import json
-import uuid
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -20,107 +19,30 @@ from bot.slack.team_render import (
     TEAM_REVEAL,
     TEAM_SETTLE,
 )
-from dialogs.team_session import TeamBook, TeamRef
+from dialogs.team_session import TeamRef
 from dialogs.turn import SessionKey
 from tests.bot.slack.conftest import SlackHarness, new_user
+from tests.bot.slack.team_rig import (
+    CARD_WAIT,
+    answer_all,
+    card_text,
+    card_value,
+    click_card,
+    latest_card,
+    own_channel_in,
+    start_team,
+)
 from tests.support.answers import FULL_ANSWERS
 from tests.support.slack_signing import block_actions_payload
-from tests.support.slack_standin import TEAM_ID, Call
+from tests.support.slack_standin import TEAM_ID
 
-# Each test's own channel: the stand-in's timestamps start again in every test, and a team is
-# its channel and card ts, kept in the one Redis all tests share.
+# The test's own channel (see team_rig.py), set by own_channel.
 CHANNEL = "CTEAM"
-# How long to wait for the card to show a change: a member's summary (and its chart) comes
-# first, and the whole suite may be running beside this test.
-CARD_WAIT = 20.0
 
 
 @pytest.fixture(autouse=True)
 def own_channel(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(globals(), "CHANNEL", "C" + uuid.uuid4().hex[:8].upper())
-
-
-def card_text(call: Call) -> str:
-    return json.dumps(call.payload.get("blocks", []), ensure_ascii=False)
-
-
-def card_value(card: Call, action_id: str) -> str:
-    for block in card.payload["blocks"]:
-        for element in block.get("elements", []):
-            if isinstance(element, dict) and element.get("action_id") == action_id:
-                return str(element["value"])
-    raise AssertionError(f"no {action_id} on the card")
-
-
-async def start_team(slack: SlackHarness, facilitator: str, text: str = "team Support bot") -> Call:
-    status, _ = await slack.command(facilitator, text, channel=CHANNEL)
-    assert status == 200
-    return await slack.eventually(lambda: (slack.posts(CHANNEL) or [None])[0])
-
-
-async def click_card(
-    slack: SlackHarness, user: str, card: Call, action_id: str = TEAM_JOIN
-) -> None:
-    status, _ = await slack.action(
-        user,
-        action_id,
-        card_value(card, TEAM_JOIN),
-        channel=CHANNEL,
-        message_ts=card.result["ts"],
-    )
-    assert status == 200
-
-
-def latest_card(slack: SlackHarness, card: Call) -> str:
-    updates = slack.updates(card.result["ts"])
-    return card_text(updates[-1]) if updates else card_text(card)
-
-
-def skip_button(question: Call) -> dict[str, Any]:
-    for block in question.payload["blocks"]:
-        for element in block.get("elements", []):
-            if isinstance(element, dict) and element.get("action_id") == "cmd_skip":
-                return element
-    raise AssertionError("no skip button")
-
-
-async def answer_all(
-    apps: SlackHarness | list[SlackHarness],
-    user: str,
-    answers: dict[str, str],
-    within: float = CARD_WAIT,
-) -> None:
-    """Click through the member's team questions in their DM (skipping the typed figure);
-    given several apps, each click goes to the next one."""
-    apps = apps if isinstance(apps, list) else [apps]
-    slack = apps[0]
-    dm = "D" + user
-    asked = 0
-    while True:
-        question = await slack.eventually(
-            lambda asked=asked: (
-                (slack.questions(dm)[asked:] or [None])[0] or (slack.summaries(dm) or [None])[0]
-            ),
-            within=within,
-        )
-        if slack.is_summary(question):
-            return
-        assert "Team assessment" in card_text(question)  # says which team it belongs to
-        buttons = slack.question_buttons(question)
-        ts = question.result["ts"]
-        if buttons:
-            qid = json.loads(next(iter(buttons.values()))["value"])["q"]
-            button = buttons[answers[qid]]
-            action_id, value = button["action_id"], button["value"]
-        else:
-            skip = skip_button(question)
-            action_id, value = skip["action_id"], skip["value"]
-        assert json.loads(value)["t"].startswith(CHANNEL + "/")
-        app = apps[asked % len(apps)]
-        status, _ = await app.action(user, action_id, value, channel=dm, message_ts=ts)
-        assert status == 200
-        await slack.eventually(lambda ts=ts: slack.updates(ts), within=within)
-        asked += 1
+    own_channel_in(monkeypatch, globals())
 
 
 async def test_three_members_and_an_observer_from_start_to_settle(slack: SlackHarness) -> None:
@@ -367,81 +289,3 @@ async def test_a_typed_answer_goes_to_the_question_asked_last_and_says_which(
     assert team_session is not None and team_session.answers == {"stage": "live"}
     assert own is not None and own.answers == {}
     assert "Team assessment" in card_text(slack.questions(dm)[-1])
-
-
-async def test_team_history_lists_the_channels_teams_and_what_changed(
-    slack: SlackHarness,
-) -> None:
-    status, _ = await slack.command(new_user(), "team history", channel=CHANNEL)
-    assert status == 200
-    await slack.eventually(
-        lambda: any("No team assessments" in json.dumps(c.payload) for c in slack.responses())
-    )
-    pairs = (("First", "regulated"), ("Second", "public"))
-    for title, sensitivity in pairs:
-        facilitator, ana = new_user(), new_user()
-        before = len(slack.posts(CHANNEL))
-        status, _ = await slack.command(facilitator, f"team {title}", channel=CHANNEL)
-        posted = await slack.eventually(lambda before=before: slack.posts(CHANNEL)[before:])
-        card = posted[0]
-        for user in (facilitator, ana):
-            await click_card(slack, user, card, TEAM_JOIN)
-            await slack.eventually(lambda user=user: slack.questions("D" + user))
-            await answer_all(slack, user, {**FULL_ANSWERS, "data_sensitivity": sensitivity})
-        await slack.eventually(
-            lambda card=card: "The team's advice" in latest_card(slack, card), within=CARD_WAIT
-        )
-    status, _ = await slack.command(new_user(), "team history", channel=CHANNEL)
-    listed = await slack.eventually(
-        lambda: next(
-            (
-                c.payload["text"]
-                for c in slack.responses()
-                if "newest first" in c.payload.get("text", "")
-            ),
-            None,
-        )
-    )
-    assert listed.index("*Second*") < listed.index("*First*")
-    assert "changed from" in listed or "the same advice as the one before" in listed
-
-
-async def test_a_members_forget_takes_their_answers_out_of_the_team(slack: SlackHarness) -> None:
-    facilitator, ana, ben = new_user(), new_user(), new_user()
-    card = await start_team(slack, facilitator)
-    for user in (facilitator, ana, ben):
-        await click_card(slack, user, card, TEAM_JOIN)
-        await slack.eventually(lambda user=user: slack.questions("D" + user))
-    await answer_all(slack, ana, dict(FULL_ANSWERS))
-    await slack.eventually(lambda: "Finished (1)" in latest_card(slack, card), within=CARD_WAIT)
-
-    dm = "D" + ana
-    asked = len(slack.posts(dm))
-    await slack.command(ana)  # her own assessment too, so `forget` has it to confirm against
-    await slack.eventually(lambda: len(slack.posts(dm)) > asked + 1)
-    status, _ = await slack.command(ana, "forget")
-    assert status == 200
-    confirm = await slack.eventually(
-        lambda: next(
-            (c for c in slack.posts(dm) if "cmd_yes" in json.dumps(c.payload.get("blocks", []))),
-            None,
-        )
-    )
-    yes = next(
-        e
-        for b in confirm.payload["blocks"]
-        for e in b.get("elements", [])
-        if isinstance(e, dict) and e.get("action_id") == "cmd_yes"
-    )
-    await slack.action(ana, "cmd_yes", yes["value"], channel=dm, message_ts=confirm.result["ts"])
-    after = await slack.eventually(
-        lambda: (t := latest_card(slack, card)) and "One member left" in t and t,
-        within=CARD_WAIT,
-    )
-    assert f"<@{ana}>" not in after and "Finished (0)" in after
-    ref = TeamRef(
-        platform="slack", workspace=TEAM_ID, conversation=CHANNEL, thread=card.result["ts"]
-    )
-    assert await slack.advisor.peek(ref.member_key(ana)) is None
-    team = await TeamBook(store=slack.advisor.store, ttl_seconds=60).load(ref)
-    assert team is not None and team.seat(ana) is None and team.left == 1
