@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack.team_render import (
-    TEAM_JOIN,
-)
+from bot.slack.team_render import TEAM_JOIN
 from tests.bot.slack.conftest import SlackHarness
 from tests.support.slack_standin import Call
 
