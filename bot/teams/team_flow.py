@@ -33,6 +33,7 @@ from bot.teams.team_desk import namer, person_key, team_ref
 from bot.teams.team_member import Here, member_turn
 from bot.teams.team_port import ConnectorFailed, call
 from bot.teams.team_roster import Entry
+from dialogs import intake_dialog
 from dialogs.session import event_key
 from dialogs.team_copy import copyable
 from dialogs.team_index import ActiveTeams, Joined
@@ -61,6 +62,9 @@ async def mentioned(here: Here, text: str) -> bool:
     parsed = parse(text)
     if parsed is None or not here.place.in_thread:
         return False
+    own = await here.desk.advisor.peek(here.place.key)
+    if own is not None and intake_dialog.wants(own, text):
+        return False  # a description that happens to start with "team": the intake's
     if not await here.desk.advisor.once(here.place.key, here.event_id, ttl_seconds=TRIGGER_SECONDS):
         return True  # the same mention delivered again: handled already
     anonymous, title = parsed

@@ -25,6 +25,7 @@ from tests.bot.teams.test_team import (
     start_team,
     steps,
     submits,
+    team_cards,
 )
 from tests.support.answers import FULL_ANSWERS
 from tests.support.teams_connector import TeamsConnector
@@ -217,3 +218,19 @@ async def test_forget_in_a_channel_thread_takes_the_member_out_too(teams: TeamsH
     await click_card(teams, ana, elsewhere, confirm[-1], yes)
     left = await card_shows(teams, card, "One member left", "Still answering (1)")
     assert "Ana" not in left and "Ben" in left
+
+
+async def test_a_description_starting_with_team_is_not_a_team_command(
+    teams: TeamsHarness,
+) -> None:
+    ana = Member("Ana")
+    thread = Thread()
+    await mention(teams, ana, thread, "")
+    await teams.eventually(lambda: replies(teams, thread.conversation, "Question 1 of"))
+    count = len(teams.texts(thread.conversation))
+    await mention(teams, ana, thread, "describe")
+    await teams.eventually(lambda: len(teams.texts(thread.conversation)) > count, within=WAIT)
+    count = len(teams.texts(thread.conversation))
+    await mention(teams, ana, thread, "team of app developers, live product, public data")
+    await teams.eventually(lambda: len(teams.texts(thread.conversation)) > count, within=WAIT)
+    assert team_cards(teams, thread) == []
