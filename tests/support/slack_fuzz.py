@@ -36,16 +36,8 @@ from dialogs.turn import SessionKey
 from tests.bot.slack.conftest import SlackHarness, slack_settings, start_harness
 from tests.support.answers import FULL_ANSWERS
 from tests.support.block_kit import MESSAGE_METHODS, RESPONSE_URL_METHOD, VIEW_METHODS
-from tests.support.fuzz_strategies import (
-    SLACK_LIVE,
-    ErrorRecords,
-    LoopThread,
-    Plan,
-    SessionAudit,
-    apply_plan,
-    clip,
-    eventually,
-)
+from tests.support.fuzz_harness import ErrorRecords, LoopThread, SessionAudit, clip, eventually
+from tests.support.fuzz_strategies import SLACK_LIVE, Plan, apply_plan
 from tests.support.payloads import walk
 from tests.support.slack_signing import event_payload, message_event
 from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn

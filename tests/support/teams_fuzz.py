@@ -36,7 +36,8 @@ from bot.teams_agents.server import without_nulls
 from dialogs.flow import Flow
 from dialogs.stores.redis_store import RedisStore, create_redis_client
 from tests.bot.teams.conftest import TeamsHarness, start_teams
-from tests.support.fuzz_strategies import ErrorRecords, LoopThread, Plan, SessionAudit, clip
+from tests.support.fuzz_harness import ErrorRecords, LoopThread, SessionAudit, clip
+from tests.support.fuzz_strategies import Plan
 from tests.support.payloads import walk
 from tests.support.teams_activities import (
     new_aad_object_id,
