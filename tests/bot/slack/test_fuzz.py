@@ -29,17 +29,19 @@ from dialogs.session import Session
 from tests.support.block_kit import RESPONSE_URL_METHOD
 from tests.support.fuzz_strategies import FUZZ, SLACK_LIVE
 from tests.support.slack_fuzz import SlackFuzz, _dm_key, fuzz_environment, run
-from tests.support.slack_fuzz_cases import (
+from tests.support.slack_fuzz_actions import (
     ACTION_FOCUS,
+    ShareCase,
+    action_cases,
+    share_cases,
+)
+from tests.support.slack_fuzz_cases import (
     COMMAND_TEXTS,
     EVENT_FOCUS,
     NOTHING,
     EventCase,
-    ShareCase,
-    action_cases,
     command_cases,
     event_cases,
-    share_cases,
 )
 
 #: Examples per property; together they keep this file well under 40 s on two cores.

@@ -22,17 +22,19 @@ from tests.support.fuzz_strategies import (
     odd_text,
 )
 from tests.support.slack_fuzz import SlackFuzz, fuzz_environment, run
-from tests.support.slack_fuzz_cases import (
+from tests.support.slack_fuzz_actions import (
     ACTION_OBJECTS,
-    EVENT_KINDS,
     KNOWN_ACTIONS,
-    NOTHING,
     ActionCase,
-    CommandCase,
-    EventCase,
     MalformedActions,
     ShareCase,
     malformed_actions,
+)
+from tests.support.slack_fuzz_cases import (
+    EVENT_KINDS,
+    NOTHING,
+    CommandCase,
+    EventCase,
     not_text,
 )
 
