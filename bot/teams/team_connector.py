@@ -13,8 +13,8 @@ from botbuilder.schema import ChannelAccount, ConversationParameters
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 
-from bot.teams.delivery import card_activity
-from bot.teams.team_port import ConnectorFailed, Person, retry_after
+from bot.teams.delivery import card_activity, limit_connector
+from bot.teams.team_port import CALL_TIMEOUT_SECONDS, ConnectorFailed, Person, retry_after
 
 T = TypeVar("T")
 
@@ -28,6 +28,9 @@ class BotbuilderPort:
         client = self.context.turn_state.get(key)
         if client is None:
             raise ConnectorFailed("connect", status=None)
+        # No retries inside msrest (it would sleep out a 429 in its thread and resend a stale
+        # card): team mode waits out Retry-After itself and then sends the newest state.
+        limit_connector(self.context, CALL_TIMEOUT_SECONDS)
         return client
 
     async def _do(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
