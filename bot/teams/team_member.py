@@ -6,7 +6,7 @@ their team questions, and leaving the teams on `forget`."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,10 +41,12 @@ class Here:
     activity_id: str
     reply_to: str | None = None
     count: Count | None = None  # the metrics' vote counter, if any
+    # Stands in for a missing activity id (Teams always sends one): one per activity.
+    arrived: str = field(default_factory=lambda: str(datetime.now(UTC).timestamp()))
 
     @property
     def event_id(self) -> str:
-        return "teams:" + (self.activity_id or str(datetime.now(UTC).timestamp()))
+        return "teams:" + (self.activity_id or self.arrived)
 
     @property
     def conversation(self) -> str:
