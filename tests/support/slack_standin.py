@@ -5,6 +5,11 @@ and WebSocket code unchanged, and nothing ever leaves the machine. Every card th
 checked against Block Kit (``slack_sdk.models``) and the limits Slack enforces; problems are
 collected in ``card_problems`` instead of raised, so one assertion at the end of a test shows
 them all.
+
+The stand-in is split by concept: Socket Mode (slack_socket_mode.py, its base class), the Web
+API's request parsing and answers (slack_web_api.py), the files and agent methods
+(slack_files.py, slack_agent.py), the workspace's ids (slack_workspace.py). Import them all from
+here, as before.
 """
 
 # ruff: noqa: ASYNC109 -- the waits take a `timeout` bound by design and apply it with
@@ -14,35 +19,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, Self
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, web
 
+from tests.support import slack_web_api
 from tests.support.block_kit import (
-    JSON_FIELDS,
     MESSAGE_METHODS,
     RESPONSE_URL_METHOD,
     card_problems_of,
 )
-from tests.support.loopback import LoopbackServer
-from tests.support.slack_agent import AGENT_METHODS, AgentApi
+from tests.support.slack_agent import AgentApi
 from tests.support.slack_files import SlackFiles
+from tests.support.slack_socket_mode import ENVELOPE_TYPES, SlackSocketMode
+from tests.support.slack_web_api import bearer, read_payload
+from tests.support.slack_workspace import (
+    APP_ID,
+    BOT_ID,
+    BOT_NAME,
+    BOT_USER_ID,
+    TEAM_ID,
+    TEAM_NAME,
+)
 
-T = TypeVar("T")
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_NAME",
+    "BOT_USER_ID",
+    "ENVELOPE_TYPES",
+    "PROXY_ENV_VARS",
+    "TEAM_ID",
+    "TEAM_NAME",
+    "Call",
+    "SlackStandIn",
+]
 
-BOT_USER_ID: Final = "UBOT"
-BOT_ID: Final = "BBOT"
-TEAM_ID: Final = "T1"
-TEAM_NAME: Final = "Test"
-BOT_NAME: Final = "advisor"
-APP_ID: Final = "A1"
-ENVELOPE_TYPES: Final = frozenset({"events_api", "slash_commands", "interactive"})
 # Form-encoded calls carry these as JSON strings; decode them so tests see the structure.
 PROXY_ENV_VARS: Final = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 
@@ -74,31 +89,26 @@ class _Fault:
     headers: dict[str, str]
 
 
-class SlackStandIn(LoopbackServer):
+class SlackStandIn(SlackSocketMode):
     """Slack's Web API and Socket Mode on a free loopback port; see the module docstring."""
 
     what = "the Slack stand-in"
 
     def __init__(self) -> None:
+        super().__init__()  # Socket Mode's envelopes, acks and connections, and the change signal
         self.calls: list[Call] = []
         self.card_problems: list[str] = []
-        #: Every envelope pushed over Socket Mode, and every ack the client sent back.
-        self.envelopes: list[dict[str, Any]] = []
         #: Files uploaded with files_upload_v2 (tests/support/slack_files.py).
         self.files = SlackFiles()
         #: The agent experience's methods (tests/support/slack_agent.py); ``agent.enabled =
         #: False`` is a workspace without them.
         self.agent = AgentApi()
-        self.acks: list[dict[str, Any]] = []
         self._faults: defaultdict[str, deque[_Fault]] = defaultdict(deque)
         #: Messages posted (chat.postMessage) per channel, for conversations.history/replies.
         self.history: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         self._delays: defaultdict[str, deque[float]] = defaultdict(deque)
-        self._sockets: list[tuple[int, web.WebSocketResponse]] = []  # (connection number, ws)
-        self._connections_made = 0
         self._ts_counter = 0
         self._view_counter = 0
-        self._changed = asyncio.Event()
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -141,10 +151,6 @@ class SlackStandIn(LoopbackServer):
     def base_url(self) -> str:
         """For ``AsyncWebClient(base_url=...)``."""
         return f"{self.origin}/api/"
-
-    @property
-    def socket_url(self) -> str:
-        return f"ws://127.0.0.1:{self._port}/link/?ticket={uuid.uuid4()}&app_id={APP_ID}"
 
     def response_url(self, key: str = "1") -> str:
         """A ``response_url`` for payload builders; POSTs to it are recorded as response_url."""
@@ -224,101 +230,7 @@ class SlackStandIn(LoopbackServer):
 
         return await self._until(ready, timeout, seen)
 
-    async def wait_for_connection(self, count: int = 1, timeout: float = 5.0) -> None:
-        """Wait until connection number ``count`` (counted from start) is open and greeted.
-
-        ``wait_for_connection(2)`` after ``send_disconnect()`` waits for the reconnection.
-        """
-
-        def ready() -> bool | None:
-            return True if any(number >= count for number, _ in self._sockets) else None
-
-        def seen() -> str:
-            return f"Socket Mode connection #{count}; made {self._connections_made}"
-
-        await self._until(ready, timeout, seen)
-
-    async def wait_for_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
-        """The ack (``{"envelope_id": ..., "payload"?: ...}``) the client sent for an envelope."""
-
-        def ready() -> dict[str, Any] | None:
-            return next((ack for ack in self.acks if ack["envelope_id"] == envelope_id), None)
-
-        def seen() -> str:
-            return f"an ack of envelope {envelope_id}; acks so far: {self.acks}"
-
-        return await self._until(ready, timeout, seen)
-
-    @property
-    def connections(self) -> int:
-        return len(self._sockets)
-
-    # -- Socket Mode -------------------------------------------------------------------------
-
-    async def send_envelope(
-        self,
-        envelope_type: str,
-        payload: dict[str, Any],
-        *,
-        envelope_id: str | None = None,
-        retry_attempt: int = 0,
-        retry_reason: str | None = None,
-        accepts_response_payload: bool | None = None,
-        timeout: float = 5.0,
-    ) -> str:
-        """Push an envelope to the newest connected client, as Slack does; return its id.
-
-        Waits (up to ``timeout``) for a client to connect. Slack puts ``retry_attempt`` and
-        ``retry_reason`` only on Events API envelopes; so does this, unless it is a retry.
-        """
-        if envelope_type not in ENVELOPE_TYPES:
-            raise ValueError(f"envelope type must be one of {sorted(ENVELOPE_TYPES)}")
-        await self.wait_for_connection(timeout=timeout)
-        envelope_id = envelope_id or str(uuid.uuid4())
-        if accepts_response_payload is None:
-            # Slack lets these answer in the ack: slash commands, and view submissions and
-            # option requests among interactions.
-            accepts_response_payload = envelope_type == "slash_commands" or (
-                payload.get("type") in ("view_submission", "block_suggestion")
-            )
-        envelope: dict[str, Any] = {
-            "envelope_id": envelope_id,
-            "type": envelope_type,
-            "payload": payload,
-            "accepts_response_payload": accepts_response_payload,
-        }
-        if envelope_type == "events_api" or retry_attempt > 0:
-            envelope["retry_attempt"] = retry_attempt
-            envelope["retry_reason"] = (
-                retry_reason if retry_reason is not None else ("timeout" if retry_attempt else "")
-            )
-        self.envelopes.append(envelope)
-        await self._sockets[-1][1].send_json(envelope)
-        return envelope_id
-
-    async def send_disconnect(self, reason: str = "refresh_requested") -> None:
-        """Ask connected clients to reconnect, as Slack does every few hours."""
-        message = {"type": "disconnect", "reason": reason, "debug_info": {"host": "standin"}}
-        for _, ws in list(self._sockets):
-            await ws.send_json(message)
-
     # -- internals ---------------------------------------------------------------------------
-
-    def _bump(self) -> None:
-        # Waiters hold the old event; replacing it makes "set, then clear" race-free.
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def _until(
-        self, ready: Callable[[], T | None], limit: float, what: Callable[[], str]
-    ) -> T:
-        try:
-            async with asyncio.timeout(limit):
-                while (result := ready()) is None:
-                    await self._changed.wait()
-                return result
-        except TimeoutError:
-            raise TimeoutError(f"waited {limit}s for {what()}") from None
 
     def _methods(self) -> list[str]:
         return [call.method for call in self.calls]
@@ -326,11 +238,11 @@ class SlackStandIn(LoopbackServer):
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         try:
-            payload = await _read_payload(request)
+            payload = await read_payload(request)
         except ValueError:
-            self._record(Call(method, {"_raw": await request.text()}, _bearer(request)))
+            self._record(Call(method, {"_raw": await request.text()}, bearer(request)))
             return web.json_response({"ok": False, "error": "invalid_json"})
-        token = _bearer(request)
+        token = bearer(request)
         if token is None and isinstance(payload.get("token"), str):
             token = payload.pop("token")
         call = self._make_call(method, payload, token)
@@ -345,7 +257,7 @@ class SlackStandIn(LoopbackServer):
 
     async def _response_url(self, request: web.Request) -> web.StreamResponse:
         try:
-            payload = await _read_payload(request)
+            payload = await read_payload(request)
         except ValueError:
             payload = {"_raw": await request.text()}
         self._record(self._make_call(RESPONSE_URL_METHOD, payload, None))
@@ -386,115 +298,7 @@ class SlackStandIn(LoopbackServer):
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _answer(self, method: str, payload: dict[str, Any], token: str | None) -> dict[str, Any]:
-        channel = payload.get("channel")
-        channel = _dm_for_user(channel) if isinstance(channel, str) and channel else None
-        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
-            if channel is None:
-                return {"ok": False, "error": "channel_not_found"}
-            if not any(payload.get(key) for key in ("text", "blocks", "attachments")):
-                return {"ok": False, "error": "no_text"}
-            if self.agent.refuses(payload):  # a workspace without the agent features
-                return {"ok": False, "error": "invalid_blocks"}
-            if not self._files_shown(payload, channel):
-                return {"ok": False, "error": "invalid_blocks"}
-        match method:
-            case "auth.test":
-                return {
-                    "ok": True,
-                    "url": f"{self.origin}/",
-                    "team": TEAM_NAME,
-                    "user": BOT_NAME,
-                    "team_id": TEAM_ID,
-                    "user_id": BOT_USER_ID,
-                    "bot_id": BOT_ID,
-                    "is_enterprise_install": False,
-                }
-            case "chat.postMessage":
-                ts = self._next_ts()
-                self.history[channel or ""].append(_echo(payload, ts))
-                return {"ok": True, "channel": channel, "ts": ts, "message": _echo(payload, ts)}
-            case "conversations.history":
-                # Newest first, as Slack gives them; `oldest` and `limit` are not applied (the
-                # stand-in's timestamps are not the wall clock's).
-                messages = list(reversed(self.history.get(channel or "", [])))
-                return {"ok": True, "messages": messages, "has_more": False}
-            case "conversations.replies":
-                thread = str(payload.get("ts", ""))
-                messages = [
-                    m
-                    for m in self.history.get(channel or "", [])
-                    if thread in (m.get("ts"), m.get("thread_ts"))
-                ]
-                return {"ok": True, "messages": messages, "has_more": False}
-            case "chat.update":
-                ts = str(payload.get("ts", ""))
-                if not ts:
-                    return {"ok": False, "error": "message_not_found"}
-                return {
-                    "ok": True,
-                    "channel": channel,
-                    "ts": ts,
-                    "text": payload.get("text", ""),
-                    "message": _echo(payload, ts),
-                }
-            case "chat.postEphemeral":
-                return {"ok": True, "message_ts": self._next_ts()}
-            case "chat.getPermalink":
-                ts = str(payload.get("message_ts", ""))
-                link = f"{self.origin}/archives/{channel}/p{ts.replace('.', '')}"
-                return {"ok": True, "channel": channel, "permalink": link}
-            case "conversations.open":
-                users = payload.get("users")
-                first = users[0] if isinstance(users, list) else str(users or "").split(",")[0]
-                opened = f"D{first}" if first else channel
-                if not opened:
-                    return {"ok": False, "error": "users_list_not_supplied"}
-                return {"ok": True, "no_op": False, "channel": {"id": opened}}
-            case "conversations.info":
-                return {"ok": True, "channel": _channel_info(channel)}
-            case "views.publish":
-                view = payload.get("view")
-                if not isinstance(view, dict):
-                    return {"ok": False, "error": "invalid_arguments"}
-                self._view_counter += 1
-                published = {
-                    **view,
-                    "id": f"V{self._view_counter:08d}",
-                    "team_id": TEAM_ID,
-                    "app_id": APP_ID,
-                    "bot_id": BOT_ID,
-                    "hash": f"{self._view_counter}.standin",
-                }
-                return {"ok": True, "view": published}
-            case "views.open":
-                view = payload.get("view")
-                if not payload.get("trigger_id"):
-                    return {"ok": False, "error": "invalid_trigger_id"}
-                if not isinstance(view, dict):
-                    return {"ok": False, "error": "invalid_arguments"}
-                self._view_counter += 1
-                modal = {
-                    **view,
-                    "id": f"V{self._view_counter:08d}",
-                    "team_id": TEAM_ID,
-                    "app_id": APP_ID,
-                    "bot_id": BOT_ID,
-                    "hash": f"{self._view_counter}.standin",
-                }
-                return {"ok": True, "view": modal}
-            case "files.getUploadURLExternal":
-                return self.files.get_upload_url(payload, self.origin)
-            case "files.completeUploadExternal":
-                given = payload.get("channel_id")
-                return self.files.complete(payload, _dm_for_user(given) if given else None)
-            case _ if method in AGENT_METHODS:
-                return self._agent_answer(method, payload, channel)
-            case "apps.connections.open":
-                if token is None or not token.startswith("xapp-"):
-                    return {"ok": False, "error": "not_allowed_token_type"}
-                return {"ok": True, "url": self.socket_url}
-            case _:
-                return {"ok": True}
+        return slack_web_api.answer(self, method, payload, token)
 
     def _files_shown(self, payload: dict[str, Any], channel: str) -> bool:
         """Whether every image block naming an uploaded file (`slack_file`) names one shared in
@@ -524,111 +328,3 @@ class SlackStandIn(LoopbackServer):
             final = stream.message(user=BOT_USER_ID, bot_id=BOT_ID, team=TEAM_ID)
             self.history[stream.channel] = [final if m["ts"] == stream.ts else m for m in history]
         return answer
-
-    async def _socket(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(timeout=2.0)
-        await ws.prepare(request)
-        await ws.send_json(
-            {
-                "type": "hello",
-                "num_connections": len(self._sockets) + 1,
-                "debug_info": {
-                    "host": "applink-standin",
-                    "build_number": 1,
-                    "approximate_connection_time": 18060,
-                },
-                "connection_info": {"app_id": APP_ID},
-            }
-        )
-        self._connections_made += 1
-        entry = (self._connections_made, ws)
-        self._sockets.append(entry)
-        self._bump()
-        try:
-            async for message in ws:
-                if message.type == WSMsgType.TEXT:
-                    self._on_client_message(message.data)
-        finally:
-            self._sockets.remove(entry)
-            self._bump()
-        return ws
-
-    def _on_client_message(self, data: str) -> None:
-        try:
-            message = json.loads(data)
-        except json.JSONDecodeError:
-            return
-        if isinstance(message, dict) and "envelope_id" in message:
-            self.acks.append(message)
-            self._bump()
-
-
-# -- request parsing -------------------------------------------------------------------------
-
-
-def _bearer(request: web.Request) -> str | None:
-    auth = request.headers.get("Authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
-
-
-async def _read_payload(request: web.Request) -> dict[str, Any]:
-    """Query string and body merged; raises ValueError for a malformed JSON body."""
-    payload: dict[str, Any] = dict(request.query)
-    if request.can_read_body:
-        if request.content_type == "application/json":
-            body = json.loads(await request.text())
-            if not isinstance(body, dict):
-                raise ValueError("JSON body is not an object")
-            payload.update(body)
-        elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            for key, value in (await request.post()).items():
-                if isinstance(value, web.FileField):
-                    payload[key] = {"filename": value.filename, "size": len(value.file.read())}
-                else:
-                    payload[key] = value
-    for key in JSON_FIELDS & payload.keys():
-        if isinstance(payload[key], str):
-            with contextlib.suppress(json.JSONDecodeError):  # else left as sent, for the card check
-                payload[key] = json.loads(payload[key])
-    return payload
-
-
-def _dm_for_user(channel: str) -> str:
-    """Posting to a user id lands in the DM with that user, whose id Slack returns."""
-    return f"D{channel}" if channel[0] in "UW" else channel
-
-
-def _echo(payload: dict[str, Any], ts: str) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "type": "message",
-        "user": BOT_USER_ID,
-        "bot_id": BOT_ID,
-        "team": TEAM_ID,
-        "ts": ts,
-        "text": payload.get("text", ""),
-    }
-    for key in ("blocks", "thread_ts", "attachments"):
-        if key in payload:
-            message[key] = payload[key]
-    return message
-
-
-def _channel_info(channel: str | None) -> dict[str, Any]:
-    channel = channel or "C0"
-    kind = channel[0]
-    return {
-        "id": channel,
-        "name": channel.lower(),
-        "is_channel": kind == "C",
-        "is_group": kind == "G",
-        "is_im": kind == "D",
-        "is_private": kind in "GD",
-        "is_member": True,
-        "is_archived": False,
-    }
-
-
-# -- card checks -----------------------------------------------------------------------------
