@@ -1,11 +1,10 @@
 """The Slack side of a team's state (issue 14): where a member's team questions go (their DM,
 kept under the team), how those messages carry the team, and the team card kept up to date
-(updates coalesced per process; each round reads the team again, so the card ends on the
-newest state whichever process changed it last)."""
+(through dialogs.team_refresh; the card ends on the newest state whichever process changed it
+last)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import weakref
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from bot.slack.team_render import escape, mention, team_card
 from dialogs.replies import Reply
 from dialogs.team import assess_team
 from dialogs.team_index import ActiveTeams, TeamIndex
+from dialogs.team_refresh import CardRefresher
 from dialogs.team_session import Team, TeamBook, TeamRef
 from dialogs.turn import SessionKey
 
@@ -28,17 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Rounds of one process's card refresh for one team, at most. Each round shows a newer team
-# than the last, waits for the card's turn or waits out a 429, so the loop ends when the team
-# stops changing; the bound only stops a team changing without end from holding a listener.
-REFRESH_ROUNDS = 600
 MAX_THROTTLE_SECONDS = 60.0  # the longest Retry-After waited out; longer is cut to this
 DEFAULT_TITLE = "Build or buy, as a team"
-# One update of a card per this many seconds, whichever process makes it: the right to update
-# is claimed in the store (SET NX with this TTL), so every process waits its turn.
-CARD_GAP_SECONDS = 1
-CARD_TURN = "card-update"
-TURN_WAIT_SECONDS = 0.2  # between two tries for the card's turn
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,8 +94,7 @@ class Desk:
         # Whether a workspace has teams at all, so typed DMs elsewhere look nothing up
         # (bot.slack.team_member.typed); the marker outlives the teams it stands for.
         self.active = ActiveTeams(store=advisor.store, ttl_seconds=2 * ttl)
-        # Teams whose card this process is updating -> whether another change came meanwhile.
-        self._dirty: dict[TeamRef, bool] = {}
+        self.refresher = CardRefresher(store=advisor.store)
 
     def result(self, team: Team) -> dict[str, Any] | None:
         """The team's assessment once revealed (None before, or with nobody finished)."""
@@ -118,59 +108,31 @@ class Desk:
         return team_card(team, flow=self.slack.advisor.flow, result=self.result(team))
 
     async def refresh(self, client: AsyncWebClient, ref: TeamRef) -> None:
-        """Bring the card up to the stored team. Coalesced: while this process is updating
-        the card, further calls only mark it dirty, and the running one reads the team again
-        and updates once more. It stops only once the card shows the stored team and nothing
-        marked it meanwhile, so the last change is never left to a next one that may not come.
-
-        Across processes: an update takes the card's turn first (a claim in the store that
-        lasts CARD_GAP_SECONDS), so the card is updated at most once a gap however many
-        members finish at once on however many processes; updates do not cross each other
-        on the way (an older state cannot land after a newer one, short of a call outlasting
-        the gap); and the team is read after the turn is taken, so it is the newest.
+        """Bring the card up to the stored team (dialogs.team_refresh: coalesced in this
+        process, one update per gap across processes, the newest team sent after a 429).
 
         A 429 is first waited out by the client's rate-limit handler (Retry-After); one still
-        refused after its retries is waited out here, and then the newest team is sent, not
-        the refused card. Any other refusal is logged (the team is in the store, never only
-        in the card)."""
-        if ref in self._dirty:
-            self._dirty[ref] = True
-            return
-        self._dirty[ref] = False
-        store = self.slack.advisor.store
-        shown = -1
+        refused after its retries is waited out by the refresher. Any other refusal is logged
+        (the team is in the store, never only in the card)."""
+
+        async def read() -> tuple[int, Team] | None:
+            team = await self.book.load(ref)
+            return None if team is None else (team.version, team)
+
+        async def send(team: Team) -> float | None:
+            try:
+                await client.chat_update(channel=ref.conversation, ts=ref.thread, **self.card(team))
+            except SlackApiError as exc:
+                wait = throttled(exc)
+                if wait is None:
+                    raise
+                return wait
+            return None
+
         try:
-            for _ in range(REFRESH_ROUNDS):
-                team = await self.book.load(ref)
-                if team is None or (team.version == shown and not self._dirty[ref]):
-                    return
-                self._dirty[ref] = False
-                if team.version == shown:
-                    continue
-                if not await store.claim(ref.key, CARD_TURN, ttl_seconds=CARD_GAP_SECONDS):
-                    await asyncio.sleep(TURN_WAIT_SECONDS)  # another update is this gap's
-                    continue
-                team = await self.book.load(ref) or team
-                card = self.card(team)
-                try:
-                    await client.chat_update(channel=ref.conversation, ts=ref.thread, **card)
-                except SlackApiError as exc:
-                    wait = throttled(exc)
-                    if wait is None:
-                        raise
-                    log.info("team card rate limited; updating again in %.0fs", wait)
-                    await asyncio.sleep(wait)
-                    shown = -1  # what the card shows is unknown: send the newest
-                    continue
-                shown = team.version
-            log.warning(
-                "team card: still changing after %d rounds; left to the next change",
-                REFRESH_ROUNDS,
-            )
+            await self.refresher.refresh(ref, read, send)
         except SlackApiError as exc:
             log.warning("team card not updated: %s", exc.response.get("error"))
-        finally:
-            del self._dirty[ref]
 
 
 def throttled(exc: SlackApiError) -> float | None:

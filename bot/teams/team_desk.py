@@ -1,8 +1,8 @@
 """Team mode's state in Teams (issue 14), shared by both Teams adapters: the team documents,
 who sits in them (bot.teams.team_roster), where a member's team questions go (their personal
-chat, kept under the team), and the team card kept up to date: updates coalesced per team and
-process (at most one every CARD_GAP_SECONDS; each round reads the team again, so the card ends
-on the newest state whichever process changed it last). No SDK here: connector calls go
+chat, kept under the team), and the team card kept up to date (through dialogs.team_refresh:
+coalesced per team and process, one update per gap across processes, ending on the newest
+state whichever process changed it last). No SDK here: connector calls go
 through bot.teams.team_port.Port."""
 
 from __future__ import annotations
@@ -21,15 +21,13 @@ from dialogs.advisor import Advisor
 from dialogs.replies import Answered, Ask, Reply, TurnResult
 from dialogs.team import assess_team
 from dialogs.team_index import ActiveTeams, TeamIndex
+from dialogs.team_refresh import CARD_GAP_SECONDS, CardRefresher
 from dialogs.team_session import Team, TeamBook, TeamRef
 from dialogs.turn import SessionKey
 
 log = logging.getLogger(__name__)
 
-REFRESH_ROUNDS = 8  # card updates one process makes in a row for one team
-CARD_GAP_SECONDS = 1.0  # between two updates of one card by one process
 MAX_THROTTLE_SECONDS = 10.0  # the longest Retry-After the card waits out (within a turn)
-KEPT = 10_000  # entries of the per-process tables, the oldest forgotten first
 TAG_SEPARATOR = "|"  # between the channel and the thread in a team question's "t"
 COPY = "copy"  # Action.Submit data key of "Start from my own answers"
 
@@ -67,13 +65,6 @@ def person_key(tenant: str, user: str) -> SessionKey:
     )
 
 
-def _keep(table: dict[Any, Any], key: Any, value: Any) -> None:
-    table.pop(key, None)
-    table[key] = value
-    while len(table) > KEPT:
-        table.pop(next(iter(table)))
-
-
 class Desk:
     """One bot's team work: the stores, and the card updates under way in this process."""
 
@@ -89,8 +80,7 @@ class Desk:
         # Whether a tenant has team assessments at all: typed personal messages look up the
         # person's teams only where it has (bot.teams.team_member.typed), in every process.
         self.active = ActiveTeams(store=store, ttl_seconds=2 * ttl)
-        self._dirty: dict[TeamRef, bool] = {}  # cards being updated -> changed meanwhile
-        self._updated: dict[TeamRef, float] = {}  # when this process last updated each card
+        self.refresher = CardRefresher(store=store)
 
     def result(self, team: Team, people: dict[str, Entry]) -> dict[str, Any] | None:
         """The team's assessment once revealed (None before, or with nobody finished)."""
@@ -116,57 +106,34 @@ class Desk:
         return team, people, (team.version if team else -1, names)
 
     async def refresh(self, port: Port, ref: TeamRef) -> None:
-        """Bring the card up to the stored team. Coalesced: while this process is updating the
-        card, further calls only mark it dirty, and the running one reads the team again and
-        updates once more, at most once every CARD_GAP_SECONDS however many members finish at
-        once. A 429 is waited out (its Retry-After) and the newest state sent after it; an
-        update the connector still refuses is logged, and the next change brings the card up
-        to date (the team's state is in the store, never only in the card)."""
-        if ref in self._dirty:
-            self._dirty[ref] = True
-            return
-        self._dirty[ref] = False
-        loop = asyncio.get_running_loop()
-        shown: Any = None
-        last = self._updated.pop(ref, 0.0)
+        """Bring the card up to the stored team and its names (dialogs.team_refresh: coalesced
+        in this process, one update per gap across processes, the newest state sent after a
+        429 is waited out). An update the connector still refuses is logged, and the next
+        change brings the card up to date (the team's state is in the store, never only in
+        the card)."""
         conversation, card_id = card_home(ref)
+
+        async def read() -> tuple[Any, tuple[Team, dict[str, Entry]]] | None:
+            team, people, state = await self._state(ref)
+            return None if team is None else (state, (team, people))
+
+        async def send(seen: tuple[Team, dict[str, Entry]]) -> float | None:
+            card = self.render(*seen)
+            try:
+                async with asyncio.timeout(CALL_TIMEOUT_SECONDS):
+                    await port.update(conversation, card_id, card)
+            except ConnectorFailed as exc:
+                if exc.status != 429:
+                    raise
+                return min(exc.retry_after or CARD_GAP_SECONDS, MAX_THROTTLE_SECONDS)
+            return None
+
         try:
-            for _ in range(REFRESH_ROUNDS):
-                team, people, state = await self._state(ref)
-                if team is None or (state == shown and not self._dirty[ref]):
-                    return
-                self._dirty[ref] = False
-                if state == shown:
-                    continue
-                if last:
-                    await asyncio.sleep(max(0.0, last + CARD_GAP_SECONDS - loop.time()))
-                    newer, people, state = await self._state(ref)
-                    team = newer or team
-                card = self.render(team, people)
-                try:
-                    async with asyncio.timeout(CALL_TIMEOUT_SECONDS):
-                        await port.update(conversation, card_id, card)
-                except ConnectorFailed as exc:
-                    if exc.status != 429:
-                        raise
-                    # Throttled: wait as told, then send whatever is newest by then.
-                    wait = min(exc.retry_after or CARD_GAP_SECONDS, MAX_THROTTLE_SECONDS)
-                    log.info("team card throttled; updating again in %.1fs", wait)
-                    await asyncio.sleep(wait)
-                    self._dirty[ref], last = True, 0.0
-                    continue
-                shown, last = state, loop.time()
-            log.warning(
-                "team card: still changing after %d rounds; left to the next change", REFRESH_ROUNDS
-            )
+            await self.refresher.refresh(ref, read, send)
         except ConnectorFailed as exc:
             log.warning("team card not updated (status %s)", exc.status)
         except TimeoutError:
             log.warning("team card not updated: the connector did not answer in time")
-        finally:
-            del self._dirty[ref]
-            if last:
-                _keep(self._updated, ref, last)
 
     def member_card(
         self, reply: Reply, *, owner: str, ref: TeamRef, title: str, offer: int = 0

@@ -5,8 +5,11 @@ throttles (429) is sent again after its Retry-After with the newest state."""
 from __future__ import annotations
 
 import asyncio
+import re
 
-from tests.bot.teams.conftest import TeamsHarness
+from bot.settings import Settings
+from dialogs.stores.base import SessionStore
+from tests.bot.teams.conftest import TeamsHarness, card_text, start_teams
 from tests.bot.teams.test_team import (
     WAIT,
     Member,
@@ -23,6 +26,7 @@ from tests.bot.teams.test_team import (
 )
 from tests.support.answers import FULL_ANSWERS
 from tests.support.teams_activities import new_activity_id
+from tests.support.teams_connector import TeamsConnector
 
 
 async def test_a_redelivered_join_answer_reveal_and_settle_act_once(teams: TeamsHarness) -> None:
@@ -119,3 +123,51 @@ async def test_members_finishing_at_once_reveal_once(teams: TeamsHarness) -> Non
         finished = replies(teams, person(teams, who).conversation, "Your answers to")
         assert len(finished) == 1
     assert teams.connector.card_problems == []
+
+
+def waiting(text: str) -> int:
+    """How many members the card lists as still answering."""
+    found = re.search(r"Still answering \((\d+)\)", text)
+    return int(found.group(1)) if found else 0
+
+
+async def test_a_change_during_a_card_update_ends_on_the_newest_card(teams: TeamsHarness) -> None:
+    fay, ben, cal = Member("Fay"), Member("Ben"), Member("Cal")
+    thread = Thread()
+    card = await start_team(teams, fay, thread, "team Slow")
+    card_id = str(card.answer["id"])
+    teams.connector.delay("update", 1.0)  # Ben's update is on its way when Cal joins
+    await click_card(teams, ben, thread, card, {"team": "join"})
+    await teams.eventually(lambda: teams.connector.attempts("update"), within=WAIT)
+    await click_card(teams, cal, thread, card, {"team": "join"})
+    await card_shows(teams, card, "Still answering (2)", "Ben", "Cal")
+    assert waiting(card_text(teams.connector.updates(card_id)[-1])) == 2
+
+
+async def test_two_app_instances_updating_one_card_never_show_an_older_state(
+    teams: TeamsHarness, connector: TeamsConnector, store: SessionStore, redis_url: str, sdk: str
+) -> None:
+    """Two processes' worth of apps on one Redis: members join through either, the card's
+    updates take turns (a claim in the store), so no update shows fewer members than one
+    before it, and the card ends on all of them."""
+    settings = Settings(redis_url=redis_url, teams_dev_mode=True, teams_sdk=sdk)
+    other, runner = await start_teams(connector, settings, store, sdk=sdk, dev=True)
+    try:
+        fay = Member("Fay")
+        members = [Member(f"Member-{i}") for i in range(6)]
+        thread = Thread()
+        card = await start_team(teams, fay, thread, "team Two apps")
+        card_id = str(card.answer["id"])
+        teams.connector.delay("update", 0.3, times=20)  # each update takes a while
+        await asyncio.gather(
+            *(
+                click_card(other if i % 2 else teams, who, thread, card, {"team": "join"})
+                for i, who in enumerate(members)
+            )
+        )
+        await card_shows(teams, card, "Still answering (6)", *(m.name for m in members))
+        shown = [waiting(card_text(c)) for c in teams.connector.updates(card_id)]
+        assert shown == sorted(shown)
+    finally:
+        await other.http.close()
+        await runner.cleanup()
