@@ -19,7 +19,10 @@ from bot.settings import Settings
 from tests.bot.slack.conftest import SECRET
 from tests.support.redis_server import free_port
 from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn
+from tests.support.slack_standin_rig import standin
 from tests.support.teams_connector import TeamsConnector
+
+__all__ = ["standin"]  # the fixture (tests/support/slack_standin_rig.py), for test_serve*.py
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,14 +35,6 @@ def settings_for(redis_url: str, standin: SlackStandIn) -> Settings:
         slack_api_url=standin.base_url,
         teams_dev_mode=True,
     )
-
-
-@pytest.fixture
-async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackStandIn]:
-    for name in PROXY_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    async with SlackStandIn() as server:
-        yield server
 
 
 @pytest.fixture

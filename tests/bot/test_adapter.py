@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -24,8 +23,11 @@ from bot.slack.texts import ERRORS as SLACK_ERRORS
 from bot.teams.bot import API_ERRORS as TEAMS_API_ERRORS
 from dialogs.stores.redis_store import RedisStore
 from tests.support.redis_server import free_port
-from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn
+from tests.support.slack_standin import SlackStandIn
+from tests.support.slack_standin_rig import standin
 from tests.support.teams_sdk import ClientRequestError
+
+__all__ = ["standin"]  # the fixture, used here by name
 
 
 class Told:
@@ -141,14 +143,6 @@ def test_each_platform_marks_the_one_wording() -> None:
 
 
 # ------------------------------------------------------------- the adapters behind it
-
-
-@pytest.fixture
-async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackStandIn]:
-    for name in PROXY_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    async with SlackStandIn() as server:
-        yield server
 
 
 async def test_slack_api_error_is_counted_logged_once_and_the_person_told(

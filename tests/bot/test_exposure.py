@@ -6,23 +6,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
 from bot.cli import build_parser
-from tests.bot.serve_rigs import ROOT, ServeProcess
+from tests.bot.serve_rigs import ROOT, ServeProcess, standin
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn
 
-
-@pytest.fixture
-async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackStandIn]:
-    for name in PROXY_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    async with SlackStandIn() as server:
-        yield server
+__all__ = ["standin"]  # the fixture, used here by name
 
 
 @pytest.mark.parametrize("command", ["serve", "slack", "teams"])

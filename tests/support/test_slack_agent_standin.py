@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from tests.support.slack_standin import PROXY_ENV_VARS, TEAM_ID, SlackStandIn
+from tests.support.slack_standin import TEAM_ID, SlackStandIn
+from tests.support.slack_standin_rig import standin
 
-
-@pytest.fixture
-async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackStandIn]:
-    for name in PROXY_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    async with SlackStandIn() as server:
-        yield server
+__all__ = ["standin"]  # the fixture, used here by name
 
 
 def client_of(standin: SlackStandIn) -> AsyncWebClient:

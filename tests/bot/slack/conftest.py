@@ -30,7 +30,10 @@ from tests.support.slack_signing import (
     sign,
     slash_command_body,
 )
-from tests.support.slack_standin import PROXY_ENV_VARS, Call, SlackStandIn
+from tests.support.slack_standin import Call, SlackStandIn
+from tests.support.slack_standin_rig import standin
+
+__all__ = ["standin"]  # the fixture (tests/support/slack_standin_rig.py), for this folder
 
 SECRET = "test-signing-secret"
 DRAIN_SECONDS = 30.0
@@ -204,14 +207,6 @@ class SlackHarness:
             str(b.get("block_id", "")).startswith("summary_actions")
             for b in call.payload.get("blocks", [])
         )
-
-
-@pytest.fixture
-async def standin(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SlackStandIn]:
-    for name in PROXY_ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
-    async with SlackStandIn() as server:
-        yield server
 
 
 def slack_settings(standin: SlackStandIn, redis_url: str) -> Settings:
