@@ -80,6 +80,14 @@ def rules_read(advisor: Advisor) -> dict[str, tuple[str, str]]:
     return {q: (f.answer, f.evidence) for q, f in extract(advisor.flow, TEXT).found.items()}
 
 
+async def opened(settings: Settings, store: RedisStore) -> tuple[Advisor, Person]:
+    """The advisor create_advisor builds from `settings`, and a person whose chat it opened."""
+    advisor = create_advisor(settings, store=store)
+    person = Person(advisor)
+    await person.say(None)
+    return advisor, person
+
+
 async def test_a_description_in_the_chat_is_read_by_the_model(
     model: OpenAIStandIn, redis_url: str, redis_store: RedisStore
 ) -> None:
@@ -90,9 +98,7 @@ async def test_a_description_in_the_chat_is_read_by_the_model(
         gpus=("reserved", "we rent GPUs"),  # not the person's words: dropped
         budget=("galore", "budget around $50k"),  # not an option: dropped
     )
-    advisor = create_advisor(configured(model, redis_url), store=redis_store)
-    person = Person(advisor)
-    await person.say(None)
+    advisor, person = await opened(configured(model, redis_url), redis_store)
     prompt, review = await person.describe()
     host = model.url.split("/")[2]
     assert prompt.reader == f"the model m1 at {host}"  # said before the person types
@@ -121,9 +127,7 @@ async def test_a_slow_or_failing_model_leaves_the_rules_reading(
     else:
         model.content = "Sure! The stage is live."
     settings = configured(model, redis_url, llm_timeout_seconds=0.2)
-    advisor = create_advisor(settings, store=redis_store)
-    person = Person(advisor)
-    await person.say(None)
+    advisor, person = await opened(settings, redis_store)
     _, review = await person.describe()  # the turn completed, with a review
     assert model.texts == [TEXT]  # the model was asked
     assert read(review) == rules_read(advisor)  # and the rules' answers are the ones shown
@@ -134,9 +138,7 @@ async def test_a_slow_or_failing_model_leaves_the_rules_reading(
 async def test_without_a_model_the_text_goes_nowhere(
     model: OpenAIStandIn, redis_url: str, redis_store: RedisStore
 ) -> None:
-    advisor = create_advisor(Settings(redis_url=redis_url), store=redis_store)
-    person = Person(advisor)
-    await person.say(None)
+    advisor, person = await opened(Settings(redis_url=redis_url), redis_store)
     prompt, review = await person.describe()
     assert prompt.reader == ""  # the prompt says the text stays on this service
     assert read(review) == rules_read(advisor)
@@ -147,9 +149,7 @@ async def test_the_sixth_description_in_the_window_is_read_by_the_rules(
     model: OpenAIStandIn, redis_url: str, redis_store: RedisStore
 ) -> None:
     model.content = answers(stage=("live", "MVP live"))
-    advisor = create_advisor(configured(model, redis_url), store=redis_store)
-    person = Person(advisor)
-    await person.say(None)
+    advisor, person = await opened(configured(model, redis_url), redis_store)
     for _ in range(5):
         _, review = await person.describe()
         assert read(review) == {"stage": ("live", "MVP live")} and not review.resting
@@ -170,9 +170,7 @@ async def test_a_redelivered_description_asks_the_model_once(
     model: OpenAIStandIn, redis_url: str, redis_store: RedisStore
 ) -> None:
     model.content = answers(stage=("live", "MVP live"))
-    advisor = create_advisor(configured(model, redis_url), store=redis_store)
-    person = Person(advisor)
-    await person.say(None)
+    _, person = await opened(configured(model, redis_url), redis_store)
     await person.say("describe")
     await person.say(TEXT, event="description")
     again = await person.say(TEXT, event="description")  # the platform delivered it twice
@@ -183,9 +181,7 @@ async def test_forget_takes_the_description_and_the_counts(
     model: OpenAIStandIn, redis_url: str, redis_store: RedisStore, raw_redis: aioredis.Redis
 ) -> None:
     model.content = answers(stage=("live", "MVP live"))
-    advisor = create_advisor(configured(model, redis_url), store=redis_store)
-    person = Person(advisor)
-    await person.say(None)
+    _, person = await opened(configured(model, redis_url), redis_store)
     await person.describe()
 
     async def holding() -> list[str]:
