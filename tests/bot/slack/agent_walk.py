@@ -6,14 +6,23 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from tests.bot.slack.conftest import SlackHarness
+from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.answers import FULL_ANSWERS
 from tests.support.slack_agent import Streamed
+from tests.support.slack_signing import app_mention_event, next_ts
 from tests.support.slack_standin import Call
 
 # A wait that includes drawing the cost chart (CPU-bound, slow on a busy machine): the status
 # line is cleared after it. A bound, not a timing: passing tests never wait this long.
 CHART_SECONDS = 30.0
+
+
+async def start_in_a_thread(slack: SlackHarness, user: str, channel: str) -> str:
+    """An assessment started by an @mention in a new thread of `channel`; the thread's ts."""
+    root = next_ts()
+    await slack.event(app_mention_event(user, "", channel, ts=root))
+    await slack.next_question(channel, 0)
+    return root
 
 
 def streamed(slack: SlackHarness, channel: str) -> list[Streamed]:
@@ -78,3 +87,14 @@ async def walk(
             assert status == 200
         await slack.eventually(lambda ts=ts: slack.updates(ts))  # type: ignore[misc]
         asked += 1
+
+
+async def walk_without_agent_features(slack: SlackHarness, channel: str) -> Call:
+    """In a workspace without the agent features: an assessment started in a thread of
+    `channel` and walked to its summary, which is posted (not streamed)."""
+    slack.standin.agent.enabled = False
+    user = new_user()
+    root = await start_in_a_thread(slack, user, channel)
+    summary = await walk(slack, user, channel, thread_ts=root)
+    assert isinstance(summary, Call)
+    return summary

@@ -14,9 +14,13 @@ from slack_sdk.models.blocks import Block
 
 from bot.slack.blocks import MAX_TASKS, progress
 from dialogs.replies import Ask
-from tests.bot.slack.agent_walk import shown_questions, walk
+from tests.bot.slack.agent_walk import (
+    shown_questions,
+    start_in_a_thread,
+    walk,
+    walk_without_agent_features,
+)
 from tests.bot.slack.conftest import SlackHarness, new_user
-from tests.bot.slack.test_agent_summary import start_in_a_thread
 from tests.support.slack_signing import app_home_opened_event, message_event, next_ts
 from tests.support.slack_standin import Call
 
@@ -144,11 +148,8 @@ async def test_going_back_says_an_answer_is_being_changed(slack: SlackHarness) -
 async def test_a_workspace_without_the_features_gets_todays_questions(
     slack: SlackHarness,
 ) -> None:
-    slack.standin.agent.enabled = False
-    user, channel = new_user(), "C1"
-    root = await start_in_a_thread(slack, user, channel)
-    summary = await walk(slack, user, channel, thread_ts=root)
-    assert isinstance(summary, Call)
+    channel = "C1"
+    await walk_without_agent_features(slack, channel)
     posted = slack.questions(channel)
     # The first question's plan was refused once; it went again without it, and no question
     # after it tried the plan again.

@@ -12,18 +12,17 @@ import pytest
 
 from bot.slack.agent import SUMMARY_STATUS, UNSUPPORTED
 from bot.slack.texts import FAILED, SLOW, UNAVAILABLE
-from tests.bot.slack.agent_walk import CHART_SECONDS, is_summary_blocks, streamed, walk
+from tests.bot.slack.agent_walk import (
+    CHART_SECONDS,
+    is_summary_blocks,
+    start_in_a_thread,
+    streamed,
+    walk,
+    walk_without_agent_features,
+)
 from tests.bot.slack.conftest import SlackHarness, new_user
 from tests.support.slack_agent import Streamed
-from tests.support.slack_signing import app_mention_event, next_ts
 from tests.support.slack_standin import Call
-
-
-async def start_in_a_thread(slack: SlackHarness, user: str, channel: str) -> str:
-    root = next_ts()
-    await slack.event(app_mention_event(user, "", channel, ts=root))
-    await slack.next_question(channel, 0)
-    return root
 
 
 async def test_the_summary_streams_into_the_thread(slack: SlackHarness) -> None:
@@ -107,11 +106,8 @@ async def test_where_streams_are_refused_the_summary_is_posted_whole(
 async def test_a_workspace_without_the_agent_features_gets_the_summary_as_before(
     slack: SlackHarness,
 ) -> None:
-    slack.standin.agent.enabled = False
-    user, channel = new_user(), "C1"
-    root = await start_in_a_thread(slack, user, channel)
-    summary = await walk(slack, user, channel, thread_ts=root)
-    assert isinstance(summary, Call)
+    channel = "C1"
+    await walk_without_agent_features(slack, channel)
     # The first question's plan was refused (tests/bot/slack/test_agent_progress.py): neither
     # the status line nor the stream was even tried after that.
     assert slack.standin.calls_to("assistant.threads.setStatus") == []
