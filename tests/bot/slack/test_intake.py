@@ -12,7 +12,6 @@ from bot.slack.delivery import Place
 from bot.slack.render import SlackRenderer, blocks_size
 from dialogs.flow import Flow
 from dialogs.intake import extract
-from dialogs.replies import IntakeItem, IntakeReview
 from dialogs.stores.base import SessionStore
 from tests.bot.slack.conftest import (
     DRAIN_SECONDS,
@@ -23,6 +22,7 @@ from tests.bot.slack.conftest import (
 )
 from tests.support.answers import FULL_ANSWERS
 from tests.support.block_kit import card_problems_of
+from tests.support.intake_reviews import largest_review
 from tests.support.openai_standin import answers, openai_standin
 from tests.support.slack_standin import Call, SlackStandIn
 
@@ -274,17 +274,7 @@ async def test_a_configured_model_reads_the_description_in_slack(
 def test_the_largest_review_stays_within_slacks_limits(flow: Flow) -> None:
     """Every question settled, each quoting long words (a model's evidence can be any span of
     a 4,000-character description): the message keeps to Block Kit's limits and its size."""
-    items = tuple(
-        IntakeItem(
-            question=q.id,
-            short=q.short,
-            option=q.options[-1].id if q.options else "300000000",
-            label=(q.options[-1].label if q.options else "300,000,000 tokens a month"),
-            evidence="<!channel> words " * 200,
-        )
-        for q in flow.questions
-    )
-    review = IntakeReview(items=items, open=tuple(q.short for q in flow.questions), stamp="s.1")
+    review = largest_review(flow, "<!channel> words " * 200)
     payload = SlackRenderer(env=create_environment(), flow=flow).reply(
         review, owner="U1", in_thread=True
     )

@@ -9,7 +9,6 @@ from typing import Any
 from bot.render import create_environment
 from bot.teams.render import TeamsRenderer
 from dialogs.flow import Flow
-from dialogs.replies import IntakeItem, IntakeReview
 from dialogs.turn import SessionKey
 from tests.bot.teams.conftest import (
     Person,
@@ -19,6 +18,7 @@ from tests.bot.teams.conftest import (
     submit_data,
 )
 from tests.support.answers import FULL_ANSWERS
+from tests.support.intake_reviews import largest_review
 from tests.support.payloads import walk
 from tests.support.schemas import validate_adaptive_card
 from tests.support.teams_activities import TENANT_ID
@@ -174,17 +174,7 @@ async def test_a_described_assessment_with_the_buttons(teams: TeamsHarness) -> N
 def test_the_largest_review_is_a_valid_card_within_teams_size(flow: Flow) -> None:
     """Every question settled, each quoting long words: a valid Adaptive Card under the size
     the renderer allows (it raises past it), change controls while they fit."""
-    items = tuple(
-        IntakeItem(
-            question=q.id,
-            short=q.short,
-            option=q.options[-1].id if q.options else "300000000",
-            label=(q.options[-1].label if q.options else "300,000,000 tokens a month"),
-            evidence="[click](https://example.com) {{DATE()}} " * 100,
-        )
-        for q in flow.questions
-    )
-    review = IntakeReview(items=items, open=tuple(q.short for q in flow.questions), stamp="s.1")
+    review = largest_review(flow, "[click](https://example.com) {{DATE()}} " * 100)
     card = TeamsRenderer(env=create_environment(), flow=flow).card(
         review, owner="a", owner_name="A", in_thread=False
     )
