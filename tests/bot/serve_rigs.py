@@ -25,6 +25,8 @@ from tests.support.teams_connector import TeamsConnector
 __all__ = ["standin"]  # the fixture (tests/support/slack_standin_rig.py), for test_serve*.py
 
 ROOT = Path(__file__).resolve().parents[2]
+START_ATTEMPTS = 5  # serve started at most this many times, each on a new free port
+PROBE = aiohttp.ClientTimeout(total=2.0)  # one readiness request
 
 
 def settings_for(redis_url: str, standin: SlackStandIn) -> Settings:
@@ -60,6 +62,14 @@ def parse_metrics(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
 
 
 class ServeProcess:
+    """`python -m bot.cli serve` (or `command`) on a free loopback port, its output piped.
+
+    A free port is only free when it is picked: a process running beside the tests may take it
+    before serve binds it. Serve then exits saying so, and `ready` starts it again on another
+    free port (only then, and at most START_ATTEMPTS times in all); `port` and `url` follow it.
+    `port` is the first port to try (a free one when not given).
+    """
+
     def __init__(
         self,
         *,
@@ -67,8 +77,8 @@ class ServeProcess:
         standin: SlackStandIn,
         extra_env: dict[str, str] | None = None,
         command: tuple[str, ...] = ("serve",),
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
         env = {
             k: v
             for k, v in os.environ.items()
@@ -84,33 +94,42 @@ class ServeProcess:
             ADVISOR_SHUTDOWN_SECONDS="15",
         )
         env.update(extra_env or {})
+        self.env = env
+        self.command = command
+        self.attempts = 0
+        self.start(port or free_port())
+
+    def start(self, port: int) -> None:
+        self.attempts += 1
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        argv = [sys.executable, "-m", "bot.cli", *self.command]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bot.cli",
-                *command,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            env=env,
+            [*argv, "--host", "127.0.0.1", "--port", str(port)],
+            env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        self.url = f"http://127.0.0.1:{self.port}"
+
+    def lost_its_port(self, err: str) -> bool:
+        """Whether serve exited because its own port was taken (aiohttp's bind error)."""
+        return f"('127.0.0.1', {self.port}): address already in use" in err
 
     async def ready(self, http: aiohttp.ClientSession) -> None:
         for _ in range(600):
             if self.process.poll() is not None:
-                raise AssertionError(f"serve exited: {self.process.communicate()[1]}")
+                err = self.process.communicate()[1]
+                if self.lost_its_port(err) and self.attempts < START_ATTEMPTS:
+                    self.start(free_port())
+                    continue
+                raise AssertionError(f"serve exited: {err}")
             try:
-                async with http.get(f"{self.url}/readyz") as r:
-                    if r.status == 200:
+                # Bounded: until serve binds, whatever took its port may take the request.
+                async with http.get(f"{self.url}/readyz", timeout=PROBE) as r:
+                    if r.status == 200 and self.process.poll() is None:
                         return
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, TimeoutError):
                 pass
             await asyncio.sleep(0.05)
         raise AssertionError("serve did not become ready")
