@@ -41,6 +41,14 @@ def button(call: Call, action_id: str) -> str:
     raise AssertionError(f"no {action_id} button")
 
 
+async def press(slack: SlackHarness, user: str, call: Call, action_id: str, channel: str) -> None:
+    """Click the button `action_id` on the posted message `call`."""
+    status, _ = await slack.action(
+        user, action_id, button(call, action_id), channel=channel, message_ts=call.result["ts"]
+    )
+    assert status == 200
+
+
 async def test_a_described_assessment_in_a_dm(slack: SlackHarness) -> None:
     user = new_user()
     dm = "D" + user
@@ -72,21 +80,11 @@ async def test_a_described_assessment_in_a_dm(slack: SlackHarness) -> None:
     )
     questions = len(slack.questions(dm))
     # The first review's button is from an earlier showing: it acts on nothing.
-    status, _ = await slack.action(
-        user, "cmd_yes", button(review, "cmd_yes"), channel=dm, message_ts=review.result["ts"]
-    )
-    assert status == 200
+    await press(slack, user, review, "cmd_yes", dm)
     await slack.eventually(lambda: slack.ephemerals(user))
     session = await slack.advisor.peek(key)
     assert session is not None and session.answers == {}
-    status, _ = await slack.action(
-        user,
-        "cmd_yes",
-        button(corrected, "cmd_yes"),
-        channel=dm,
-        message_ts=corrected.result["ts"],
-    )
-    assert status == 200
+    await press(slack, user, corrected, "cmd_yes", dm)
     following = await slack.next_question(dm, questions)
     assert "How much is a better answer worth" in following.payload["text"]
     asked = []
@@ -162,14 +160,7 @@ async def test_a_described_assessment_with_the_buttons(slack: SlackHarness) -> N
     assert ways == ["Describe your situation", "Answer step by step"]
     seen = len(slack.posts(dm))
     for _ in range(2):  # a double click: the second acts on nothing
-        status, _ = await slack.action(
-            user,
-            "cmd_describe",
-            button(intro, "cmd_describe"),
-            channel=dm,
-            message_ts=intro.result["ts"],
-        )
-        assert status == 200
+        await press(slack, user, intro, "cmd_describe", dm)
     prompt = (await slack.eventually(lambda: slack.posts(dm)[seen:]))[0]
     assert "Describe your situation" in prompt.payload["text"]
     assert "stays on this service" in json.dumps(prompt.payload["blocks"])
@@ -199,10 +190,7 @@ async def test_a_described_assessment_with_the_buttons(slack: SlackHarness) -> N
     assert session is not None and session.answers == {}
     assert session.intake is not None and session.intake["proposed"]["team"] == "mlops"
     questions = len(slack.questions(dm))
-    status, _ = await slack.action(
-        user, "cmd_yes", button(corrected, "cmd_yes"), channel=dm, message_ts=corrected.result["ts"]
-    )
-    assert status == 200
+    await press(slack, user, corrected, "cmd_yes", dm)
     asked = []
     for _ in range(30):
         call = await slack.eventually(
