@@ -44,6 +44,32 @@ def newer(teams: TeamsHarness, person: Person, seen: int) -> list[ConnectorCall]
     return teams.cards(person.conversation)[seen:]
 
 
+async def answer_the_rest(
+    teams: TeamsHarness, person: Person, asked_before: int, *, buttons: bool
+) -> list[str]:
+    """Answer each question after the first `asked_before` until the summary comes: typed, or
+    with the question's button where it has one for the answer (`buttons`). The ids asked."""
+    asked: list[str] = []
+    for i in range(asked_before, asked_before + 30):
+        card = await teams.eventually(
+            lambda i=i: (
+                (teams.questions(person.conversation)[i:] or [None])[0]
+                or (teams.summaries(person.conversation) or [None])[0]
+            )
+        )
+        options = option_data(card)
+        if not options:
+            break
+        qid = next(iter(options.values()))["q"]
+        asked.append(qid)
+        answer = FULL_ANSWERS[qid]
+        if buttons and answer in options:  # a button where the question has one for this answer
+            await teams.click(person, card, options[answer])
+        else:
+            await teams.say(person, answer)
+    return asked
+
+
 async def test_a_described_assessment_in_personal_chat(teams: TeamsHarness) -> None:
     person = Person()
     await teams.say(person, "hello")
@@ -70,20 +96,7 @@ async def test_a_described_assessment_in_personal_chat(teams: TeamsHarness) -> N
     await teams.eventually(lambda: newer(teams, person, seen + 1))
     assert len(teams.questions(person.conversation)) >= asked_before
     assert await teams.click(person, corrected, submit_data(corrected, "yes")) in (200, 201, 202)
-    asked: list[str] = []
-    for i in range(asked_before, asked_before + 30):
-        card = await teams.eventually(
-            lambda i=i: (
-                (teams.questions(person.conversation)[i:] or [None])[0]
-                or (teams.summaries(person.conversation) or [None])[0]
-            )
-        )
-        data = option_data(card)
-        if not data:
-            break
-        qid = next(iter(data.values()))["q"]
-        asked.append(qid)
-        await teams.say(person, FULL_ANSWERS[qid])
+    asked = await answer_the_rest(teams, person, asked_before, buttons=False)
     assert asked[0] == "value"
     assert not {"stage", "data_sensitivity", "volume", "team", "gpus", "budget"} & set(asked)
     summaries = teams.summaries(person.conversation)
@@ -144,24 +157,7 @@ async def test_a_described_assessment_with_the_buttons(teams: TeamsHarness) -> N
     assert session.intake is not None and session.intake["proposed"]["team"] == "mlops"
     asked_before = len(teams.questions(person.conversation))
     await teams.click(person, corrected, submit_data(corrected, "yes"))
-    asked: list[str] = []
-    for i in range(asked_before, asked_before + 30):
-        card = await teams.eventually(
-            lambda i=i: (
-                (teams.questions(person.conversation)[i:] or [None])[0]
-                or (teams.summaries(person.conversation) or [None])[0]
-            )
-        )
-        options = option_data(card)
-        if not options:
-            break
-        qid = next(iter(options.values()))["q"]
-        asked.append(qid)
-        answer = FULL_ANSWERS[qid]
-        if answer in options:  # a button where the question has one for this answer
-            await teams.click(person, card, options[answer])
-        else:
-            await teams.say(person, answer)
+    asked = await answer_the_rest(teams, person, asked_before, buttons=True)
     assert asked[0] == "value"
     assert not {"stage", "data_sensitivity", "volume", "team", "gpus", "budget"} & set(asked)
     said = card_text(teams.summaries(person.conversation)[0])
