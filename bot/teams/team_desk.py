@@ -11,7 +11,9 @@ import asyncio
 import logging
 from typing import Any
 
+from bot.chart import start_chart
 from bot.delivery import deliver
+from bot.teams.chart import send_chart
 from bot.teams.render import MAX_CARD_BYTES, TeamsRenderer
 from bot.teams.team_card import card_size, rich, run, submit, team_card
 from bot.teams.team_port import CALL_TIMEOUT_SECONDS, ConnectorFailed, Port, call
@@ -222,6 +224,13 @@ class MemberSurface:
         )
         if isinstance(reply, Ask):
             self.offer = 0  # only the first question offers it
+        drawing = start_chart(self.desk.advisor.engine.costs, reply)  # a summary's chart
+        sent = await call("send", self.chat, lambda: self.port.send(self.chat, card=card))
+        if drawing is not None:  # a card of its own after the summary; never raises
+            await send_chart(self._send, renderer=self.desk.renderer, drawing=drawing)
+        return sent
+
+    async def _send(self, card: dict[str, Any]) -> str:
         return await call("send", self.chat, lambda: self.port.send(self.chat, card=card))
 
     async def update(self, target: str, reply: Reply) -> None:
