@@ -49,12 +49,19 @@ async def press(slack: SlackHarness, user: str, call: Call, action_id: str, chan
     assert status == 200
 
 
-async def test_a_described_assessment_in_a_dm(slack: SlackHarness) -> None:
+async def open_dm(slack: SlackHarness) -> tuple[str, str]:
+    """A new person's DM with the advisor, opened with "hello" until the first question is
+    posted: the person's id and the DM's."""
     user = new_user()
     dm = "D" + user
-    key = Place(team="T1", channel=dm, thread_ts="", user=user).key
     await slack.dm(user, "hello")
     await slack.next_question(dm, 0)
+    return user, dm
+
+
+async def test_a_described_assessment_in_a_dm(slack: SlackHarness) -> None:
+    user, dm = await open_dm(slack)
+    key = Place(team="T1", channel=dm, thread_ts="", user=user).key
     seen = len(slack.posts(dm))
     await slack.dm(user, "describe")
     prompt = await slack.eventually(lambda: slack.posts(dm)[seen:])
@@ -143,11 +150,8 @@ async def pick(slack: SlackHarness, user: str, call: Call, short: str, option: s
 
 
 async def test_a_described_assessment_with_the_buttons(slack: SlackHarness) -> None:
-    user = new_user()
-    dm = "D" + user
+    user, dm = await open_dm(slack)
     key = Place(team="T1", channel=dm, thread_ts="", user=user).key
-    await slack.dm(user, "hello")
-    await slack.next_question(dm, 0)
     intro = next(
         p for p in slack.posts(dm) if any(b.get("block_id") == "ways_in" for b in blocks_of(p))
     )
@@ -232,10 +236,7 @@ async def test_a_configured_model_reads_the_description_in_slack(
         settings = replace(slack_settings(standin, redis_url), llm_url=model.url, llm_model="m1")
         slack, runner, http = await start_harness(standin, settings, store)
         try:
-            user = new_user()
-            dm = "D" + user
-            await slack.dm(user, "hello")
-            await slack.next_question(dm, 0)
+            user, dm = await open_dm(slack)
             seen = len(slack.posts(dm))
             await slack.dm(user, "describe")
             prompt = (await slack.eventually(lambda: slack.posts(dm)[seen:]))[0]
@@ -288,10 +289,7 @@ async def test_a_slow_model_leaves_the_rules_reading_in_slack(
         )
         slack, runner, http = await start_harness(standin, settings, store)
         try:
-            user = new_user()
-            dm = "D" + user
-            await slack.dm(user, "hello")
-            await slack.next_question(dm, 0)
+            user, dm = await open_dm(slack)
             await slack.dm(user, "describe")
             seen = len(slack.posts(dm)) + 1
             await slack.eventually(lambda: len(slack.posts(dm)) >= seen)
