@@ -1,23 +1,22 @@
 """Which team assessments a person answers in one conversation (their DM), so a typed answer can
 go to the assessment whose question is the latest one asked there (issue 14).
 
-A small document per person and conversation, kept with the team documents' compare-and-set
-(`SessionStore.load_team` / `commit_team`, thread "open-teams/<user>"): one Redis read on each
-typed message in a DM, and nothing at all for people who never joined a team.
+A small document per person and conversation (dialogs.team_docs, thread "open-teams/<user>"):
+one Redis read on each typed message in a DM, and nothing at all for people who never joined a
+team.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from dialogs.errors import StoreUnavailable
 from dialogs.session import event_key
-from dialogs.stores.base import Commit, SessionStore
+from dialogs.stores.base import SessionStore
+from dialogs.team_docs import Document, change_document, load_document
 from dialogs.team_session import TeamRef
 from dialogs.turn import SessionKey
 
@@ -72,39 +71,28 @@ class TeamIndex:
 
     async def teams(self, where: SessionKey) -> list[Joined]:
         """The teams `where.user` answers in `where`'s conversation, newest first."""
-        try:
-            async with asyncio.timeout(self.timeout_seconds):
-                return _joined(await self.store.load_team(_key(where, self.name)))
-        except TimeoutError as exc:
-            raise StoreUnavailable("the session store did not answer in time") from exc
+        key = _key(where, self.name)
+        return _joined(await load_document(self.store, key, timeout_seconds=self.timeout_seconds))
 
     async def add(self, where: SessionKey, joined: Joined, *, event_id: str) -> None:
-        key = _key(where, self.name)
-        try:
-            async with asyncio.timeout(self.timeout_seconds):
-                doc = await self.store.load_team(key)
-                for _ in range(ATTEMPTS):
-                    known = [j for j in _joined(doc) if j.ref != joined.ref]
-                    teams = [joined, *known][:KEPT]
-                    version = int((doc or {}).get("version", 0) or 0)
-                    new = {
-                        "kind": f"team-index/{self.name}",
-                        "teams": [{**vars(j.ref), "title": j.title} for j in teams],
-                        "version": version + 1,
-                        "seen": [event_key(event_id)],
-                    }
-                    outcome = await self.store.commit_team(
-                        key,
-                        expected_version=version,
-                        document=new,
-                        event_id=event_key(event_id),
-                        ttl_seconds=self.ttl_seconds,
-                    )
-                    if outcome.status is not Commit.CONFLICT:
-                        return
-                    doc = outcome.current
-        except TimeoutError as exc:
-            raise StoreUnavailable("the session store did not answer in time") from exc
+        def change(doc: Document | None) -> Document:
+            known = [j for j in _joined(doc) if j.ref != joined.ref]
+            teams = [joined, *known][:KEPT]
+            return {
+                "kind": f"team-index/{self.name}",
+                "teams": [{**vars(j.ref), "title": j.title} for j in teams],
+                "seen": [event_key(event_id)],
+            }
+
+        await change_document(
+            self.store,
+            _key(where, self.name),
+            change,
+            event_id=event_key(event_id),
+            ttl_seconds=self.ttl_seconds,
+            timeout_seconds=self.timeout_seconds,
+            attempts=ATTEMPTS,
+        )
 
 
 # A workspace's processes learn that it has team assessments from a marker written when a team
@@ -154,11 +142,8 @@ class ActiveTeams:
             has, at = known
             if self.clock() - at < (ACTIVE_SECONDS if has else QUIET_SECONDS):
                 return has
-        try:
-            async with asyncio.timeout(self.timeout_seconds):
-                marker = await self.store.load_team(self._key(platform, workspace))
-        except TimeoutError as exc:
-            raise StoreUnavailable("the session store did not answer in time") from exc
+        key = self._key(platform, workspace)
+        marker = await load_document(self.store, key, timeout_seconds=self.timeout_seconds)
         self._note(where, marker is not None)
         return marker is not None
 
@@ -170,25 +155,15 @@ class ActiveTeams:
 
     async def mark(self, platform: str, workspace: str, *, event_id: str) -> None:
         """A team is starting in the workspace: the marker is written (its TTL renewed)."""
-        key = self._key(platform, workspace)
-        try:
-            async with asyncio.timeout(self.timeout_seconds):
-                doc = await self.store.load_team(key)
-                for _ in range(ATTEMPTS):
-                    version = int((doc or {}).get("version", 0) or 0)
-                    new = {"kind": "team-marker", "version": version + 1, "seen": []}
-                    outcome = await self.store.commit_team(
-                        key,
-                        expected_version=version,
-                        document=new,
-                        event_id=event_key(event_id),
-                        ttl_seconds=self.ttl_seconds,
-                    )
-                    if outcome.status is not Commit.CONFLICT:
-                        break
-                    doc = outcome.current
-        except TimeoutError as exc:
-            raise StoreUnavailable("the session store did not answer in time") from exc
+        await change_document(
+            self.store,
+            self._key(platform, workspace),
+            lambda doc: {"kind": "team-marker", "seen": []},
+            event_id=event_key(event_id),
+            ttl_seconds=self.ttl_seconds,
+            timeout_seconds=self.timeout_seconds,
+            attempts=ATTEMPTS,
+        )
         self._note((platform, workspace), True)
 
     @staticmethod
