@@ -52,7 +52,6 @@ import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,8 +62,17 @@ from redis import asyncio as aioredis
 
 from bench import common, stacks
 from bench.common import SIDES, BenchError, BenchRedis, redis_server
-from bench.processes import Sampler, ServerProcess, pin, quiet, venv_tool
-from bench.slack_duel import ProcessPass, log_findings, report, round_line, run_pass
+from bench.processes import (
+    Placement,
+    Sampler,
+    ServerProcess,
+    inherited_env,
+    launch,
+    pin,
+    quiet_within,
+    venv_tool,
+)
+from bench.slack_duel import ProcessPass, report, round_line, run_pass, stopped
 from bench.slack_standin import BenchStandIn, answer_buttons, message_of
 from bench.slack_users import (
     BOT_TOKEN,
@@ -80,6 +88,8 @@ from bot.slack.server import EVENTS_PATH
 from tests.support.redis_server import free_port
 from tests.support.slack_standin import PROXY_ENV_VARS, TEAM_ID
 
+__all__ = ["Placement"]  # re-exported: teams_processes reads it from here (now in processes)
+
 RATE: Final = 500  # py-spy samples per second
 PROFILED: Final = 3  # a profiled pass is this many times as long as a measured one
 QUIET_SHARE: Final = 0.15  # of a CPU: what other processes may use when a pass starts
@@ -88,11 +98,7 @@ ADVISOR_PREFIXES: Final = ("SLACK_", "ADVISOR_", "MICROSOFT_", "TEAMS_", "REDIS_
 
 
 def server_env(api_url: str, redis: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in PROXY_ENV_VARS and not k.startswith(ADVISOR_PREFIXES)
-    }
+    env = inherited_env(ADVISOR_PREFIXES)
     env.update(
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
@@ -120,22 +126,6 @@ def bare_process(folder: Path, env: dict[str, str], clicks: Mapping[str, object]
     return ServerProcess(
         "bare", [*argv, "--payloads", str(payloads)], env, port, folder / "bare.log"
     )
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Which CPUs the servers run on, and which the driver, redis-server and py-spy share."""
-
-    servers: set[int]
-    others: set[int]
-
-    @classmethod
-    def choose(cls, enabled: bool) -> Placement | None:
-        cpus = sorted(os.sched_getaffinity(0))
-        return cls({cpus[-1]}, set(cpus[:-1])) if enabled and len(cpus) > 1 else None
-
-    def describe(self) -> str:
-        return f"servers pinned to CPU {sorted(self.servers)}, the rest to {sorted(self.others)}"
 
 
 @dataclass
@@ -171,12 +161,7 @@ class Bench:
 
     async def launch(self, server: ServerProcess, ready_path: str) -> Client:
         self.servers[server.name] = server
-        server.start()
-        if self.place is not None:
-            pin(server.pid, self.place.servers)
-        await server.ready(ready_path)
-        if self.place is not None:  # and the threads it started meanwhile
-            pin(server.pid, self.place.servers)
+        await launch(server, ready_path, self.place)
         client = Client(http=self.http, url=server.url(EVENTS_PATH), standin=self.standin)
         self.clients[server.name] = client
         return client
@@ -186,10 +171,9 @@ class Bench:
         pids = [s.pid for s in self.servers.values()]
         if self.redis.pid is not None:
             pids.append(self.redis.pid)
-        limit = min(self.options.quiet_seconds, self.quiet_left)
-        began = time.monotonic()
-        await quiet(pids, share=QUIET_SHARE, timeout_seconds=limit)
-        self.quiet_left = max(0.0, self.quiet_left - (time.monotonic() - began))
+        self.quiet_left = await quiet_within(
+            pids, share=QUIET_SHARE, seconds=self.options.quiet_seconds, left=self.quiet_left
+        )
 
     async def one_pass(self, side: str, users: int, *, wait: bool = True) -> ProcessPass:
         if wait:
@@ -283,14 +267,7 @@ class Bench:
 
     def stop(self) -> None:
         for server in self.servers.values():
-            code = server.stop()
-            lines = server.log_lines()
-            problems = log_findings(lines)
-            self.out(
-                f"{server.name} process: exit code {code}, {len(lines)} lines of output, "
-                f"{len(problems)} saying something went wrong"
-                + "".join(f"\n  {line[:300]}" for line in problems[:5])
-            )
+            self.out(stopped(server))
 
 
 async def main_async(options: Options, out: Callable[[str], None]) -> float:
@@ -305,9 +282,7 @@ async def main_async(options: Options, out: Callable[[str], None]) -> float:
     ):
         place = Placement.choose(options.pinned)
         if place is not None:
-            pin(os.getpid(), place.others)
-            if redis.pid is not None:
-                pin(redis.pid, place.others)
+            place.pin_driver(redis.pid)
         info = aioredis.Redis.from_url(redis.url, decode_responses=True)
         async with (
             BenchStandIn() as standin,

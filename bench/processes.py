@@ -21,6 +21,7 @@ from typing import BinaryIO, Final
 import aiohttp
 
 from bench.common import BenchError
+from tests.support.slack_standin import PROXY_ENV_VARS
 
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 READY_SECONDS: Final = 60.0
@@ -74,6 +75,48 @@ def pin(pid: int, cpus: set[int]) -> None:
     for task in os.listdir(f"/proc/{pid}/task"):
         with contextlib.suppress(ProcessLookupError):
             os.sched_setaffinity(int(task), cpus)
+
+
+def inherited_env(dropped_prefixes: tuple[str, ...]) -> dict[str, str]:
+    """This process's environment for a server, less the proxy variables (the servers talk to
+    stand-ins on loopback) and the variables starting with `dropped_prefixes` (the advisor's
+    own, which a developer's shell may carry: a server gets only the benchmark's)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PROXY_ENV_VARS and not k.startswith(dropped_prefixes)
+    }
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which CPUs the servers run on, and which the driver, redis-server and py-spy share."""
+
+    servers: set[int]
+    others: set[int]
+
+    @classmethod
+    def choose(cls, enabled: bool) -> Placement | None:
+        cpus = sorted(os.sched_getaffinity(0))
+        return cls({cpus[-1]}, set(cpus[:-1])) if enabled and len(cpus) > 1 else None
+
+    def describe(self) -> str:
+        return f"servers pinned to CPU {sorted(self.servers)}, the rest to {sorted(self.others)}"
+
+    def pin_driver(self, redis_pid: int | None) -> None:
+        """This process (the driver) and redis-server (when the benchmark started it) onto
+        the CPUs the servers do not use."""
+        pin(os.getpid(), self.others)
+        if redis_pid is not None:
+            pin(redis_pid, self.others)
+
+
+async def quiet_within(pids: list[int], *, share: float, seconds: float, left: float) -> float:
+    """`quiet`, waiting at most `seconds` and at most what is `left` of a run's budget for
+    waiting; returns what is left of it afterwards."""
+    began = time.monotonic()
+    await quiet(pids, share=share, timeout_seconds=min(seconds, left))
+    return max(0.0, left - (time.monotonic() - began))
 
 
 def venv_tool(name: str) -> str | None:
@@ -208,3 +251,14 @@ class Sampler:
         if not self.output.exists():
             raise BenchError(f"py-spy wrote no profile: {error.decode()[:500]}")
         return self.output
+
+
+async def launch(server: ServerProcess, ready_path: str, place: Placement | None) -> None:
+    """Start `server` and wait until GET `ready_path` answers, its threads on the servers' CPUs
+    (pinned at start, and again once ready for the threads it started meanwhile)."""
+    server.start()
+    if place is not None:
+        pin(server.pid, place.servers)
+    await server.ready(ready_path)
+    if place is not None:
+        pin(server.pid, place.servers)

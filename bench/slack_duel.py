@@ -234,3 +234,16 @@ def log_findings(lines: Sequence[str]) -> list[str]:
     """Lines of a server's output that say something went wrong."""
     words = ('"level": "error"', '"level": "warning"', "Traceback", "Error", "error:")
     return [line for line in lines if any(word in line for word in words)]
+
+
+def stopped(server: ServerProcess, *, expected: tuple[str, ...] = ()) -> str:
+    """Stop `server`; a line with its exit code and the lines of its output that say something
+    went wrong (the first five), less those holding any of `expected`."""
+    code = server.stop()
+    lines = server.log_lines()
+    problems = [line for line in log_findings(lines) if not any(e in line for e in expected)]
+    return (
+        f"{server.name} process: exit code {code}, {len(lines)} lines of output, "
+        f"{len(problems)} saying something went wrong"
+        + "".join(f"\n  {line[:300]}" for line in problems[:5])
+    )
