@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import re
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +35,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.lifecycle import settle_heap
+from bench.bare_serving import serve_until_stopped
 from bot.observe import set_library_levels
 from bot.settings import Settings
 from bot.slack.server import EVENTS_PATH, create_http_session, create_web_client
@@ -82,17 +81,7 @@ async def serve(port: int, payloads: dict[str, Any]) -> None:
     async with create_http_session() as session:
         client = create_web_client(settings, session, token=settings.slack_bot_token)
         app = build_bare_app(client, settings.slack_signing_secret, payloads)
-        runner = web.AppRunner(web_application(app), handle_signals=False, access_log=None)
-        await runner.setup()
-        settle_heap()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        print(f"bare Bolt app on port {port}", file=sys.stderr, flush=True)
-        await stop.wait()
-        await runner.cleanup()
+        await serve_until_stopped(web_application(app), port, f"bare Bolt app on port {port}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
