@@ -61,6 +61,18 @@ def parse_metrics(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
 # ------------------------------------------------------------------------- real processes
 
 
+def serve_env() -> dict[str, str]:
+    """This environment for a `bot.cli` process: no proxy variables (the stand-ins are on
+    loopback), none of the developer's Slack or Teams settings, the project on PYTHONPATH."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PROXY_ENV_VARS and not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_"))
+    }
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
 class ServeProcess:
     """`python -m bot.cli serve` (or `command`) on a free loopback port, its output piped.
 
@@ -79,13 +91,8 @@ class ServeProcess:
         command: tuple[str, ...] = ("serve",),
         port: int | None = None,
     ) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in PROXY_ENV_VARS and not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_"))
-        }
+        env = serve_env()
         env.update(
-            PYTHONPATH=str(ROOT),
             REDIS_URL=redis_url,
             SLACK_BOT_TOKEN="xoxb-test",
             SLACK_SIGNING_SECRET=SECRET,

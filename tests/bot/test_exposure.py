@@ -3,7 +3,6 @@ loopback, a word about the in-memory store, and /metrics on a port of its own if
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -11,9 +10,9 @@ import aiohttp
 import pytest
 
 from bot.cli import build_parser
-from tests.bot.serve_rigs import ROOT, ServeProcess, standin
+from tests.bot.serve_rigs import ServeProcess, serve_env, standin
 from tests.support.redis_server import RedisServer, free_port
-from tests.support.slack_standin import PROXY_ENV_VARS, SlackStandIn
+from tests.support.slack_standin import SlackStandIn
 
 __all__ = ["standin"]  # the fixture, used here by name
 
@@ -31,13 +30,9 @@ def test_commands_listen_on_loopback_by_default_and_say_so(command: str) -> None
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in PROXY_ENV_VARS and not k.startswith(("SLACK_", "MICROSOFT_", "TEAMS_"))
-    }
+    env = serve_env()
     env.pop("REDIS_URL", None)
-    env.update(PYTHONPATH=str(ROOT), **extra)
+    env.update(**extra)
     return env
 
 
