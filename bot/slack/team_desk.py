@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_THROTTLE_SECONDS = 60.0  # the longest Retry-After waited out; longer is cut to this
-DEFAULT_TITLE = "Build or buy, as a team"
+DEFAULT_TITLE = say.DEFAULT_TITLE
 
 
 @dataclass(frozen=True, kw_only=True)

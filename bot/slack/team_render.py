@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.render import labels
 from bot.slack.render import value
+from dialogs import team_texts as shared
 from dialogs.flow import Flow
 from dialogs.team_session import Team
 
@@ -82,19 +83,13 @@ def _button(action_id: str, text: str, *, style: str | None = None) -> dict[str,
 
 def team_card(team: Team, *, flow: Flow, result: Mapping[str, Any] | None) -> dict[str, Any]:
     """The card's `text` and `blocks`: progress while answers are hidden, the results after."""
-    title = team.title or "Build or buy, as a team"
+    title = team.title or shared.DEFAULT_TITLE
     header = {
         "type": "header",
         "text": {"type": "plain_text", "text": _clip("Team: " + title, HEADER_LIMIT)},
     }
-    who = (
-        "Answers are anonymous, to everyone including the facilitator."
-        if team.anonymous
-        else "Names are shown next to answers once they are revealed."
-    )
-    gone = ""
-    if team.left:
-        gone = " One member left." if team.left == 1 else f" {team.left} members left."
+    who = shared.CARD_ANONYMOUS if team.anonymous else shared.CARD_NAMED
+    gone = shared.left_note(team.left)
     blocks: list[dict[str, Any]] = [
         header,
         _context(f"Started by {mention(team.facilitator)} (facilitator). {who}{gone}"),

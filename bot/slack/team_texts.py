@@ -1,43 +1,34 @@
-"""What the Slack app says about team assessments (issue 14), in its own words."""
+"""What the Slack app says about team assessments (issue 14), in its own words (what both
+platforms say alike is in dialogs.team_texts, re-exported here; what needs mrkdwn is here)."""
 
 from __future__ import annotations
+
+from dialogs.team_texts import *  # noqa: F403 (the wording both platforms share, as say.NAME)
 
 IN_A_CHANNEL = (
     "A team assessment runs in a channel: type `/llm-advisor team` there (optionally with a "
     "title, and `anonymous` first to keep everyone's answers anonymous)."
 )
-GONE = "This team assessment is no longer available (it may have expired)."
-CLOSED = "This team assessment is closed."
-FACILITATOR_ONLY = "Only {who}, who started this team assessment, can {what}."
 JOINED = (
     "You joined the team assessment *{title}* in <#{channel}>. Answer the questions below; "
     "a typed answer goes to whichever assessment asked last here. Nobody sees your answers "
     "until the team's are revealed{anonymous}."
 )
-ANONYMOUS_NOTE = ", and then without your name"
 WATCHING = "You are watching *{title}*. The card in the channel shows the results once revealed."
 ALREADY_REVEALED = "The answers of *{title}* are revealed already; you can still watch the card."
 FINISHED = (
     "Your answers to *{title}* are in. The team's results show on the card in <#{channel}> "
     "once everyone has finished or the facilitator reveals them."
 )
-NOTHING_TO_REVEAL = "Nobody has finished yet, so there is nothing to reveal."
-REVEALED_ALREADY = "The answers are revealed already."
-REMINDED = "Reminded {count} of those still answering."
-NOBODY_TO_REMIND = "Everyone still answering has been reminded within the last hour."
-EVERYONE_DONE = "Everyone has finished; there is nobody to remind."
 REMINDER = (
     "A reminder from <@{facilitator}>: the team assessment *{title}* in <#{channel}> is waiting "
     "for your answers. Your next question is above in this conversation."
 )
 NOT_FOR_TEAM = "That works on your own assessments; team answers show on the team card."
-SETTLED = "The team goes with that answer; the card is updated."
 QUESTION_CONTEXT = "Team assessment: *{title}*"
 TYPED_TEAM = "Taken as your answer to the team assessment *{title}* (its question is the latest)."
-TYPED_OWN = "Taken as your answer to your own assessment (its question is the latest)."
 HISTORY = "*Team assessments in this channel*, newest first:\n{lines}"
 NO_HISTORY = "No team assessments in this channel yet. Start one with `/llm-advisor team`."
-COPY_BUTTON = "Start from my own answers ({count} answered)"
 COPIED_NOTE = "Started from your own answers"
 MODAL_TITLE = "Decide as a team"
 MODAL_SUBMIT = "Start"

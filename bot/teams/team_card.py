@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.render import labels, plain, usd
-from bot.teams.team_texts import DEFAULT_TITLE
+from dialogs import team_texts as shared
 from dialogs.flow import Flow
 from dialogs.team_session import Team
 
@@ -103,15 +103,9 @@ def team_card(
     team: Team, *, flow: Flow, result: Mapping[str, Any] | None, mention: Name
 ) -> dict[str, Any]:
     """The card: progress while answers are hidden, the results after the reveal."""
-    title = team.title or DEFAULT_TITLE
-    who = (
-        "Answers are anonymous, to everyone including the facilitator."
-        if team.anonymous
-        else "Names are shown next to answers once they are revealed."
-    )
-    gone = ""
-    if team.left:
-        gone = " One member left." if team.left == 1 else f" {team.left} members left."
+    title = team.title or shared.DEFAULT_TITLE
+    who = shared.CARD_ANONYMOUS if team.anonymous else shared.CARD_NAMED
+    gone = shared.left_note(team.left)
     head = [
         rich(run("Team: " + title, bold=True), size="Large"),
         rich(

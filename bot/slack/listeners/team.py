@@ -185,10 +185,10 @@ async def on_action(tap: Tap) -> None:
 
 
 FACILITATOR_ACTIONS = {
-    TEAM_REVEAL: "reveal the answers",
-    TEAM_REMIND: "send reminders",
-    TEAM_CLOSE: "close it",
-    TEAM_SETTLE: "settle a disagreement",
+    TEAM_REVEAL: say.FACILITATOR_WHAT["reveal"],
+    TEAM_REMIND: say.FACILITATOR_WHAT["remind"],
+    TEAM_CLOSE: say.FACILITATOR_WHAT["close"],
+    TEAM_SETTLE: say.FACILITATOR_WHAT["settle"],
 }
 
 
