@@ -4,7 +4,6 @@ answers in a DM going to the assessment asked last, and leaving the teams on `fo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -17,11 +16,10 @@ from bot.slack.delivery import Place
 from bot.slack.render import value
 from bot.slack.team_desk import DEFAULT_TITLE, TeamDelivery, TeamPlace, desk
 from bot.slack.team_render import escape
-from dialogs.errors import StoreUnavailable
 from dialogs.replies import Ask, Reply, TurnResult
 from dialogs.session import State
+from dialogs.team_actions import typed_target
 from dialogs.team_copy import copy_answers, copyable
-from dialogs.team_index import Joined
 from dialogs.team_session import finish, leave
 from dialogs.turn import Click, SessionKey, Turn
 
@@ -45,9 +43,6 @@ TEAM_COPY = "team_copy"
 
 log = logging.getLogger(__name__)
 
-# Typed words that are about the person, never about one assessment: always their own.
-PERSONAL_ONLY = ("forget", "export")
-
 
 async def typed(
     slack: SlackAdvisor, client: AsyncWebClient, place: Place, event_id: str, text: str
@@ -65,37 +60,21 @@ async def typed(
     last, so no read already made would see a join that another process handled.) When that
     read fails, the message goes to the person's own assessment, as before team mode: its
     turn meets the same store and says so."""
-    if text.strip().lower() in PERSONAL_ONLY:
-        return False
     the_desk = desk(slack)
-    try:
-        if not await the_desk.active.any("slack", place.team):
-            return False
-        joined = await the_desk.index.teams(place.key)
-    except StoreUnavailable as exc:
-        log.info("teams of a DM not read (%s): the person's own assessment takes it", exc)
-        return False
-    if not joined:
-        return False
-    sessions = await asyncio.gather(
-        *(slack.advisor.peek(j.ref.member_key(place.user)) for j in joined),
-        slack.advisor.peek(place.key),
+    target = await typed_target(
+        advisor=slack.advisor,
+        active=the_desk.active,
+        index=the_desk.index,
+        book=the_desk.book,
+        where=place.key,
+        text=text,
     )
-    open_: list[tuple[float, Joined | None]] = [
-        (session.screen.at, j)
-        for session, j in zip(sessions, [*joined, None], strict=True)
-        if session is not None and session.state == State.ASKING and session.screen
-    ]
-    if not any(j is not None for _, j in open_):
+    if target is None:
         return False
-    _, chosen = max(open_, key=lambda item: item[0])
-    several = len(open_) > 1
-    if chosen is None:
+    team, chosen, several = target.team, target.joined, target.several
+    if team is None or chosen is None:
         if several:
             await client.chat_postMessage(channel=place.channel, text=say.TYPED_OWN)
-        return False
-    team = await the_desk.book.load(chosen.ref)
-    if team is None or team.closed:
         return False
     title = team.title or DEFAULT_TITLE
     if several:

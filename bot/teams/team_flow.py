@@ -7,7 +7,6 @@ else is told so in a short reply (Teams has no message only one person sees)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -35,15 +34,13 @@ from bot.teams.team_port import ConnectorFailed, call
 from bot.teams.team_roster import Entry
 from dialogs import intake_dialog
 from dialogs.session import event_key
+from dialogs.team_actions import clicked_team, reminders
 from dialogs.team_copy import copyable
 from dialogs.team_index import ActiveTeams, Joined
-from dialogs.team_session import Role, Team, TeamRef, close, join, reminded, reveal, settle
+from dialogs.team_session import Role, Team, TeamRef, close, join, reveal, settle
 
 START_WORD = "team"
 TRIGGER_SECONDS = 3600
-REMIND_EVERY_SECONDS = 3600  # at most one reminder per member per hour
-FRESH_CARD_READS = 5
-FRESH_CARD_WAIT_SECONDS = 0.2
 TITLE_LIMIT = 140
 
 
@@ -152,14 +149,7 @@ async def on_card(here: Here, value: dict[str, Any]) -> None:
         await here.tell(say.UNREADABLE)
         return
     ref = team_ref(place.tenant, place.conversation, place.thread, here.reply_to)
-    team = await desk.book.load(ref)
-    for _ in range(FRESH_CARD_READS):
-        if team is not None:
-            break
-        # The card is posted before its team is stored (the card's id is the team's key): a
-        # click that quick finds no team for a moment.
-        await asyncio.sleep(FRESH_CARD_WAIT_SECONDS)
-        team = await desk.book.load(ref)
+    team = await clicked_team(desk.book, ref)
     if team is None:
         await here.tell(say.GONE)
         return
@@ -260,22 +250,11 @@ async def _join(here: Here, ref: TeamRef, role: Role) -> None:
 
 async def _remind(here: Here, ref: TeamRef, team: Team) -> None:
     desk = here.desk
-    if not team.answering:
-        await here.tell(say.EVERYONE_DONE)
-        return
-    now = time.time()
-    due = tuple(
-        s.user
-        for s in team.answering
-        if now - s.reminded_at >= REMIND_EVERY_SECONDS and s.user != team.facilitator
-    )
-    change = await desk.book.change(
-        ref, here.event_id, lambda t: reminded(t, due, now) if t and due else None
-    )
-    if change.duplicate:
-        return
-    if not due or not change.changed:
-        await here.tell(say.NOBODY_TO_REMIND)
+    chosen = await reminders(desk.book, ref, team, here.event_id)
+    if chosen.notice:
+        await here.tell(chosen.notice)
+    due = chosen.due
+    if not due:
         return
     people = await desk.roster.load(ref)
     facilitator = namer(people)(team.facilitator)

@@ -16,18 +16,14 @@ from bot.teams import team_texts as say
 from bot.teams.common import Place, read_submit
 from bot.teams.team_desk import COPY, Desk, person_key, untag
 from bot.teams.team_port import ConnectorFailed, Person, Port, call
-from dialogs.errors import StoreUnavailable
 from dialogs.replies import TurnResult
 from dialogs.session import State
+from dialogs.team_actions import typed_target
 from dialogs.team_copy import copy_answers
-from dialogs.team_index import Joined
 from dialogs.team_session import Role, TeamRef, finish, leave
 from dialogs.turn import Click, Turn
 
 log = logging.getLogger(__name__)
-
-# Typed words about the person, never about one assessment: always their own.
-PERSONAL_ONLY = ("forget", "export")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,33 +191,20 @@ async def typed(here: Here, text: str) -> bool:
     (dialogs.team_index.ActiveTeams); when that read fails, the person's own assessment takes
     the message, as before team mode."""
     desk, place = here.desk, here.place
-    if text.strip().lower() in PERSONAL_ONLY:
+    target = await typed_target(
+        advisor=desk.advisor,
+        active=desk.active,
+        index=desk.index,
+        book=desk.book,
+        where=place.key,
+        text=text,
+    )
+    if target is None:
         return False
-    try:
-        if not await desk.active.any("teams", place.tenant):
-            return False
-        joined_teams = await desk.index.teams(place.key)
-    except StoreUnavailable as exc:
-        log.info("teams of a chat not read (%s): the person's own assessment takes it", exc)
-        return False
-    open_: list[tuple[float, Joined | None]] = []
-    for joined in joined_teams:
-        session = await desk.advisor.peek(joined.ref.member_key(place.user))
-        if session is not None and session.state == State.ASKING and session.screen:
-            open_.append((session.screen.at, joined))
-    if not open_:
-        return False
-    own = await desk.advisor.peek(place.key)
-    if own is not None and own.state == State.ASKING and own.screen:
-        open_.append((own.screen.at, None))
-    _, chosen = max(open_, key=lambda item: item[0])
-    several = len(open_) > 1
-    if chosen is None:
+    team, chosen, several = target.team, target.joined, target.several
+    if team is None or chosen is None:
         if several:
             await here.tell(say.TYPED_OWN)
-        return False
-    team = await desk.book.load(chosen.ref)
-    if team is None or team.closed:
         return False
     title = team.title or say.DEFAULT_TITLE
     if several:

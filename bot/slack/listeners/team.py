@@ -11,7 +11,6 @@ the "t" (the team: channel and card ts) their buttons carry.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -46,6 +45,7 @@ from bot.slack.team_render import (
     mention,
 )
 from bot.slack.texts import CANNOT_POST_HERE, UNREADABLE
+from dialogs.team_actions import clicked_team, reminders
 from dialogs.team_index import ActiveTeams, Joined
 from dialogs.team_session import (
     Role,
@@ -53,7 +53,6 @@ from dialogs.team_session import (
     TeamRef,
     close,
     join,
-    reminded,
     reveal,
     settle,
 )
@@ -68,9 +67,6 @@ __all__ = ["forget_member", "forgot", "handles", "on_action", "start", "typed"]
 
 NOT_HERE = ("not_in_channel", "channel_not_found", "is_archived")
 TRIGGER_SECONDS = 3600
-REMIND_EVERY_SECONDS = 3600  # at most one reminder per member per hour
-FRESH_CARD_READS = 5
-FRESH_CARD_WAIT_SECONDS = 0.2
 
 
 # ------------------------------------------------------------------------------ the command
@@ -194,14 +190,7 @@ FACILITATOR_ACTIONS = {
 
 async def _on_card(tap: Tap, ref: TeamRef) -> None:
     the_desk = desk(tap.slack)
-    team = await the_desk.book.load(ref)
-    for _ in range(FRESH_CARD_READS):
-        if team is not None:
-            break
-        # A card is posted before its team is stored (the card's ts is the team's key): a
-        # click that quick finds no team for a moment.
-        await asyncio.sleep(FRESH_CARD_WAIT_SECONDS)
-        team = await the_desk.book.load(ref)
+    team = await clicked_team(the_desk.book, ref)
     if team is None:
         await tap.tell(say.GONE)
         return
@@ -283,22 +272,11 @@ async def _join(tap: Tap, ref: TeamRef) -> None:
 
 
 async def _remind(tap: Tap, ref: TeamRef, team: Team) -> None:
-    if not team.answering:
-        await tap.tell(say.EVERYONE_DONE)
-        return
-    now = time.time()
-    due = tuple(
-        s.user
-        for s in team.answering
-        if now - s.reminded_at >= REMIND_EVERY_SECONDS and s.user != team.facilitator
-    )
-    change = await desk(tap.slack).book.change(
-        ref, tap.event_id, lambda t: reminded(t, due, now) if t and due else None
-    )
-    if change.duplicate:
-        return
-    if not due or not change.changed:
-        await tap.tell(say.NOBODY_TO_REMIND)
+    chosen = await reminders(desk(tap.slack).book, ref, team, tap.event_id)
+    if chosen.notice:
+        await tap.tell(chosen.notice)
+    due = chosen.due
+    if not due:
         return
     title = escape(team.title or DEFAULT_TITLE)
     for user in due:
