@@ -3,12 +3,14 @@
 botbuilder builds a new ConnectorClient for every turn (an msrest pipeline and configuration,
 model serialisers, a requests session with its connection pool) and a new user-token client
 beside it; each turn then opens fresh connections to the connector. Here one client is built per
-(app id, audience, service URL) and reused by every turn that replies there, so its requests
-session keeps its connections alive; the number kept is bounded (least recently used out).
+(app id, audience, service URL) and reused by every turn that replies there; the number kept is
+bounded (least recently used out). Every kept client sends through one aiohttp session of the
+adapter (bot.teams.connector_http), from the event loop, so its connections stay alive and no
+call needs a worker thread.
 
 Sharing is safe: a turn's limits (`bot.teams.delivery.limit_connector`) are written to the
-client's configuration and read by msrest in the same step of the event loop, before the request
-leaves for its worker thread, so a turn never sends with another turn's timeout.
+client's configuration and read by the sender in the same step of the event loop, before the
+request leaves, so a turn never sends with another turn's timeout.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+import aiohttp
 import requests.utils
 from botframework.connector import ConnectorClient
 from botframework.connector.auth import ClaimsIdentity, ConnectorFactory, UserTokenClient
 from botframework.connector.auth.authentication_constants import AuthenticationConstants
+
+from bot.teams.connector_http import connector_pipeline
 
 #: Clients kept at once: one per service URL a bot replies to (Teams has a few regions), with
 #: room to spare; past it the least recently used is dropped (a turn holding it keeps it).
@@ -59,6 +64,20 @@ class ConnectorClients:
         self._token_clients: OrderedDict[str, UserTokenClient] = OrderedDict()
         #: The key of every client built, in order: what the tests read to see reuse.
         self.built: list[ClientKey] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        """The adapter's one aiohttp session, opened on the first call (inside the event loop).
+        Proxies are the clients' own (settle_environment), so it reads none from the
+        environment itself."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(trust_env=False)
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session (the app's cleanup)."""
+        if self._session is not None:
+            await self._session.close()
 
     @property
     def kept(self) -> int:
@@ -128,6 +147,12 @@ class PooledConnectorFactory(ConnectorFactory):  # type: ignore[misc]
         async def build() -> ConnectorClient:
             client = await self.inner.create(service_url, audience)
             settle_environment(client, service_url)
+            # The client as the SDK built it (credentials, base URL, user agent), sending
+            # through aiohttp: msrest reads `config.pipeline` on each call, and this is how
+            # the SDK's own BotFrameworkSDKClientAsync installs a `pipeline_type` it is given
+            # (that constructor argument cannot be used here: the SDK's factory builds the
+            # client, with credentials only it can ask for).
+            client.config.pipeline = connector_pipeline(client.config, self.clients.session)
             return client
 
         return await self.clients.get(key, build)

@@ -8,8 +8,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
-import requests
-import urllib3
+import aiohttp
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity
 from botframework.connector.models import ErrorResponseException
@@ -30,8 +29,8 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 ATTEMPTS = 4
 MAX_WAIT_SECONDS = 5.0
-# Our own limit on one connector call (msrest's default is 100 s, in a worker thread), well
-# inside the ~15 s after which Teams redelivers a turn.
+# Our own limit on one connector call (msrest's default is 100 s), well inside the ~15 s
+# after which Teams redelivers a turn.
 CALL_TIMEOUT_SECONDS = 5.0
 #: The default total for a turn's outbound calls (ADVISOR_TEAMS_SEND_DEADLINE_SECONDS): retries,
 #: waits and the failure notice included, so the inbound request is answered well inside Teams'
@@ -42,14 +41,16 @@ DEADLINE_KEY = "advisor.teams.send_deadline"
 
 
 def never_sent(exc: ClientRequestError) -> bool:
-    """True when the request cannot have reached the connector (the connection never opened),
-    so sending it again cannot post a card twice."""
+    """True when the request cannot have reached the connector (the connection never opened:
+    refused, unresolvable, or not open within its time limit), so sending it again cannot post
+    a card twice. A failed TLS handshake is not counted (as `requests` did not count it)."""
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if isinstance(
-            cause, requests.exceptions.ConnectTimeout | urllib3.exceptions.NewConnectionError
+        if isinstance(cause, aiohttp.ConnectionTimeoutError) or (
+            isinstance(cause, aiohttp.ClientConnectorError)
+            and not isinstance(cause, aiohttp.ClientSSLError)
         ):
             return True
         nested = getattr(cause, "inner_exception", None) or getattr(cause, "reason", None)
@@ -72,8 +73,9 @@ def start_deadline(context: TurnContext, seconds: float) -> float:
 
 
 def limit_connector(context: TurnContext, timeout: float) -> None:
-    """No retries inside msrest (urllib3's Retry would redo a refused connection with backoff,
-    under ours), and its own limit on one call, so a worker thread never outlives the turn."""
+    """The HTTP client's own limit on one call (bot.teams.connector_http reads it), and no
+    retries inside msrest: its aiohttp sender makes none, and msrest's default `requests` one
+    would redo a refused connection with backoff, under ours."""
     adapter = getattr(context, "adapter", None)
     key = getattr(adapter, "BOT_CONNECTOR_CLIENT_KEY", None)
     client = context.turn_state.get(key) if key is not None else None

@@ -205,3 +205,11 @@ def read_activity(body: dict[str, Any]) -> Activity | str:
 
 def add_teams_routes(web_app: web.Application, adapter: CloudAdapter, bot: AdvisorTeamsBot) -> None:
     web_app.router.add_post(MESSAGES_PATH, messages_handler(adapter, bot))
+    auth = adapter.bot_framework_authentication
+    if isinstance(auth, StrictAuthentication):
+        clients = auth.clients
+
+        async def close_clients(_: web.Application) -> None:
+            await clients.close()  # the connector clients' aiohttp session
+
+        web_app.on_cleanup.append(close_clients)

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from bot.settings import Settings
 from bot.teams.connectors import settle_environment
@@ -28,16 +29,20 @@ def other_service_url(connector: TeamsConnector, region: str) -> str:
     return connector.service_url.replace(SERVICE_PATH, f"/{region}/")
 
 
+def sender(person: Person, service_url: str) -> dict[str, str]:
+    """Who sends an activity, and which service URL it carries, as the builders take them."""
+    return {
+        "user_id": person.user_id,
+        "aad_object_id": person.aad,
+        "conversation_id": person.conversation,
+        "service_url": service_url,
+    }
+
+
 async def say(
     teams: TeamsHarness, person: Person, text: str, service_url: str, **post: Any
 ) -> None:
-    activity = personal_message(
-        text,
-        user_id=person.user_id,
-        aad_object_id=person.aad,
-        conversation_id=person.conversation,
-        service_url=service_url,
-    )
+    activity = personal_message(text, **sender(person, service_url))
     assert await teams.post(activity, **post) in (200, 201, 202)
 
 
@@ -46,14 +51,7 @@ async def answer(
 ) -> None:
     """Click the question card's first option."""
     value = next(iter(option_data(card).values()))
-    activity = card_submit(
-        value,
-        reply_to_id=str(card.answer["id"]),
-        user_id=person.user_id,
-        aad_object_id=person.aad,
-        conversation_id=person.conversation,
-        service_url=service_url,
-    )
+    activity = card_submit(value, reply_to_id=str(card.answer["id"]), **sender(person, service_url))
     assert await teams.post(activity, **post) in (200, 201, 202)
 
 
@@ -205,3 +203,38 @@ def test_a_kept_client_reads_the_environment_once(
     expected = {"https": "http://proxy.internal:3128"} if proxied else {}
     assert config.proxies.proxies == expected
     assert config.connection.verify == "/etc/ssl/certs/ca-certificates.crt"
+
+
+async def test_a_kept_client_sends_through_the_proxy_the_environment_names(
+    connector: TeamsConnector,
+    redis_url: str,
+    store: SessionStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """botbuilder's calls leave through aiohttp, which reads no environment itself: the proxy
+    for the service URL, settled once per kept client, is the one it goes through."""
+    seen: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(f"{request.method} {request.url}")
+        return web.json_response({"id": "1750000000001"}, status=201)
+
+    proxy_app = web.Application()
+    proxy_app.router.add_route("*", "/{tail:.*}", proxy)
+    proxy_runner = web.AppRunner(proxy_app)
+    await proxy_runner.setup()
+    await web.TCPSite(proxy_runner, "127.0.0.1", 0).start()
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy_runner.addresses[0][1]}")
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(redis_url=redis_url, teams_dev_mode=True)
+    teams, runner = await start_teams(connector, settings, store, dev=True)
+    try:
+        await say(teams, Person(), "hello", connector.service_url)
+    finally:
+        await teams.http.close()
+        await runner.cleanup()
+        await proxy_runner.cleanup()
+    assert seen, "nothing went through the proxy"
+    assert all(line.startswith(f"POST {connector.service_url}v3/conversations/") for line in seen)
+    assert connector.calls == []  # the proxy answered: nothing reached the connector directly

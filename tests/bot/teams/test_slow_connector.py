@@ -1,17 +1,16 @@
 """A slow or unreachable Bot Connector: each turn's outbound calls share one deadline
-(ADVISOR_TEAMS_SEND_DEADLINE_SECONDS), msrest retries nothing under us, the inbound request is
-answered in time, and a send that timed out (and may have arrived) is never posted twice."""
+(ADVISOR_TEAMS_SEND_DEADLINE_SECONDS), the HTTP client retries nothing under us, the inbound
+request is answered in time, and a send that timed out (and may have arrived) is never posted
+twice."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import urllib3.connection
-import urllib3.util.retry
 
 from bot.settings import Settings
 from bot.teams.delivery import ATTEMPTS
@@ -69,18 +68,20 @@ def closed_port() -> int:
 
 
 @pytest.fixture
-def connection_attempts(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[int, int]]:
-    """Connection attempts urllib3 makes (msrest's retries included), by port."""
+async def connection_attempts(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[dict[int, int]]:
+    """TCP connections the bot's process opens or tries to (any retry under ours included), by
+    port: counted at the event loop's `sock_connect`, where botbuilder's connector calls
+    (aiohttp) connect."""
     attempts: dict[int, int] = {}
-    original = urllib3.connection.HTTPConnection._new_conn
+    loop = asyncio.get_running_loop()
+    original = loop.sock_connect
 
-    def counting(self: Any) -> Any:
-        attempts[self.port] = attempts.get(self.port, 0) + 1
-        return original(self)
+    async def counting(sock: socket.socket, address: Any) -> None:
+        port = int(address[1])
+        attempts[port] = attempts.get(port, 0) + 1
+        await original(sock, address)
 
-    monkeypatch.setattr(urllib3.connection.HTTPConnection, "_new_conn", counting)
-    # Any retry urllib3 were told to make would happen at once, inside the deadline, and count.
-    monkeypatch.setattr(urllib3.util.retry.Retry, "sleep", lambda self, response=None: None)
+    monkeypatch.setattr(loop, "sock_connect", counting)
     yield attempts
 
 
