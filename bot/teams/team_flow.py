@@ -36,6 +36,7 @@ from dialogs import intake_dialog
 from dialogs.session import event_key
 from dialogs.team_actions import clicked_team, reminders
 from dialogs.team_copy import copyable
+from dialogs.team_history import Row, history_lines
 from dialogs.team_index import ActiveTeams, Joined
 from dialogs.team_session import Role, Team, TeamRef, close, join, reveal, settle
 
@@ -105,36 +106,17 @@ async def history(here: Here) -> None:
     """The channel's team assessments, newest first, each with its result and what changed
     since the one before it (a card: titles and names are shown as typed)."""
     desk = here.desk
-    rows: list[tuple[Joined, Team | None, dict[str, Any] | None, str]] = []
+    rows: list[Row] = []
     for joined in await desk.history.teams(_channel_key(here)):
         team = await desk.book.load(joined.ref)
         people = await desk.roster.load(joined.ref) if team else {}
         result = desk.result(team, people) if team else None
         who = namer(people)(team.facilitator) if team else ""
-        rows.append((joined, team, result, who))
+        rows.append(Row(title=joined.title, team=team, result=result, facilitator=who))
     names = labels(desk.advisor.flow)
     body = [rich(run("Team assessments in this channel, newest first", bold=True))]
-    for i, (joined, team, result, who) in enumerate(rows):
-        if team is None:
-            body.append(rich(run(joined.title, bold=True), run(": expired")))
-            continue
-        if result is None:
-            state = "closed" if team.closed else "answering"
-            done = f"{len(team.finished)} of {len(team.members)} finished"
-            body.append(rich(run(joined.title, bold=True), run(f" ({who}): {state}, {done}")))
-            continue
-        rec = result["recommendation"]
-        advice = f"{names['depth'][rec['depth']]}, {names['hosting'][rec['hosting']]}"
-        text = f" ({who}): {advice}"
-        earlier = next((r for _, _, r, _ in rows[i + 1 :] if r is not None), None)
-        if earlier is not None:
-            old = earlier["recommendation"]
-            if (old["depth"], old["hosting"]) == (rec["depth"], rec["hosting"]):
-                text += "; the same advice as the one before"
-            else:
-                was = f"{names['depth'][old['depth']]}, {names['hosting'][old['hosting']]}"
-                text += f"; changed from {was}"
-        body.append(rich(run(joined.title, bold=True), run(text)))
+    for title, rest in history_lines(rows, names):
+        body.append(rich(run(title, bold=True), run(rest)))
     if len(body) == 1:
         body.append(line("No team assessments in this channel yet. Start one with: team [title]"))
     where = here.conversation
