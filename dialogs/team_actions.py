@@ -1,19 +1,24 @@
 """What team mode decides the same way on every platform (issue 14), for the adapters to carry
 out and show: which team a click on a card is about (the card is posted before its team is
-stored), where a message typed in a person's chat goes (a team's question or their own), and
-whom a click on Remind reminds."""
+stored), where a message typed in a person's chat goes (a team's question or their own),
+whom a click on Remind reminds, and the team's result once revealed."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from dialogs import team_texts as texts
 from dialogs.advisor import Advisor
+from dialogs.cost import CostAssumptions
 from dialogs.errors import StoreUnavailable
+from dialogs.flow import Flow
 from dialogs.session import State
+from dialogs.team import assess_team
 from dialogs.team_index import ActiveTeams, Joined, TeamIndex
 from dialogs.team_session import Team, TeamBook, TeamRef, reminded
 from dialogs.turn import SessionKey
@@ -128,3 +133,14 @@ async def reminders(book: TeamBook, ref: TeamRef, team: Team, event_id: str) -> 
     if not due or not change.changed:
         return Reminders(notice=texts.NOBODY_TO_REMIND)
     return Reminders(due=due)
+
+
+def revealed_result(
+    team: Team, *, flow: Flow, costs: CostAssumptions, mention: Callable[[str], str]
+) -> dict[str, Any] | None:
+    """The team's assessment for its card once revealed (None before, or with nobody
+    finished); `mention` names a member as the platform shows them."""
+    if not (team.revealed and team.finished):
+        return None
+    members = team.scored(mention=mention)
+    return assess_team(flow, members, costs=costs, settled=team.settled)

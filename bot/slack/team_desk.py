@@ -17,7 +17,7 @@ from bot.slack import team_texts as say
 from bot.slack.delivery import Delivery, Place
 from bot.slack.team_render import escape, mention, team_card
 from dialogs.replies import Reply
-from dialogs.team import assess_team
+from dialogs.team_actions import revealed_result
 from dialogs.team_index import ActiveTeams, TeamIndex
 from dialogs.team_refresh import CardRefresher
 from dialogs.team_session import Team, TeamBook, TeamRef
@@ -98,11 +98,9 @@ class Desk:
 
     def result(self, team: Team) -> dict[str, Any] | None:
         """The team's assessment once revealed (None before, or with nobody finished)."""
-        if not (team.revealed and team.finished):
-            return None
         advisor = self.slack.advisor
-        members = team.scored(mention=mention)
-        return assess_team(advisor.flow, members, costs=advisor.engine.costs, settled=team.settled)
+        flow, costs = advisor.flow, advisor.engine.costs
+        return revealed_result(team, flow=flow, costs=costs, mention=mention)
 
     def card(self, team: Team) -> dict[str, Any]:
         return team_card(team, flow=self.slack.advisor.flow, result=self.result(team))

@@ -21,7 +21,7 @@ from bot.teams.team_roster import Entry, Roster
 from bot.teams.team_texts import COPY_BUTTON, QUESTION_CONTEXT, SOMEONE
 from dialogs.advisor import Advisor
 from dialogs.replies import Answered, Ask, Reply, TurnResult
-from dialogs.team import assess_team
+from dialogs.team_actions import revealed_result
 from dialogs.team_index import ActiveTeams, TeamIndex
 from dialogs.team_refresh import CARD_GAP_SECONDS, CardRefresher
 from dialogs.team_session import Team, TeamBook, TeamRef
@@ -86,11 +86,8 @@ class Desk:
 
     def result(self, team: Team, people: dict[str, Entry]) -> dict[str, Any] | None:
         """The team's assessment once revealed (None before, or with nobody finished)."""
-        if not (team.revealed and team.finished):
-            return None
-        members = team.scored(mention=namer(people))
         flow, costs = self.advisor.flow, self.advisor.engine.costs
-        return assess_team(flow, members, costs=costs, settled=team.settled)
+        return revealed_result(team, flow=flow, costs=costs, mention=namer(people))
 
     async def card(self, ref: TeamRef, team: Team) -> dict[str, Any]:
         return self.render(team, await self.roster.load(ref))
