@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from dialogs import team_texts as texts
 from dialogs.advisor import Advisor
@@ -55,14 +55,16 @@ class Typed:
     several: bool
 
 
+class TeamStores(Protocol):
+    """Where an adapter's team mode keeps its teams (each adapter's Desk)."""
+
+    active: ActiveTeams
+    index: TeamIndex
+    book: TeamBook
+
+
 async def typed_target(
-    *,
-    advisor: Advisor,
-    active: ActiveTeams,
-    index: TeamIndex,
-    book: TeamBook,
-    where: SessionKey,
-    text: str,
+    advisor: Advisor, stores: TeamStores, where: SessionKey, text: str
 ) -> Typed | None:
     """The assessment whose question was asked last in `where` (the person's chat), a team's
     or the person's own; None when it is their own with nothing to say (no team open there,
@@ -72,9 +74,9 @@ async def typed_target(
     if text.strip().lower() in PERSONAL_ONLY:
         return None
     try:
-        if not await active.any(where.platform, where.workspace):
+        if not await stores.active.any(where.platform, where.workspace):
             return None
-        joined = await index.teams(where)
+        joined = await stores.index.teams(where)
     except StoreUnavailable as exc:
         log.info("teams of a chat not read (%s): the person's own assessment takes it", exc)
         return None
@@ -94,7 +96,7 @@ async def typed_target(
     several = len(open_) > 1
     if chosen is None:
         return Typed(team=None, joined=None, several=several)
-    team = await book.load(chosen.ref)
+    team = await stores.book.load(chosen.ref)
     if team is None or team.closed:
         return None
     return Typed(team=team, joined=chosen, several=several)

@@ -61,14 +61,7 @@ async def typed(
     read fails, the message goes to the person's own assessment, as before team mode: its
     turn meets the same store and says so."""
     the_desk = desk(slack)
-    target = await typed_target(
-        advisor=slack.advisor,
-        active=the_desk.active,
-        index=the_desk.index,
-        book=the_desk.book,
-        where=place.key,
-        text=text,
-    )
+    target = await typed_target(slack.advisor, the_desk, place.key, text)
     if target is None:
         return False
     team, chosen, several = target.team, target.joined, target.several

@@ -191,14 +191,7 @@ async def typed(here: Here, text: str) -> bool:
     (dialogs.team_index.ActiveTeams); when that read fails, the person's own assessment takes
     the message, as before team mode."""
     desk, place = here.desk, here.place
-    target = await typed_target(
-        advisor=desk.advisor,
-        active=desk.active,
-        index=desk.index,
-        book=desk.book,
-        where=place.key,
-        text=text,
-    )
+    target = await typed_target(desk.advisor, desk, place.key, text)
     if target is None:
         return False
     team, chosen, several = target.team, target.joined, target.several
