@@ -124,6 +124,24 @@ def disagreements(flow: Flow, members: Sequence[Member], agreed: Consensus) -> l
     return out
 
 
+def team_answers(
+    flow: Flow, members: Sequence[Member], *, settled: Mapping[str, str] | None = None
+) -> Consensus:
+    """The answers the team goes with: the consensus, where `settled` (answers the team's
+    facilitator picked) stand in for it (how: "settled") on the questions that still apply."""
+    agreed = consensus(flow, members)
+    if not settled:
+        return agreed
+    picked = {q: a for q, a in settled.items() if (k := flow.question(q)) and k.option(a)}
+    answers = {**agreed.answers, **picked}
+    applicable = {q.id for q in flow.applicable(answers)}
+    how: dict[str, How] = {**agreed.how, **dict.fromkeys(picked, "settled")}
+    return Consensus(
+        answers={q: a for q, a in answers.items() if q in applicable or q == MONTHLY_TOKENS},
+        how={q: h for q, h in how.items() if q in applicable},
+    )
+
+
 def assess_team(
     flow: Flow,
     members: Sequence[Member],
@@ -131,19 +149,9 @@ def assess_team(
     costs: CostAssumptions,
     settled: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The team's assessment: the usual fields computed on the consensus, and `team`.
-    `settled`: answers the team's facilitator picked, which stand in for the consensus's
-    (how: "settled") on the questions that still apply."""
-    agreed = consensus(flow, members)
-    if settled:
-        picked = {q: a for q, a in settled.items() if (k := flow.question(q)) and k.option(a)}
-        answers = {**agreed.answers, **picked}
-        applicable = {q.id for q in flow.applicable(answers)}
-        how: dict[str, How] = {**agreed.how, **dict.fromkeys(picked, "settled")}
-        agreed = Consensus(
-            answers={q: a for q, a in answers.items() if q in applicable or q == MONTHLY_TOKENS},
-            how={q: h for q, h in how.items() if q in applicable},
-        )
+    """The team's assessment: the usual fields computed on the consensus (team_answers), and
+    `team`."""
+    agreed = team_answers(flow, members, settled=settled)
     result = assess(flow, agreed.answers, costs=costs)
     individual = [
         {
