@@ -1,26 +1,28 @@
 """What team mode decides the same way on every platform (issue 14), for the adapters to carry
 out and show: which team a click on a card is about (the card is posted before its team is
 stored), where a message typed in a person's chat goes (a team's question or their own),
-whom a click on Remind reminds, and the team's result once revealed."""
+whom a click on Remind reminds, the team's result once revealed, and when its cost chart is
+posted under its card (team_chart)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dialogs import team_texts as texts
 from dialogs.advisor import Advisor
+from dialogs.assessment import assess
 from dialogs.cost import CostAssumptions
 from dialogs.errors import StoreUnavailable
 from dialogs.flow import Flow
 from dialogs.session import State
-from dialogs.team import assess_team
+from dialogs.team import assess_team, team_answers
 from dialogs.team_index import ActiveTeams, Joined, TeamIndex
-from dialogs.team_session import Team, TeamBook, TeamRef, reminded
+from dialogs.team_session import Change, Team, TeamBook, TeamRef, reminded
 from dialogs.turn import SessionKey
 
 log = logging.getLogger(__name__)
@@ -146,3 +148,65 @@ def revealed_result(
         return None
     members = team.scored(mention=mention)
     return assess_team(flow, members, costs=costs, settled=team.settled)
+
+
+# The words posted with the team's chart (the first, at the reveal; then each new one).
+TEAM_CHART_CAPTION = (
+    "The team's cost by monthly volume on its consensus answers, for each option its data "
+    "allows (figures on the team card)."
+)
+TEAM_CHART_UPDATED = (
+    "The team's answers changed and so did its cost: the chart again, on the consensus "
+    "answers as they now stand (figures on the team card)."
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TeamChart:
+    """A cost chart to post under the team's card: the consensus `cost` section (as the
+    card shows it) and the words posted with it."""
+
+    cost: Mapping[str, Any]
+    caption: str
+
+
+def team_chart(change: Change, *, flow: Flow, costs: CostAssumptions) -> TeamChart | None:
+    """The chart a committed change of a team calls for: the consensus cost when this change
+    is the reveal, or when it changed a revealed team's figures (a settle, a latecomer's or
+    an edited answer, a member who left); None for any other change, the same figures, or a
+    team with no cost section. Whether the cost can be drawn is the adapters' to check.
+
+    Tied to the commit, never to a card refresh: one change only is the reveal (the flip of
+    `revealed` by compare-and-set), each later change commits in one process only, and a
+    redelivered event commits nothing (Change.duplicate), so each chart is posted once
+    however many processes and deliveries there are."""
+    after = change.after
+    if not change.changed or after is None or not after.revealed:
+        return None
+    before = change.before
+    if before is not None and before.revealed and _inputs(before) == _inputs(after):
+        return None  # a join, a reminder, a close: nothing the figures come from moved
+    cost = _consensus_cost(after, flow=flow, costs=costs)
+    if cost is None:
+        return None
+    if change.revealed_now or before is None:
+        return TeamChart(cost=cost, caption=TEAM_CHART_CAPTION)
+    if cost == _consensus_cost(before, flow=flow, costs=costs):
+        return None
+    return TeamChart(cost=cost, caption=TEAM_CHART_UPDATED)
+
+
+def _inputs(team: Team) -> tuple[object, ...]:
+    """What a team's consensus is computed from: the finished members' answers, the settles."""
+    answers = tuple((s.user, tuple(sorted((s.answers or {}).items()))) for s in team.finished)
+    return answers, tuple(sorted(team.settled.items()))
+
+
+def _consensus_cost(team: Team, *, flow: Flow, costs: CostAssumptions) -> Mapping[str, Any] | None:
+    """The `cost` section of the team's result (revealed_result's), without scoring each
+    member's own answers too, which a team of 100 would pay for a hundred times over."""
+    if not (team.revealed and team.finished):
+        return None
+    agreed = team_answers(flow, team.scored(mention=str), settled=team.settled)
+    cost = assess(flow, agreed.answers, costs=costs).get("cost")
+    return cost if isinstance(cost, Mapping) else None

@@ -44,9 +44,10 @@ async def share_chart(
     channel: str,
     thread_ts: str,
     drawing: Awaitable[Chart | None],
+    caption: str = CAPTION,
 ) -> str | None:
-    """Upload the chart being drawn into `channel` (and `thread_ts`); its file id when it was
-    ("" if Slack named none), None when not."""
+    """Upload the chart being drawn into `channel` (and `thread_ts`), with `caption`; its file
+    id when it was ("" if Slack named none), None when not."""
     try:
         chart = await drawing
         if chart is None:
@@ -58,7 +59,7 @@ async def share_chart(
             filename=chart.filename,
             title=chart.title,
             alt_txt=chart.alt_text,
-            initial_comment=CAPTION,
+            initial_comment=caption,
         )
         uploaded = response.get("file")
         return str(uploaded.get("id") or "") if isinstance(uploaded, dict) else ""
@@ -69,7 +70,7 @@ async def share_chart(
     return None
 
 
-def shown_again(file_id: str, cost: Mapping[str, Any]) -> dict[str, Any]:
+def shown_again(file_id: str, cost: Mapping[str, Any], caption: str = CAPTION) -> dict[str, Any]:
     """A message showing an uploaded chart again: an image block naming the file."""
     image = {
         "type": "image",
@@ -77,7 +78,7 @@ def shown_again(file_id: str, cost: Mapping[str, Any]) -> dict[str, Any]:
         "alt_text": alt_text(cost)[:MAX_ALT_TEXT],
         "title": {"type": "plain_text", "text": CHART_TITLE},
     }
-    return {"text": CAPTION, "blocks": [image]}
+    return {"text": caption, "blocks": [image]}
 
 
 class ChartShelf:
@@ -95,16 +96,19 @@ class ChartShelf:
         thread_ts: str,
         cost: Mapping[str, Any],
         drawing: Awaitable[Chart | None],
+        caption: str = CAPTION,
     ) -> bool:
         """Show the summary's chart after it: the file already uploaded to `channel` for the
         same figures, or `drawing` uploaded (and kept); whether a chart was shown. Never
-        raises."""
+        raises. `caption`: the words posted with it (a team's chart has its own)."""
         key = (team, channel, figures_key(cost))
         known = self._files.get(key)
         if known:
             try:
                 await client.chat_postMessage(
-                    channel=channel, thread_ts=thread_ts or None, **shown_again(known, cost)
+                    channel=channel,
+                    thread_ts=thread_ts or None,
+                    **shown_again(known, cost, caption),
                 )
                 _close(drawing)
                 return True
@@ -114,7 +118,9 @@ class ChartShelf:
                 log.warning("cost chart not shown again: %s: %s", type(exc).__name__, exc)
                 _close(drawing)
                 return False
-        file_id = await share_chart(client, channel=channel, thread_ts=thread_ts, drawing=drawing)
+        file_id = await share_chart(
+            client, channel=channel, thread_ts=thread_ts, drawing=drawing, caption=caption
+        )
         if file_id:
             self._files.put(key, file_id)
         return file_id is not None

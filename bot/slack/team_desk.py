@@ -1,7 +1,8 @@
 """The Slack side of a team's state (issue 14): where a member's team questions go (their DM,
 kept under the team), how those messages carry the team, and the team card kept up to date
 (through dialogs.team_refresh; the card ends on the newest state whichever process changed it
-last)."""
+last), and the team's cost chart uploaded into the card's thread when a change calls for one
+(dialogs.team_actions.team_chart: the reveal, or new figures)."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.chart import can_draw, draw_chart
 from bot.slack import team_texts as say
 from bot.slack.delivery import Delivery, Place
 from bot.slack.team_render import escape, mention, team_card
 from dialogs.replies import Reply
-from dialogs.team_actions import revealed_result
+from dialogs.team_actions import revealed_result, team_chart
 from dialogs.team_index import ActiveTeams, TeamIndex
 from dialogs.team_refresh import CardRefresher
-from dialogs.team_session import Team, TeamBook, TeamRef
+from dialogs.team_session import Change, Team, TeamBook, TeamRef
 from dialogs.turn import SessionKey
 
 if TYPE_CHECKING:
@@ -131,6 +133,34 @@ class Desk:
             await self.refresher.refresh(ref, read, send)
         except SlackApiError as exc:
             log.warning("team card not updated: %s", exc.response.get("error"))
+
+    async def show(self, client: AsyncWebClient, ref: TeamRef, change: Change) -> None:
+        """What a committed change of the team shows: the card brought up to date, then the
+        team's cost chart when the change calls for one (dialogs.team_actions.team_chart: the
+        reveal, or a change of the figures; once, as the commit is), uploaded into the card's
+        thread. Nothing for a change not committed (none, or a redelivered event's)."""
+        if not change.changed:
+            return
+        await self.refresh(client, ref)
+        await self.chart(client, ref, change)
+
+    async def chart(self, client: AsyncWebClient, ref: TeamRef, change: Change) -> None:
+        """The chart a change calls for, drawn off the event loop (bot.chart) after the card
+        was updated, into the card's thread; a failure is logged there, never raised."""
+        advisor = self.slack.advisor
+        costs = advisor.engine.costs
+        due = team_chart(change, flow=advisor.flow, costs=costs)
+        if due is None or not can_draw(due.cost):
+            return
+        await self.slack.delivery.charts.show(
+            client,
+            team=ref.workspace,
+            channel=ref.conversation,
+            thread_ts=ref.thread,
+            cost=due.cost,
+            drawing=draw_chart(costs, due.cost),
+            caption=due.caption,
+        )
 
 
 def throttled(exc: SlackApiError) -> float | None:

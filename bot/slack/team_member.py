@@ -206,7 +206,7 @@ async def hand_in(
         if before is not None and not before.finished:
             text = say.FINISHED.format(title=escape(member.title), channel=member.ref.conversation)
             await client.chat_postMessage(channel=member.channel, text=text)
-        await the_desk.refresh(client, member.ref)
+        await the_desk.show(client, member.ref, change)  # the last to finish reveals
 
 
 def forgot(result: TurnResult) -> bool:
@@ -225,5 +225,4 @@ async def forget_member(
         change = await the_desk.book.change(
             joined.ref, "forget:" + event_id, lambda t: leave(t, dm.user) if t else None
         )
-        if change.changed:
-            await the_desk.refresh(client, joined.ref)
+        await the_desk.show(client, joined.ref, change)

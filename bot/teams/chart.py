@@ -23,24 +23,29 @@ log = logging.getLogger(__name__)
 SendCard = Callable[[dict[str, Any]], Awaitable[str]]
 
 
-def chart_card(renderer: JsonRenderer, chart: Chart) -> dict[str, Any]:
-    """The chart's card; ValueError when it would be too large for Teams."""
+def chart_card(renderer: JsonRenderer, chart: Chart, caption: str = CAPTION) -> dict[str, Any]:
+    """The chart's card, `caption` above it; ValueError when it would be too large for Teams."""
     url = "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii")
-    card, size = renderer.render_json("chart.json.j2", url=url, alt=chart.alt_text, caption=CAPTION)
+    card, size = renderer.render_json("chart.json.j2", url=url, alt=chart.alt_text, caption=caption)
     if size > MAX_CARD_BYTES:
         raise ValueError(f"chart card is {size} bytes, over {MAX_CARD_BYTES}")
     return card
 
 
 async def send_chart(
-    send: SendCard, *, renderer: JsonRenderer, drawing: Awaitable[Chart | None]
+    send: SendCard,
+    *,
+    renderer: JsonRenderer,
+    drawing: Awaitable[Chart | None],
+    caption: str = CAPTION,
 ) -> bool:
-    """Send the chart being drawn as a card of its own; True when it was sent."""
+    """Send the chart being drawn as a card of its own, `caption` above it; True when it was
+    sent."""
     try:
         chart = await drawing
         if chart is None:
             return False
-        await send(chart_card(renderer, chart))
+        await send(chart_card(renderer, chart, caption))
         return True
     except Exception as exc:
         log.warning("cost chart not sent: %s: %s", type(exc).__name__, exc)

@@ -2,8 +2,9 @@
 who sits in them (bot.teams.team_roster), where a member's team questions go (their personal
 chat, kept under the team), and the team card kept up to date (through dialogs.team_refresh:
 coalesced per team and process, one update per gap across processes, ending on the newest
-state whichever process changed it last). No SDK here: connector calls go
-through bot.teams.team_port.Port."""
+state whichever process changed it last), and the team's cost chart sent into the card's
+thread when a change calls for one (dialogs.team_actions.team_chart: the reveal, or new
+figures). No SDK here: connector calls go through bot.teams.team_port.Port."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import asyncio
 import logging
 from typing import Any
 
-from bot.chart import start_chart
+from bot.chart import can_draw, draw_chart, start_chart
 from bot.delivery import deliver
 from bot.teams.chart import send_chart
 from bot.teams.render import MAX_CARD_BYTES, TeamsRenderer
@@ -21,10 +22,10 @@ from bot.teams.team_roster import Entry, Roster
 from bot.teams.team_texts import COPY_BUTTON, QUESTION_CONTEXT, SOMEONE
 from dialogs.advisor import Advisor
 from dialogs.replies import Answered, Ask, Reply, TurnResult
-from dialogs.team_actions import revealed_result
+from dialogs.team_actions import revealed_result, team_chart
 from dialogs.team_index import ActiveTeams, TeamIndex
 from dialogs.team_refresh import CARD_GAP_SECONDS, CardRefresher
-from dialogs.team_session import Team, TeamBook, TeamRef
+from dialogs.team_session import Change, Team, TeamBook, TeamRef
 from dialogs.turn import SessionKey
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,31 @@ class Desk:
             log.warning("team card not updated (status %s)", exc.status)
         except TimeoutError:
             log.warning("team card not updated: the connector did not answer in time")
+
+    async def show(self, port: Port, ref: TeamRef, change: Change) -> None:
+        """What a committed change of the team shows: the card brought up to date, then the
+        team's cost chart when the change calls for one (dialogs.team_actions.team_chart: the
+        reveal, or a change of the figures; once, as the commit is), a card of its own
+        replying in the card's thread. Nothing for a change not committed."""
+        if not change.changed:
+            return
+        await self.refresh(port, ref)
+        await self.chart(port, ref, change)
+
+    async def chart(self, port: Port, ref: TeamRef, change: Change) -> None:
+        """The chart a change calls for, drawn off the event loop (bot.chart) after the card
+        was updated; a failure is logged (bot.teams.chart), never raised."""
+        costs = self.advisor.engine.costs
+        due = team_chart(change, flow=self.advisor.flow, costs=costs)
+        if due is None or not can_draw(due.cost):
+            return
+        thread, _ = card_home(ref)
+
+        async def send(card: dict[str, Any]) -> str:
+            return await call("send", thread, lambda: port.send(thread, card=card))
+
+        drawing = draw_chart(costs, due.cost)
+        await send_chart(send, renderer=self.renderer, drawing=drawing, caption=due.caption)
 
     def member_card(
         self, reply: Reply, *, owner: str, ref: TeamRef, title: str, offer: int = 0

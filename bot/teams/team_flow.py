@@ -175,8 +175,7 @@ async def on_card(here: Here, value: dict[str, Any]) -> None:
         assert control == REMIND
         await _remind(here, ref, team)
         return
-    if change.changed:
-        await desk.refresh(here.port, ref)
+    await desk.show(here.port, ref, change)  # the card, and the chart a reveal calls for
 
 
 async def _join(here: Here, ref: TeamRef, role: Role) -> None:

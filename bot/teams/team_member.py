@@ -107,7 +107,7 @@ async def hand_in(here: Here, ref: TeamRef, *, title: str, chat: str, result: Tu
         before = change.before.seat(user) if change.before else None
         if before is not None and not before.finished:
             await here.tell(say.FINISHED.format(title=title), chat)
-        await desk.refresh(here.port, ref)
+        await desk.show(here.port, ref, change)  # the last to finish reveals
 
 
 async def copy_own(here: Here, ref: TeamRef, *, title: str, stamp: str) -> None:
@@ -226,5 +226,4 @@ async def forget_member(here: Here) -> None:
             ref, "forget:" + here.event_id, lambda t: leave(t, user) if t else None
         )
         await desk.roster.put(ref, user, None, event_id="forget:" + here.event_id)
-        if change.changed:
-            await desk.refresh(here.port, ref)
+        await desk.show(here.port, ref, change)

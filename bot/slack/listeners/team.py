@@ -226,8 +226,7 @@ async def _on_card(tap: Tap, ref: TeamRef) -> None:
     else:
         await _remind(tap, ref, team)
         return
-    if change.changed:
-        await the_desk.refresh(tap.client, ref)
+    await the_desk.show(tap.client, ref, change)  # the card, and the chart a reveal calls for
 
 
 async def _join(tap: Tap, ref: TeamRef) -> None:
