@@ -8,9 +8,19 @@ import asyncio
 import uuid
 
 from dialogs import team_texts as texts
+from dialogs.cost import CostAssumptions
+from dialogs.flow import Flow
 from dialogs.stores.base import SessionStore
-from dialogs.team_actions import clicked_team, reminders
-from dialogs.team_session import Role, Team, TeamBook, TeamRef, finish, join
+from dialogs.team import assess_team
+from dialogs.team_actions import (
+    TEAM_CHART_CAPTION,
+    TEAM_CHART_UPDATED,
+    clicked_team,
+    reminders,
+    team_chart,
+)
+from dialogs.team_session import Change, Role, Team, TeamBook, TeamRef, finish, join, settle
+from tests.support.answers import FULL_ANSWERS
 
 
 def a_ref() -> TeamRef:
@@ -62,3 +72,39 @@ async def test_a_click_before_the_team_is_stored_finds_it(store: SessionStore) -
 async def stored_later(book: TeamBook, ref: TeamRef, team: Team) -> None:
     await asyncio.sleep(0.3)
     await stored(book, ref, team)
+
+
+def test_the_team_chart_comes_with_the_reveal_and_with_new_figures_only(
+    flow: Flow, costs: CostAssumptions
+) -> None:
+    """team_chart: the reveal's change calls for the consensus chart; a change that leaves the
+    figures alone (a redelivery, a join, a settle to what the team had) calls for none; a
+    settle that moves the figures calls for an updated one."""
+    team = finish(team_of("U1", "U2"), "U1", FULL_ANSWERS)
+    revealed = finish(team, "U2", {**FULL_ANSWERS, "data_sensitivity": "public"})
+    assert revealed.revealed
+
+    chart = team_chart(Change(before=team, after=revealed), flow=flow, costs=costs)
+    assert chart is not None and chart.caption == TEAM_CHART_CAPTION
+    assert chart.cost == assess_team_cost(flow, costs, revealed)
+
+    redelivered = Change(before=team, after=revealed, duplicate=True)
+    assert team_chart(redelivered, flow=flow, costs=costs) is None
+    joined = join(revealed, "U3", Role.OBSERVER)
+    assert team_chart(Change(before=revealed, after=joined), flow=flow, costs=costs) is None
+    kept = settle(revealed, "budget", FULL_ANSWERS["budget"])
+    assert team_chart(Change(before=revealed, after=kept), flow=flow, costs=costs) is None
+
+    moved = settle(revealed, "data_sensitivity", "public")  # the strictest was regulated
+    updated = team_chart(Change(before=revealed, after=moved), flow=flow, costs=costs)
+    assert updated is not None and updated.caption == TEAM_CHART_UPDATED
+    assert updated.cost != chart.cost
+
+    unrevealed = team_of("U1", "U2")
+    assert team_chart(Change(before=None, after=unrevealed), flow=flow, costs=costs) is None
+
+
+def assess_team_cost(flow: Flow, costs: CostAssumptions, team: Team) -> object:
+    """The cost section the full team result shows (dialogs.team.assess_team)."""
+    members = team.scored(mention=str)
+    return assess_team(flow, members, costs=costs, settled=team.settled)["cost"]
