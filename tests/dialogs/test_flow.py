@@ -33,6 +33,8 @@ def test_packaged_flow_loads() -> None:
     # file from before them keeps its order.
     since = [q.since for q in flow.questions]
     assert since == sorted(since) and since.count(2) == 7
+    # The intro's promise of how many questions there are at most holds.
+    assert f"Up to {len(flow.questions)} short questions" in " ".join(flow.intro.split())
 
 
 def test_unknown_option_in_ask_if_names_file_question_and_field() -> None:
